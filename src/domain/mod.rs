@@ -1,0 +1,11 @@
+//! Headroom's rules, free of I/O: reset rules and billing periods, quota arithmetic, unit
+//! formatting. Compiles for the server and the browser alike (no tokio, sqlx, axum, leptos).
+//! Time is always passed in, never read from a clock here, so every rule is testable.
+
+pub mod error;
+pub mod meter;
+pub mod period;
+pub mod quota;
+pub mod units;
+
+pub use error::DomainError;

@@ -1,0 +1,64 @@
+//! Types that cross the wire between the server and the browser (server functions and the
+//! JSON API). They carry display-ready facts; the rules that produce them live in `domain`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::quota::QuotaSnapshot;
+
+/// Who is signed in, as the UI needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub plan_tier: String,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+/// One quota meter as today's outlook shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaMeterView {
+    pub meter_id: i64,
+    pub name: String,
+    pub unit: String,
+    pub timezone: String,
+    /// First and last local day of the current period (ISO dates; the last is inclusive).
+    pub period_first_day: String,
+    pub period_last_day: String,
+    pub snapshot: QuotaSnapshot,
+}
+
+/// The outlook home page's data for the signed-in user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutlookSummary {
+    /// The user's local date the outlook is for (ISO).
+    pub date: String,
+    pub primary: Option<QuotaMeterView>,
+    /// Other quota meters, in display order.
+    pub others: Vec<QuotaMeterView>,
+}
