@@ -1,0 +1,472 @@
+//! Typed settings, read once at start from `HEADROOM_*` environment variables and an
+//! optional TOML file, and validated before anything else happens.
+//!
+//! | variable | TOML key | default | meaning |
+//! |---|---|---|---|
+//! | `HEADROOM_CONFIG` | — | none | path of an optional TOML file with the keys below |
+//! | `HEADROOM_ADDR` | `addr` | Leptos.toml `site-addr` (127.0.0.1:3000) | listen address |
+//! | `HEADROOM_DATABASE_URL` | `database_url` | `sqlite://<data_dir>/headroom.db` | `sqlite://…` or `postgres://…` |
+//! | `HEADROOM_DB_MAX_CONNECTIONS` | `db_max_connections` | 8 (SQLite) / 16 (PostgreSQL) | pool size |
+//! | `HEADROOM_REDIS_URL` | `redis_url` | none: in-process cache only | `redis://…` second cache tier |
+//! | `HEADROOM_DATA_DIR` | `data_dir` | `data` | where the SQLite file lives |
+//! | `HEADROOM_LOG` | `log` | `info` | tracing filter, e.g. `headroom=debug,info` |
+//! | `HEADROOM_LOG_FORMAT` | `log_format` | `pretty` | `pretty` or `json` |
+//! | `HEADROOM_SECURE_COOKIES` | `secure_cookies` | `false` | mark cookies `Secure` (set behind TLS) |
+//! | `HEADROOM_SESSION_DAYS` | `session_days` | 30 | how long a sign-in lasts |
+//! | `HEADROOM_SHUTDOWN_GRACE_SECS` | `shutdown_grace_secs` | 20 | how long to drain requests on SIGTERM |
+//! | `HEADROOM_MEMORY_CACHE_MB` | `memory_cache_mb` | 64 | in-process cache budget in MiB |
+//! | `HEADROOM_SEED_DEMO` | `seed_demo` | `false` | seed demo data when the database has no users |
+//! | `HEADROOM_NOW` | `now` | none | pin "now" (RFC 3339), for benchmarks and demos |
+//! | `HEADROOM_TEST_HOOKS` | `test_hooks` | `false` | mount `/__test/*` routes used by the test suite |
+//!
+//! Secrets (URLs with passwords) are wrapped in [`Secret`] so `Debug` and logs never show them.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    str::FromStr,
+};
+
+use jiff::Timestamp;
+
+/// Everything the server is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub database_url: Secret,
+    pub db_max_connections: u32,
+    pub redis_url: Option<Secret>,
+    pub data_dir: PathBuf,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+    pub secure_cookies: bool,
+    pub session_days: u32,
+    pub shutdown_grace_secs: u64,
+    pub memory_cache_mb: u64,
+    pub seed_demo: bool,
+    pub fixed_now: Option<Timestamp>,
+    pub test_hooks: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A string that must not appear in logs. `Debug`/`Display` print it with any password
+/// masked (URLs) or not at all.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The real value, for the one place that needs it (opening a connection).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with its password replaced by `***`: safe to log.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.0)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "[redacted]".to_string();
+    };
+    let (authority, tail) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, t)| (a, Some(t)));
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    let mut out = format!("{scheme}://{authority}");
+    if let Some(tail) = tail {
+        // Query strings may carry passwords too (`?password=`): drop them.
+        out.push('/');
+        out.push_str(tail.split('?').next().unwrap_or_default());
+    }
+    out
+}
+
+/// One or more settings were wrong; each line names the variable and what is allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .problems.join("\n"))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+/// Where raw setting values come from, env first, then the TOML file.
+struct Sources {
+    env: HashMap<String, String>,
+    file: BTreeMap<String, String>,
+    file_path: Option<PathBuf>,
+    problems: Vec<String>,
+}
+
+const KEYS: &[&str] = &[
+    "addr",
+    "database_url",
+    "db_max_connections",
+    "redis_url",
+    "data_dir",
+    "log",
+    "log_format",
+    "secure_cookies",
+    "session_days",
+    "shutdown_grace_secs",
+    "memory_cache_mb",
+    "seed_demo",
+    "now",
+    "test_hooks",
+];
+
+fn env_name(key: &str) -> String {
+    format!("HEADROOM_{}", key.to_ascii_uppercase())
+}
+
+impl Sources {
+    fn raw(&self, key: &str) -> Option<(String, String)> {
+        let var = env_name(key);
+        if let Some(v) = self.env.get(&var).filter(|v| !v.is_empty()) {
+            return Some((v.clone(), var));
+        }
+        let origin = match &self.file_path {
+            Some(p) => format!("{} (key `{key}`)", p.display()),
+            None => key.to_string(),
+        };
+        self.file.get(key).map(|v| (v.clone(), origin))
+    }
+
+    fn parse<T>(&mut self, key: &str, default: T, allowed: &str) -> T
+    where
+        T: FromStr,
+    {
+        self.parse_with(key, default, allowed, |s| s.parse().ok())
+    }
+
+    fn parse_with<T>(
+        &mut self,
+        key: &str,
+        default: T,
+        allowed: &str,
+        f: impl Fn(&str) -> Option<T>,
+    ) -> T {
+        match self.raw(key) {
+            None => default,
+            Some((value, origin)) => match f(value.trim()) {
+                Some(v) => v,
+                None => {
+                    let shown = if key.ends_with("_url") {
+                        redact_url(&value)
+                    } else {
+                        value
+                    };
+                    self.problems
+                        .push(format!("  {origin} = {shown:?}: expected {allowed}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn flag(&mut self, key: &str) -> bool {
+        self.parse_with(key, false, "true or false", parse_bool)
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_db_url(s: &str) -> Option<Secret> {
+    (s.starts_with("sqlite:") || s.starts_with("postgres://") || s.starts_with("postgresql://"))
+        .then(|| Secret::new(s))
+}
+
+impl Settings {
+    /// Reads the process environment and, when `HEADROOM_CONFIG` (or `config_file`) names
+    /// one, a TOML file.
+    pub fn from_environment(
+        config_file: Option<&Path>,
+        default_addr: SocketAddr,
+    ) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let path = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("HEADROOM_CONFIG").map(PathBuf::from));
+        let file = match &path {
+            Some(p) => Some((
+                p.clone(),
+                std::fs::read_to_string(p).map_err(|e| ConfigError {
+                    problems: vec![format!(
+                        "  HEADROOM_CONFIG: cannot read {}: {e}",
+                        p.display()
+                    )],
+                })?,
+            )),
+            None => None,
+        };
+        Self::from_sources(env, file, default_addr)
+    }
+
+    /// The pure part of [`Settings::from_environment`], for tests.
+    pub fn from_sources(
+        env: HashMap<String, String>,
+        file: Option<(PathBuf, String)>,
+        default_addr: SocketAddr,
+    ) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let mut table = BTreeMap::new();
+        let file_path = file.as_ref().map(|(p, _)| p.clone());
+        if let Some((path, text)) = file {
+            match text.parse::<toml::Table>() {
+                Ok(parsed) => {
+                    for (k, v) in parsed {
+                        if !KEYS.contains(&k.as_str()) {
+                            problems.push(format!(
+                                "  {}: unknown key `{k}` (known: {})",
+                                path.display(),
+                                KEYS.join(", ")
+                            ));
+                            continue;
+                        }
+                        let text = match v {
+                            toml::Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        table.insert(k, text);
+                    }
+                }
+                Err(e) => problems.push(format!("  {}: not valid TOML: {e}", path.display())),
+            }
+        }
+        let mut src = Sources {
+            env,
+            file: table,
+            file_path,
+            problems,
+        };
+
+        let addr = src.parse("addr", default_addr, "an address like 127.0.0.1:3000");
+        let data_dir: PathBuf = src.parse("data_dir", PathBuf::from("data"), "a directory path");
+        let default_db = Secret::new(format!("sqlite://{}/headroom.db", data_dir.display()));
+        let database_url = src.parse_with(
+            "database_url",
+            default_db,
+            "sqlite://<path> or postgres://user:pass@host/db",
+            parse_db_url,
+        );
+        let default_pool = if database_url.expose().starts_with("sqlite:") {
+            8
+        } else {
+            16
+        };
+        let db_max_connections = src.parse_with(
+            "db_max_connections",
+            default_pool,
+            "a whole number from 1 to 512",
+            |s| s.parse().ok().filter(|n| (1..=512).contains(n)),
+        );
+        let redis_url = src.parse_with(
+            "redis_url",
+            None,
+            "redis://[user:pass@]host:port[/db]",
+            |s| {
+                (s.starts_with("redis://") || s.starts_with("rediss://"))
+                    .then(|| Some(Secret::new(s)))
+            },
+        );
+        let log_filter = src.parse(
+            "log",
+            "info".to_string(),
+            "a tracing filter like info or headroom=debug",
+        );
+        let log_format =
+            src.parse_with(
+                "log_format",
+                LogFormat::Pretty,
+                "pretty or json",
+                |s| match s {
+                    "pretty" => Some(LogFormat::Pretty),
+                    "json" => Some(LogFormat::Json),
+                    _ => None,
+                },
+            );
+        let secure_cookies = src.flag("secure_cookies");
+        let session_days = src.parse_with(
+            "session_days",
+            30,
+            "a whole number of days from 1 to 365",
+            |s| s.parse().ok().filter(|n| (1..=365).contains(n)),
+        );
+        let shutdown_grace_secs = src.parse_with(
+            "shutdown_grace_secs",
+            20,
+            "a whole number of seconds from 0 to 600",
+            |s| s.parse().ok().filter(|n| *n <= 600),
+        );
+        let memory_cache_mb = src.parse_with(
+            "memory_cache_mb",
+            64,
+            "a whole number of MiB from 1 to 65536",
+            |s| s.parse().ok().filter(|n| (1..=65_536).contains(n)),
+        );
+        let seed_demo = src.flag("seed_demo");
+        let fixed_now = src.parse_with(
+            "now",
+            None,
+            "an RFC 3339 instant like 2026-11-20T18:00:00Z",
+            |s| s.parse::<Timestamp>().ok().map(Some),
+        );
+        let test_hooks = src.flag("test_hooks");
+
+        let known: Vec<String> = KEYS.iter().map(|k| env_name(k)).collect();
+        for var in src.env.keys() {
+            if var.starts_with("HEADROOM_") && var != "HEADROOM_CONFIG" && !known.contains(var) {
+                // Not fatal: tooling may set its own HEADROOM_TEST_* variables. Logged later.
+                tracing::warn!(variable = %var, "unknown HEADROOM_ variable ignored");
+            }
+        }
+
+        if !src.problems.is_empty() {
+            return Err(ConfigError {
+                problems: src.problems,
+            });
+        }
+        Ok(Settings {
+            addr,
+            database_url,
+            db_max_connections,
+            redis_url,
+            data_dir,
+            log_filter,
+            log_format,
+            secure_cookies,
+            session_days,
+            shutdown_grace_secs,
+            memory_cache_mb,
+            seed_demo,
+            fixed_now,
+            test_hooks,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr() -> SocketAddr {
+        "127.0.0.1:3000".parse().expect("literal")
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let s = Settings::from_sources(HashMap::new(), None, addr()).expect("defaults valid");
+        assert_eq!(s.database_url.expose(), "sqlite://data/headroom.db");
+        assert!(s.redis_url.is_none());
+        assert_eq!(s.addr, addr());
+        assert_eq!(s.db_max_connections, 8);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_what_is_allowed() {
+        let err = Settings::from_sources(
+            env(&[
+                ("HEADROOM_ADDR", "localhost"),
+                ("HEADROOM_DATABASE_URL", "mysql://root:hunter2@db/x"),
+                ("HEADROOM_LOG_FORMAT", "xml"),
+            ]),
+            None,
+            addr(),
+        )
+        .expect_err("three problems");
+        let text = err.to_string();
+        assert!(
+            text.contains("HEADROOM_ADDR = \"localhost\": expected an address"),
+            "{text}"
+        );
+        assert!(text.contains("HEADROOM_DATABASE_URL"), "{text}");
+        assert!(
+            text.contains("HEADROOM_LOG_FORMAT = \"xml\": expected pretty or json"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"), "password leaked: {text}");
+    }
+
+    #[test]
+    fn env_overrides_the_file_and_unknown_file_keys_fail() {
+        let file = Some((
+            PathBuf::from("headroom.toml"),
+            "addr = \"127.0.0.1:4000\"\nmemory_cache_mb = 32\n".to_string(),
+        ));
+        let s = Settings::from_sources(env(&[("HEADROOM_ADDR", "127.0.0.1:5000")]), file, addr())
+            .expect("valid");
+        assert_eq!(s.addr.port(), 5000);
+        assert_eq!(s.memory_cache_mb, 32);
+
+        let bad = Some((PathBuf::from("h.toml"), "adress = \"x\"".to_string()));
+        let err = Settings::from_sources(HashMap::new(), bad, addr()).expect_err("typo");
+        assert!(err.to_string().contains("unknown key `adress`"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = Settings::from_sources(
+            env(&[
+                (
+                    "HEADROOM_DATABASE_URL",
+                    "postgres://app:s3cret@db:5432/headroom?sslmode=require",
+                ),
+                ("HEADROOM_REDIS_URL", "redis://:r3dis@cache:6379/0"),
+            ]),
+            None,
+            addr(),
+        )
+        .expect("valid");
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("r3dis"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("postgres://app:***@db:5432/headroom"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Meters: quota meters (a budgeted counter with a reset rule) and sensors.
+
+use super::{Db, StoreResult, with_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MeterRow {
+    pub id: i64,
+    pub owner_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub unit: String,
+    pub timezone: String,
+    pub quota: Option<f64>,
+    pub reset_rule: Option<String>,
+    pub range_min: Option<f64>,
+    pub range_max: Option<f64>,
+    pub position: i64,
+    pub created_at: i64,
+    pub archived_at: Option<i64>,
+}
+
+/// A meter to create; validation happens in `domain` before it gets here.
+#[derive(Debug, Clone)]
+pub struct NewMeter<'a> {
+    pub owner_id: i64,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub unit: &'a str,
+    pub timezone: &'a str,
+    pub quota: Option<f64>,
+    pub reset_rule: Option<&'a str>,
+    pub range_min: Option<f64>,
+    pub range_max: Option<f64>,
+    pub position: i64,
+    pub created_at: i64,
+}
+
+impl Db {
+    pub async fn create_meter(&self, m: &NewMeter<'_>) -> StoreResult<i64> {
+        let sql = "INSERT INTO meters (owner_id, kind, name, unit, timezone, quota, reset_rule, \
+                   range_min, range_max, position, created_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+        Ok(with_pool!(self, pool => sqlx::query_scalar::<_, i64>(sql)
+            .bind(m.owner_id)
+            .bind(m.kind)
+            .bind(m.name)
+            .bind(m.unit)
+            .bind(m.timezone)
+            .bind(m.quota)
+            .bind(m.reset_rule)
+            .bind(m.range_min)
+            .bind(m.range_max)
+            .bind(m.position)
+            .bind(m.created_at)
+            .fetch_one(pool)
+            .await?))
+    }
+
+    /// The owner's meters that are not archived, in display order.
+    pub async fn active_meters(&self, owner_id: i64) -> StoreResult<Vec<MeterRow>> {
+        let sql = "SELECT id, owner_id, kind, name, unit, timezone, quota, reset_rule, range_min, \
+                   range_max, position, created_at, archived_at FROM meters \
+                   WHERE owner_id = $1 AND archived_at IS NULL ORDER BY position, id";
+        Ok(with_pool!(self, pool => sqlx::query_as::<_, MeterRow>(sql)
+            .bind(owner_id)
+            .fetch_all(pool)
+            .await?))
+    }
+}

@@ -1,0 +1,85 @@
+//! Accounts: who can sign in, with which role, plan tier, location and timezone.
+
+use super::{Db, StoreError, StoreResult, with_pool};
+
+/// A user as stored, password hash included; never sent to a client as is.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub plan_tier: String,
+    pub location: String,
+    pub timezone: String,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+/// What it takes to create an account.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub plan_tier: &'a str,
+    pub location: &'a str,
+    pub timezone: &'a str,
+    pub created_at: i64,
+}
+
+/// The columns of [`UserRow`], as a literal so queries can be built with `concat!`.
+macro_rules! user_columns {
+    () => {
+        "id, email, display_name, password_hash, role, plan_tier, location, timezone, \
+         created_at, disabled_at"
+    };
+}
+
+impl Db {
+    pub async fn create_user(&self, u: &NewUser<'_>) -> StoreResult<i64> {
+        let sql = "INSERT INTO users (email, display_name, password_hash, role, plan_tier, \
+                   location, timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                   RETURNING id";
+        let id: i64 = with_pool!(self, pool => sqlx::query_scalar(sql)
+            .bind(u.email.to_lowercase())
+            .bind(u.display_name)
+            .bind(u.password_hash)
+            .bind(u.role)
+            .bind(u.plan_tier)
+            .bind(u.location)
+            .bind(u.timezone)
+            .bind(u.created_at)
+            .fetch_one(pool)
+            .await)
+        .map_err(|e| StoreError::conflict_on(e, "email"))?;
+        Ok(id)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE email = $1");
+        let email = email.trim().to_lowercase();
+        Ok(with_pool!(self, pool => sqlx::query_as::<_, UserRow>(sql)
+            .bind(email)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+        Ok(with_pool!(self, pool => sqlx::query_as::<_, UserRow>(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        Ok(
+            with_pool!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+            .fetch_one(pool)
+            .await?),
+        )
+    }
+}
