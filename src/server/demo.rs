@@ -1,0 +1,437 @@
+//! Realistic demo data: a household of users with internet, mobile and electricity quotas,
+//! a money budget and a few sensors, read every 10 minutes for the past year.
+//!
+//! The shapes follow what such meters really do: internet use peaks in the evening and on
+//! weekends with the odd big download, electricity follows the day, temperatures swing
+//! gently and now and then leave their normal range. Everything is deterministic, so two
+//! runs over the same "now" produce the same data.
+
+use jiff::{Timestamp, tz::TimeZone};
+
+use crate::{
+    domain::period::ResetRule,
+    server::{
+        auth::password,
+        storage::{Db, meters::NewMeter, readings::ReadingRow, users::NewUser},
+    },
+};
+
+/// The password of every demo account (printed by `headroom serve` when demo data exists).
+pub const DEMO_PASSWORD: &str = "headroom-demo";
+/// The demo administrator's sign-in.
+pub const DEMO_ADMIN_EMAIL: &str = "ada@headroom.demo";
+
+const STEP_SECS: i64 = 600;
+
+/// How much history to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSize {
+    pub days: i64,
+}
+
+impl DemoSize {
+    /// A year of readings, as the first start shows.
+    pub fn full() -> Self {
+        DemoSize { days: 365 }
+    }
+}
+
+/// How a demo meter's values come about.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// A household internet line: `per_day` units on an average day.
+    Internet { per_day: f64 },
+    /// A phone's mobile data, lighter and daytime-heavy.
+    Mobile { per_day: f64 },
+    /// Electricity, following the day with a winter bump.
+    Power { per_day: f64 },
+    /// Card spending: a few purchases a day.
+    Spending { per_day: f64 },
+    /// A room temperature around `base`.
+    Temperature { base: f64 },
+    /// A home battery's charge in percent.
+    Battery,
+}
+
+struct DemoMeter {
+    name: &'static str,
+    unit: &'static str,
+    quota: Option<f64>,
+    rule: Option<&'static str>,
+    range: (Option<f64>, Option<f64>),
+    shape: Shape,
+}
+
+struct DemoUser {
+    email: &'static str,
+    name: &'static str,
+    role: &'static str,
+    tier: &'static str,
+    location: &'static str,
+    timezone: &'static str,
+    meters: Vec<DemoMeter>,
+}
+
+fn quota(
+    name: &'static str,
+    unit: &'static str,
+    amount: f64,
+    rule: &'static str,
+    shape: Shape,
+) -> DemoMeter {
+    DemoMeter {
+        name,
+        unit,
+        quota: Some(amount),
+        rule: Some(rule),
+        range: (None, None),
+        shape,
+    }
+}
+
+fn sensor(name: &'static str, unit: &'static str, lo: f64, hi: f64, shape: Shape) -> DemoMeter {
+    DemoMeter {
+        name,
+        unit,
+        quota: None,
+        rule: None,
+        range: (Some(lo), Some(hi)),
+        shape,
+    }
+}
+
+fn household() -> Vec<DemoUser> {
+    vec![
+        DemoUser {
+            email: DEMO_ADMIN_EMAIL,
+            name: "Ada",
+            role: "admin",
+            tier: "professional",
+            location: "Tallinn",
+            timezone: "Europe/Tallinn",
+            meters: vec![
+                // 1 TiB a month, as the legacy monitor's plan; used at ~95 % of pace.
+                quota(
+                    "Home fibre",
+                    "MB",
+                    1_048_576.0,
+                    "monthly:1",
+                    Shape::Internet { per_day: 33_000.0 },
+                ),
+                quota(
+                    "Electricity",
+                    "kWh",
+                    320.0,
+                    "monthly:last",
+                    Shape::Power { per_day: 9.0 },
+                ),
+                sensor(
+                    "Living room",
+                    "°C",
+                    19.0,
+                    24.0,
+                    Shape::Temperature { base: 21.5 },
+                ),
+            ],
+        },
+        DemoUser {
+            email: "ben@headroom.demo",
+            name: "Ben",
+            role: "member",
+            tier: "budget",
+            location: "Tallinn",
+            timezone: "Europe/Tallinn",
+            meters: vec![
+                quota(
+                    "Mobile data",
+                    "MB",
+                    51_200.0,
+                    "monthly:15",
+                    Shape::Mobile { per_day: 1_850.0 },
+                ),
+                sensor(
+                    "Bedroom",
+                    "°C",
+                    17.0,
+                    22.0,
+                    Shape::Temperature { base: 19.5 },
+                ),
+            ],
+        },
+        DemoUser {
+            email: "chloe@headroom.demo",
+            name: "Chloe",
+            role: "member",
+            tier: "mid",
+            location: "Lisbon",
+            timezone: "Europe/Lisbon",
+            meters: vec![
+                quota(
+                    "Home internet",
+                    "MB",
+                    512_000.0,
+                    "monthly:1",
+                    Shape::Internet { per_day: 17_500.0 },
+                ),
+                quota(
+                    "Groceries",
+                    "EUR",
+                    120.0,
+                    "weekly:mon",
+                    Shape::Spending { per_day: 16.0 },
+                ),
+            ],
+        },
+        DemoUser {
+            email: "dev@headroom.demo",
+            name: "Dev",
+            role: "member",
+            tier: "enterprise",
+            location: "Austin",
+            timezone: "America/Chicago",
+            meters: vec![
+                quota(
+                    "Office link",
+                    "MB",
+                    2_097_152.0,
+                    "monthly:last",
+                    Shape::Internet { per_day: 72_000.0 },
+                ),
+                sensor("Battery", "%", 20.0, 100.0, Shape::Battery),
+            ],
+        },
+    ]
+}
+
+/// SplitMix64: tiny, fast, and deterministic per seed; demo data needs nothing stronger.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn between(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+}
+
+/// Mean of [`daily_curve`] over a day, so shapes can be scaled to a daily total.
+const EVENING_MEAN: f64 = 0.3 + 1.7 * 0.25;
+const DAYTIME_MEAN: f64 = 0.2 + 1.3 / std::f64::consts::PI;
+/// Weekends are 30 % busier: two days in seven.
+const WEEK_MEAN: f64 = 1.0 + 0.3 * 2.0 / 7.0;
+/// Share of internet use that is steady; the rest comes as occasional big downloads.
+const STEADY_SHARE: f64 = 0.92;
+
+/// Relative intensity of use at local hour `h` (0–24).
+fn daily_curve(h: f64, evening_peak: bool) -> f64 {
+    let wave = ((h - 6.0) / 24.0 * std::f64::consts::TAU).sin().max(0.0);
+    if evening_peak {
+        0.3 + 1.7 * wave * wave
+    } else {
+        0.2 + 1.3 * wave
+    }
+}
+
+/// Generates one meter's readings from `start` to `end` (Unix seconds, 10-minute steps).
+fn generate(
+    meter_id: i64,
+    m: &DemoMeter,
+    tz: &TimeZone,
+    start: i64,
+    end: i64,
+    rng: &mut Rng,
+) -> Vec<ReadingRow> {
+    let rule = m.rule.and_then(|r| r.parse::<ResetRule>().ok());
+    let mut rows = Vec::with_capacity(usize::try_from((end - start) / STEP_SECS + 1).unwrap_or(0));
+    let mut used = 0.0_f64;
+    let mut period_end = i64::MIN;
+    let mut value = match m.shape {
+        Shape::Battery => 60.0,
+        Shape::Temperature { base } => base,
+        _ => 0.0,
+    };
+    let mut t = start;
+    while t <= end {
+        let local = Timestamp::from_second(t)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            .to_zoned(tz.clone());
+        if let Some(rule) = rule
+            && t >= period_end
+        {
+            let p = rule.period_containing(local.date());
+            period_end = p.end_instant(tz).as_second();
+            used = 0.0;
+        }
+        let hour = f64::from(local.hour()) + f64::from(local.minute()) / 60.0;
+        let weekend = local.date().weekday().to_monday_one_offset() >= 6;
+        let month = f64::from(local.month());
+        let steps_per_day = 86_400.0 / STEP_SECS as f64;
+        match m.shape {
+            Shape::Internet { per_day } => {
+                let mut rate = STEADY_SHARE * per_day / steps_per_day * daily_curve(hour, true)
+                    / EVENING_MEAN
+                    / WEEK_MEAN;
+                if weekend {
+                    rate *= 1.3;
+                }
+                if rng.unit() < 0.004 {
+                    rate += per_day * rng.between(0.05, 0.25);
+                }
+                used += rate * rng.between(0.6, 1.4);
+                value = used;
+            }
+            Shape::Mobile { per_day } => {
+                let rate = per_day / steps_per_day * daily_curve(hour, false) / DAYTIME_MEAN;
+                used += rate * rng.between(0.3, 1.7);
+                value = used;
+            }
+            Shape::Power { per_day } => {
+                // Northern winters cost more: up to +35 % in January.
+                let season = 1.0 + 0.35 * ((month - 1.0) / 12.0 * std::f64::consts::TAU).cos();
+                let rate =
+                    per_day / steps_per_day * daily_curve(hour, true) / EVENING_MEAN * season;
+                used += rate * rng.between(0.7, 1.3);
+                value = used;
+            }
+            Shape::Spending { per_day } => {
+                // Purchases happen in shop hours, a few a day.
+                if (8.0..20.0).contains(&hour) && rng.unit() < 0.05 {
+                    used += per_day / 3.6 * rng.between(0.3, 1.7);
+                }
+                value = used;
+            }
+            Shape::Temperature { base } => {
+                let target = base + 1.4 * ((hour - 9.0) / 24.0 * std::f64::consts::TAU).sin();
+                value += (target - value) * 0.2 + rng.between(-0.15, 0.15);
+                if rng.unit() < 0.0008 {
+                    value += rng.between(-5.0, 4.0); // a window left open, an oven on
+                }
+            }
+            Shape::Battery => {
+                let sun = ((hour - 6.0) / 12.0 * std::f64::consts::PI).sin().max(0.0);
+                value = (value + 2.2 * sun - 0.55 + rng.between(-0.2, 0.2)).clamp(5.0, 100.0);
+            }
+        }
+        rows.push(ReadingRow {
+            meter_id,
+            ts: t,
+            value: (value * 100.0).round() / 100.0,
+            remaining: None,
+        });
+        t += STEP_SECS;
+    }
+    rows
+}
+
+/// Creates the demo household and `size` of history up to `now`. Assumes an empty
+/// database (callers check); returns how many readings were written.
+pub async fn seed(db: &Db, now: Timestamp, size: DemoSize) -> anyhow::Result<u64> {
+    let started = std::time::Instant::now();
+    let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
+    let end = now.as_second() - now.as_second().rem_euclid(STEP_SECS);
+    let start = end - size.days * 86_400;
+    let mut written = 0;
+    let mut seed = 7_u64;
+    for user in household() {
+        let user_id = db
+            .create_user(&NewUser {
+                email: user.email,
+                display_name: user.name,
+                password_hash: &hash,
+                role: user.role,
+                plan_tier: user.tier,
+                location: user.location,
+                timezone: user.timezone,
+                created_at: start,
+            })
+            .await?;
+        let tz = TimeZone::get(user.timezone)?;
+        for (position, m) in (0_i64..).zip(&user.meters) {
+            let meter_id = db
+                .create_meter(&NewMeter {
+                    owner_id: user_id,
+                    kind: if m.quota.is_some() { "quota" } else { "sensor" },
+                    name: m.name,
+                    unit: m.unit,
+                    timezone: user.timezone,
+                    quota: m.quota,
+                    reset_rule: m.rule,
+                    range_min: m.range.0,
+                    range_max: m.range.1,
+                    position,
+                    created_at: start,
+                })
+                .await?;
+            seed += 1;
+            let rows = generate(meter_id, m, &tz, start, end, &mut Rng(seed));
+            written += db.upsert_readings(&rows).await?;
+        }
+    }
+    tracing::info!(
+        readings = written,
+        days = size.days,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "seeded demo data"
+    );
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internet_counter_resets_each_period_and_tracks_its_budget() {
+        let tz = TimeZone::get("Europe/Tallinn").expect("tzdb");
+        let m = quota(
+            "Fibre",
+            "MB",
+            1_048_576.0,
+            "monthly:1",
+            Shape::Internet { per_day: 33_000.0 },
+        );
+        let end: Timestamp = "2026-11-20T18:00:00Z".parse().expect("literal");
+        let end = end.as_second();
+        let start = end - 120 * 86_400;
+        let rows = generate(1, &m, &tz, start, end, &mut Rng(1));
+        assert_eq!(rows.len() as i64, 120 * 144 + 1);
+        // From 23 July: exactly one drop to zero per month start crossed (Aug, Sep, Oct, Nov).
+        let resets = rows.windows(2).filter(|w| w[1].value < w[0].value).count();
+        assert_eq!(resets, 4);
+        // October (31 days) should land within ±15 % of 31 × 33 000 MB.
+        let oct_last = rows
+            .windows(2)
+            .filter(|w| w[1].value < w[0].value)
+            .nth(3)
+            .map(|w| w[0].value)
+            .expect("four resets");
+        let expected = 31.0 * 33_000.0;
+        assert!(
+            (oct_last - expected).abs() / expected < 0.15,
+            "October used {oct_last}"
+        );
+    }
+
+    #[test]
+    fn sensors_mostly_stay_in_range() {
+        let tz = TimeZone::UTC;
+        let m = sensor("Room", "°C", 19.0, 24.0, Shape::Temperature { base: 21.5 });
+        let rows = generate(1, &m, &tz, 0, 30 * 86_400, &mut Rng(3));
+        let inside = rows
+            .iter()
+            .filter(|r| (19.0..=24.0).contains(&r.value))
+            .count();
+        assert!(inside as f64 / rows.len() as f64 > 0.97);
+    }
+}

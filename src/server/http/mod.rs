@@ -1,0 +1,7 @@
+//! The HTTP layer: router, routes, middleware and the one error type. Adapters only: the
+//! work happens in `server::service`.
+
+pub mod error;
+pub mod middleware;
+pub mod router;
+pub mod routes;

@@ -1,0 +1,143 @@
+//! The whole HTTP surface in one place: JSON and form routes, Leptos pages and server
+//! functions, static files, and the middleware every request passes through.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Instant, SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Router,
+    extract::{MatchedPath, Request},
+    http::{HeaderValue, header::HeaderName},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::any,
+};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::{
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{
+    server::{
+        auth::CurrentUser,
+        http::{
+            error::ApiError,
+            middleware::{csrf, security_headers, session},
+            routes,
+        },
+        state::AppState,
+    },
+    ui::app::{App, shell},
+};
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time");
+
+/// Request ids: a per-process random prefix and a counter — unique, cheap, sortable in a
+/// log, and no lock on the hot path.
+#[derive(Clone)]
+struct ProcessRequestIds {
+    prefix: u32,
+}
+
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
+impl MakeRequestId for ProcessRequestIds {
+    fn make_request_id<B>(&mut self, _req: &http::Request<B>) -> Option<RequestId> {
+        let n = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{:08x}-{n:x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+fn process_prefix() -> u32 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    nanos ^ std::process::id().rotate_left(16)
+}
+
+/// Time to response headers, in milliseconds, on every response.
+async fn response_time(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let mut res = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("{ms:.2}ms")) {
+        res.headers_mut().insert(X_RESPONSE_TIME, v);
+    }
+    res
+}
+
+/// Unknown `/api/...` addresses get a JSON 404, not the HTML page.
+async fn api_not_found() -> impl IntoResponse {
+    ApiError::NotFound
+}
+
+/// Makes the request's user visible to Leptos components during server rendering, as the
+/// server-side [`CurrentUser`] and as the [`SessionUser`](crate::dto::SessionUser) DTO shared with the UI.
+fn provide_request_context() {
+    if let Some(user) = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<CurrentUser>().cloned())
+    {
+        provide_context(user.to_dto());
+        provide_context(user);
+    }
+}
+
+pub fn build(state: AppState) -> Router {
+    let leptos_options = state.leptos.clone();
+    let page_routes = generate_route_list(App);
+
+    let mut router = Router::new()
+        .merge(routes::health::router())
+        .merge(routes::auth::router());
+    if state.settings.test_hooks {
+        router = router.merge(routes::test_hooks::router());
+    }
+
+    router
+        .route("/api/{*rest}", any(api_not_found))
+        .leptos_routes_with_context(&state, page_routes, provide_request_context, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_request_context, shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::resolve,
+        ))
+        .layer(middleware::from_fn(csrf::guard))
+        .layer(middleware::from_fn(security_headers::apply))
+        .layer(middleware::from_fn(response_time))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("fallback", MatchedPath::as_str);
+                let id = req
+                    .headers()
+                    .get(X_REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), route, request_id = id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(
+            X_REQUEST_ID,
+            ProcessRequestIds {
+                prefix: process_prefix(),
+            },
+        ))
+        .with_state(state)
+}

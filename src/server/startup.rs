@@ -1,0 +1,141 @@
+//! Building and running the server: the seam tests use to start a real instance on port 0.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use leptos::config::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::server::{
+    auth::throttle::LoginThrottle,
+    cache::Cache,
+    clock::Clock,
+    config::Settings,
+    demo,
+    http::router,
+    state::{App, AppState},
+    storage::Db,
+};
+
+/// A server that is built and bound, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, seeds demo data when asked and the
+    /// database is empty, and binds the listener (`settings.addr`; port 0 picks a free one).
+    pub async fn build(settings: Settings, leptos: LeptosOptions) -> anyhow::Result<Self> {
+        let clock = match settings.fixed_now {
+            Some(at) => Clock::fixed(at),
+            None => Clock::System,
+        };
+        Self::build_with_clock(settings, leptos, clock).await
+    }
+
+    pub async fn build_with_clock(
+        settings: Settings,
+        leptos: LeptosOptions,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database_url, settings.db_max_connections)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot open the database at {}: {e}",
+                    settings.database_url.redacted()
+                )
+            })?;
+        db.migrate().await?;
+        if settings.seed_demo && db.count_users().await? == 0 {
+            demo::seed(&db, clock.now(), demo::DemoSize::full()).await?;
+        }
+        let cache = Cache::from_settings(&settings)?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
+        let state = AppState(Arc::new(App {
+            db,
+            cache,
+            settings,
+            leptos,
+            clock,
+            login_throttle: LoginThrottle::default(),
+        }));
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.settings.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting connections and lets
+    /// in-flight requests finish, for at most `shutdown_grace_secs`.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Application { listener, state } = self;
+        let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
+        let app = router::build(state.clone());
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight requests");
+            let _ = stopping_tx.send(true);
+        });
+        let deadline = async move {
+            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = serve => served?,
+            () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "drain took too long; closing remaining connections"),
+        }
+        state.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (service managers, container runtimes).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
