@@ -1,0 +1,9 @@
+//! Server functions: the typed API the hydrated UI calls. Each authenticates first, then
+//! calls into `server::service`, and returns a DTO. One function per file.
+
+pub mod outlook;
+
+#[cfg(feature = "ssr")]
+mod context;
+#[cfg(feature = "ssr")]
+pub use context::{app_state, redirect_page, request_user, require_user, require_user_or_redirect};

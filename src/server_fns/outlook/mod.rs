@@ -1,0 +1,5 @@
+//! Today's outlook.
+
+mod get_outlook_summary;
+
+pub use get_outlook_summary::*;

@@ -1,0 +1,86 @@
+//! The HTML shell and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::ui::pages::{login::LoginPage, not_found::NotFound, outlook::OutlookPage};
+
+/// The document around the app, rendered on the server only. Pages are server components;
+/// only `ui::islands` hydrate in the browser.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="theme-color" content="#0f766e" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <leptos_meta::HashedStylesheet options=options.clone() id="leptos" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options islands=true />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+
+    view! {
+        <Title text="Headroom" />
+        <Router>
+            <Routes fallback=NotFound>
+                // In-order streaming: the shell and header go out at once, then each
+                // Suspense's content in document order as it resolves. Unlike out-of-order
+                // streaming it needs no script to put content in place, so the outlook
+                // reads the same with JavaScript off or not yet loaded.
+                <Route path=path!("/") view=OutlookPage ssr=SsrMode::InOrder />
+                <Route path=path!("/login") view=LoginPage />
+            </Routes>
+        </Router>
+    }
+}
+
+/// A strict Content-Security-Policy: scripts only from this origin or carrying this
+/// response's nonce (Leptos puts it on the hydration script), WebAssembly allowed, no
+/// inline styles, no framing.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use http::{HeaderValue, header::CONTENT_SECURITY_POLICY};
+
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    // `cargo leptos watch` reloads the page through a websocket on its reload port.
+    let reload = if std::env::var("LEPTOS_WATCH").is_ok() {
+        " ws://127.0.0.1:3001"
+    } else {
+        ""
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; \
+         manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'; object-src 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}

@@ -1,0 +1,26 @@
+//! The top bar: the app's name, who is signed in, and the way out.
+
+use leptos::prelude::*;
+
+use crate::dto::SessionUser;
+
+#[component]
+pub fn AppHeader() -> impl IntoView {
+    // Provided per request by the server (see `server::http::router`).
+    let user = use_context::<SessionUser>();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="app-header">
+            <a href="/" class="brand">"Headroom"</a>
+            {user
+                .map(|u| {
+                    view! {
+                        <span class="who" data-testid="who">{u.display_name}</span>
+                        <form method="post" action="/logout">
+                            <button type="submit" class="button quiet">"Sign out"</button>
+                        </form>
+                    }
+                })}
+        </header>
+    }
+}

@@ -1,0 +1,4 @@
+//! Islands: the interactive parts of pages. Their props cross to the browser as JSON, so
+//! they take DTOs; everything they render must work from those props alone.
+
+pub mod outlook_board;
