@@ -1,0 +1,243 @@
+//! `spawn_app()`: a real Headroom on 127.0.0.1:0 with a database of its own.
+//!
+//! SQLite databases live in a temp folder. PostgreSQL and Redis are real servers that
+//! `scripts/test` starts and names in `HEADROOM_TEST_POSTGRES_URL` and
+//! `HEADROOM_TEST_REDIS_URL`; each test creates a fresh PostgreSQL database. A missing
+//! variable fails the test loudly: a skipped backend would be a silent gap.
+
+use std::{collections::HashMap, time::Duration};
+
+use headroom::server::{
+    clock::Clock,
+    config::Settings,
+    startup::Application,
+    state::AppState,
+    storage::{meters::NewMeter, readings::ReadingRow, users::NewUser},
+};
+use jiff::Timestamp;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// Runs each listed test body once per backend, as `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($backend: $crate::helpers::Backend) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { run($crate::helpers::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { run($crate::helpers::Backend::Postgres).await }
+        }
+    )*};
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run the suite with scripts/test, which starts PostgreSQL and Redis"
+        )
+    })
+}
+
+pub fn redis_url() -> String {
+    required_env("HEADROOM_TEST_REDIS_URL")
+}
+
+/// A fresh PostgreSQL database on the test server; returns its URL.
+async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    let admin = required_env("HEADROOM_TEST_POSTGRES_URL");
+    let name = format!("t_{:016x}", rand_u64());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let (base, _) = admin.rsplit_once('/').expect("URL has a database part");
+    format!("{base}/{name}")
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    /// Keeps cookies; never follows redirects, so tests can see them.
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub server: Option<JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Options for [`spawn_app_with`].
+#[derive(Default)]
+pub struct Options {
+    pub env: Vec<(&'static str, String)>,
+    pub now: Option<Timestamp>,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Options::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/headroom.db", dir.path().display()),
+        Backend::Postgres => fresh_postgres_database().await,
+    };
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("HEADROOM_ADDR".into(), "127.0.0.1:0".into()),
+        ("HEADROOM_DATABASE_URL".into(), database_url),
+        ("HEADROOM_DATA_DIR".into(), dir.path().display().to_string()),
+        ("HEADROOM_DB_MAX_CONNECTIONS".into(), "4".into()),
+    ]);
+    for (k, v) in options.env {
+        env.insert(k.to_string(), v);
+    }
+    let default_addr = "127.0.0.1:0".parse().expect("literal");
+    let settings = Settings::from_sources(env, None, default_addr).expect("valid test settings");
+    let mut leptos = headroom::server::site::leptos_options().expect("Leptos.toml");
+    // Tests run without a built site: no hash.txt beside the test binary.
+    leptos.hash_files = false;
+    let clock = options.now.map_or(Clock::System, Clock::fixed);
+    let app = Application::build_with_clock(settings, leptos, clock)
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        state,
+        client: client(),
+        shutdown: Some(tx),
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Creates a member with [`PASSWORD`]; returns the user's id.
+    pub async fn add_user(&self, email: &str, role: &str, timezone: &str) -> i64 {
+        let hash = headroom::server::auth::password::hash(PASSWORD.into())
+            .await
+            .expect("hash");
+        self.state
+            .db
+            .create_user(&NewUser {
+                email,
+                display_name: email.split('@').next().unwrap_or(email),
+                password_hash: &hash,
+                role,
+                plan_tier: "mid",
+                location: "Testville",
+                timezone,
+                created_at: 0,
+            })
+            .await
+            .expect("create user")
+    }
+
+    pub async fn add_quota_meter(
+        &self,
+        owner: i64,
+        name: &str,
+        quota: f64,
+        rule: &str,
+        tz: &str,
+    ) -> i64 {
+        self.state
+            .db
+            .create_meter(&NewMeter {
+                owner_id: owner,
+                kind: "quota",
+                name,
+                unit: "MB",
+                timezone: tz,
+                quota: Some(quota),
+                reset_rule: Some(rule),
+                range_min: None,
+                range_max: None,
+                position: 0,
+                created_at: 0,
+            })
+            .await
+            .expect("create meter")
+    }
+
+    pub async fn add_readings(&self, meter_id: i64, readings: &[(&str, f64)]) {
+        let rows: Vec<ReadingRow> = readings
+            .iter()
+            .map(|(at, value)| ReadingRow {
+                meter_id,
+                ts: at.parse::<Timestamp>().expect("RFC 3339").as_second(),
+                value: *value,
+                remaining: None,
+            })
+            .collect();
+        self.state
+            .db
+            .upsert_readings(&rows)
+            .await
+            .expect("insert readings");
+    }
+
+    /// Signs in through the real form; returns the sign-in response.
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .expect("POST /login")
+    }
+
+    /// Signals shutdown the way SIGTERM would; the server drains and stops.
+    pub fn trigger_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.trigger_shutdown();
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: one binary, each test against a real server on port 0 with its own
+//! database, on SQLite and on PostgreSQL (see `helpers`).
+
+mod helpers;
+
+mod auth;
+mod cache;
+mod demo;
+mod errors;
+mod health;
+mod outlook;
+mod shutdown;
