@@ -6,6 +6,7 @@ pub mod error;
 pub mod meter;
 pub mod period;
 pub mod quota;
+pub mod rollup;
 pub mod units;
 
 pub use error::DomainError;

@@ -81,6 +81,23 @@ pub fn days_between(a: Date, b: Date) -> i64 {
     a.duration_until(b).as_secs().div_euclid(86_400)
 }
 
+const EPOCH: Date = Date::constant(1970, 1, 1);
+
+/// A local date as a day number (days since 1970-01-01), the key of daily rollups.
+pub fn day_number(day: Date) -> i64 {
+    days_between(EPOCH, day)
+}
+
+/// The local date of a day number.
+pub fn date_of_day_number(n: i64) -> Date {
+    add_days(EPOCH, n)
+}
+
+/// The Monday on or before `day`: weekly rollups are keyed by it.
+pub fn monday_of(day: Date) -> Date {
+    add_days(day, -i64::from(day.weekday().to_monday_zero_offset()))
+}
+
 fn add_days(day: Date, n: i64) -> Date {
     day.checked_add(jiff::Span::new().days(n)).unwrap_or(day)
 }
@@ -324,6 +341,17 @@ mod tests {
     fn rejects_bad_rules(#[case] raw: &str) {
         let err = raw.parse::<ResetRule>().expect_err("must be rejected");
         assert_eq!(err.field, "reset_rule");
+    }
+
+    #[test]
+    fn day_numbers_round_trip_and_weeks_start_on_monday() {
+        assert_eq!(day_number(date(1970, 1, 2)), 1);
+        assert_eq!(
+            date_of_day_number(day_number(date(2026, 11, 21))),
+            date(2026, 11, 21)
+        );
+        assert_eq!(monday_of(date(2026, 11, 22)), date(2026, 11, 16));
+        assert_eq!(monday_of(date(2026, 11, 16)), date(2026, 11, 16));
     }
 
     #[test]

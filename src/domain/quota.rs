@@ -104,6 +104,60 @@ impl QuotaSnapshot {
     }
 }
 
+/// The quota summary of one finished (or running) local day, stored with its daily rollup.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DaySummary {
+    /// The budget that applied that day: what was left when it began, over the days left.
+    pub budget: f64,
+    /// Pace at the end of the day: quota ÷ projected total for the period, capped at 1.
+    /// The projection continues the period's average so far.
+    pub pace: f64,
+}
+
+impl DaySummary {
+    /// `previous` is the newest reading before the day (any period); `last` the day's
+    /// final reading. Readings from before `period_start_ts` belong to an earlier period,
+    /// whose counter has since been reset.
+    pub fn compute(
+        quota: f64,
+        period: Period,
+        period_start_ts: i64,
+        day: Date,
+        previous: Option<CounterSample>,
+        last: CounterSample,
+    ) -> Self {
+        let in_period = previous.filter(|p| p.at >= period_start_ts);
+        let remaining_at_start = remaining_of(quota, in_period);
+        let days_left = period.days_left_including(day);
+        let budget = if days_left > 0 {
+            remaining_at_start.max(0.0) / days_left as f64
+        } else {
+            0.0
+        };
+        let used = if last.at >= period_start_ts {
+            last.used
+        } else {
+            0.0
+        };
+        let elapsed = (period.days_elapsed_before(day) + 1) as f64;
+        let projected = used + used / elapsed * (days_left - 1).max(0) as f64;
+        let pace = pace_score(quota, projected);
+        DaySummary { budget, pace }
+    }
+}
+
+/// Quota ÷ projected total, capped at 1: 1 means on track, 0.5 means heading for twice
+/// the quota. A zero quota is on track only while nothing is used.
+pub fn pace_score(quota: f64, projected: f64) -> f64 {
+    if projected <= 0.0 {
+        1.0
+    } else if quota <= 0.0 {
+        0.0
+    } else {
+        (quota / projected).min(1.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +264,65 @@ mod tests {
             at_day_start: Some(sample(50.0)),
         });
         assert_eq!(s.used_today, 2.0);
+    }
+
+    #[test]
+    fn a_day_summary_spreads_the_morning_remainder_and_projects_the_average() {
+        let p = november();
+        let start = 1_761_955_200; // 2026-11-01T00:00:00Z
+        let prev = CounterSample {
+            at: start + 19 * 86_400,
+            used: 600_000.0,
+            remaining: None,
+        };
+        let last = CounterSample {
+            at: start + 20 * 86_400 + 80_000,
+            used: 630_000.0,
+            remaining: None,
+        };
+        let s = DaySummary::compute(1_048_576.0, p, start, date(2026, 11, 21), Some(prev), last);
+        assert!((s.budget - 44_857.6).abs() < 1e-6);
+        // 630 000 over 21 days = 30 000 a day; 9 more days → 900 000 projected.
+        assert!((s.pace - 1.0).abs() < 1e-12);
+        let heavy = CounterSample {
+            used: 1_000_000.0,
+            ..last
+        };
+        let s = DaySummary::compute(1_048_576.0, p, start, date(2026, 11, 21), Some(prev), heavy);
+        // 1 000 000 / 21 × 30 days = 1 428 571 projected → pace 0.734
+        assert!((s.pace - 1_048_576.0 / (1_000_000.0 / 21.0 * 30.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_reading_from_the_previous_period_does_not_count_against_this_one() {
+        let start = 1_761_955_200;
+        let old = CounterSample {
+            at: start - 600,
+            used: 990_000.0,
+            remaining: None,
+        };
+        let last = CounterSample {
+            at: start + 3_600,
+            used: 2_000.0,
+            remaining: None,
+        };
+        let s = DaySummary::compute(
+            300_000.0,
+            november(),
+            start,
+            date(2026, 11, 1),
+            Some(old),
+            last,
+        );
+        assert_eq!(s.budget, 10_000.0);
+    }
+
+    #[test]
+    fn pace_edges() {
+        assert_eq!(pace_score(100.0, 0.0), 1.0);
+        assert_eq!(pace_score(0.0, 5.0), 0.0);
+        assert_eq!(pace_score(100.0, 200.0), 0.5);
+        assert_eq!(pace_score(100.0, 50.0), 1.0);
     }
 
     proptest! {

@@ -12,7 +12,8 @@ use crate::{
     domain::period::ResetRule,
     server::{
         auth::password,
-        storage::{Db, meters::NewMeter, readings::ReadingRow, users::NewUser},
+        service::ingest::{self, NewReading},
+        storage::{Db, meters::NewMeter, users::NewUser},
     },
 };
 
@@ -251,7 +252,7 @@ fn generate(
     start: i64,
     end: i64,
     rng: &mut Rng,
-) -> Vec<ReadingRow> {
+) -> Vec<NewReading> {
     let rule = m.rule.and_then(|r| r.parse::<ResetRule>().ok());
     let mut rows = Vec::with_capacity(usize::try_from((end - start) / STEP_SECS + 1).unwrap_or(0));
     let mut used = 0.0_f64;
@@ -323,7 +324,7 @@ fn generate(
                 value = (value + 2.2 * sun - 0.55 + rng.between(-0.2, 0.2)).clamp(5.0, 100.0);
             }
         }
-        rows.push(ReadingRow {
+        rows.push(NewReading {
             meter_id,
             ts: t,
             value: (value * 100.0).round() / 100.0,
@@ -375,7 +376,10 @@ pub async fn seed(db: &Db, now: Timestamp, size: DemoSize) -> anyhow::Result<u64
                 .await?;
             seed += 1;
             let rows = generate(meter_id, m, &tz, start, end, &mut Rng(seed));
-            written += db.upsert_readings(&rows).await?;
+            // A month at a time keeps each write transaction short.
+            for chunk in rows.chunks(4_500) {
+                written += ingest::write(db, chunk).await?.stored as u64;
+            }
         }
     }
     tracing::info!(

@@ -10,9 +10,10 @@ use std::{collections::HashMap, time::Duration};
 use headroom::server::{
     clock::Clock,
     config::Settings,
+    service::ingest::{self, NewReading},
     startup::Application,
     state::AppState,
-    storage::{meters::NewMeter, readings::ReadingRow, users::NewUser},
+    storage::{meters::NewMeter, users::NewUser},
 };
 use jiff::Timestamp;
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -202,18 +203,16 @@ impl TestApp {
     }
 
     pub async fn add_readings(&self, meter_id: i64, readings: &[(&str, f64)]) {
-        let rows: Vec<ReadingRow> = readings
+        let rows: Vec<NewReading> = readings
             .iter()
-            .map(|(at, value)| ReadingRow {
+            .map(|(at, value)| NewReading {
                 meter_id,
                 ts: at.parse::<Timestamp>().expect("RFC 3339").as_second(),
                 value: *value,
                 remaining: None,
             })
             .collect();
-        self.state
-            .db
-            .upsert_readings(&rows)
+        ingest::write(&self.state.db, &rows)
             .await
             .expect("insert readings");
     }

@@ -9,4 +9,5 @@ mod demo;
 mod errors;
 mod health;
 mod outlook;
+mod rollups;
 mod shutdown;

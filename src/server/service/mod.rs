@@ -2,4 +2,5 @@
 //! are thin adapters over these functions; these functions know nothing about HTTP.
 
 pub mod auth;
+pub mod ingest;
 pub mod outlook;

@@ -1,18 +1,19 @@
 //! Today's outlook for a user: each quota meter's standing, computed by `domain` from the
-//! few readings it needs (the newest one, and the newest one before today began).
+//! two readings it needs — the newest one, and the newest one before today began — both
+//! read from daily rollups (no scan of raw readings).
 
 use jiff::tz::TimeZone;
 
 use crate::{
     domain::{
-        period::{ResetRule, local_midnight},
+        period::{ResetRule, day_number},
         quota::{CounterSample, QuotaInputs, QuotaSnapshot},
     },
     dto::{OutlookSummary, QuotaMeterView},
     server::{
         auth::CurrentUser,
         state::AppState,
-        storage::{StoreResult, meters::MeterRow, readings::Sample},
+        storage::{StoreResult, meters::MeterRow, rollups::DailyRow},
     },
 };
 
@@ -22,11 +23,11 @@ pub fn timezone(name: &str) -> TimeZone {
     TimeZone::get(name).unwrap_or(TimeZone::UTC)
 }
 
-fn counter(s: Sample) -> CounterSample {
+fn last_of(row: &DailyRow) -> CounterSample {
     CounterSample {
-        at: s.ts,
-        used: s.value,
-        remaining: s.remaining,
+        at: row.last_ts,
+        used: row.last,
+        remaining: row.last_remaining,
     }
 }
 
@@ -44,28 +45,42 @@ async fn quota_view(state: &AppState, meter: &MeterRow) -> StoreResult<Option<Qu
     };
     let tz = timezone(&meter.timezone);
     let now = state.clock.now();
+    let now_s = now.as_second();
     let today = now.to_zoned(tz.clone()).date();
+    let today_n = day_number(today);
     let period = rule.period_containing(today);
     let period_start = period.start_instant(&tz).as_second();
-    let day_start = local_midnight(today, &tz).as_second();
-    let latest = state
+    let latest = match state
         .db
-        .latest_reading_between(meter.id, period_start, now.as_second())
-        .await?;
-    let at_day_start = if day_start > period_start {
-        state
+        .latest_daily_at_or_before(meter.id, today_n)
+        .await?
+    {
+        Some(row) if row.last_ts <= now_s => Some(last_of(&row)),
+        // Today's rollup already holds readings stamped after "now" (a pinned clock, or a
+        // source a little ahead): find the newest one that is not.
+        Some(_) => state
             .db
-            .latest_reading_between(meter.id, period_start, day_start - 1)
+            .reading_at_or_before(meter.id, now_s, 3)
             .await?
-    } else {
-        None
+            .map(|r| CounterSample {
+                at: r.ts,
+                used: r.value,
+                remaining: r.remaining,
+            }),
+        None => None,
     };
+    let at_day_start = state
+        .db
+        .latest_daily_at_or_before(meter.id, today_n - 1)
+        .await?
+        .map(|row| last_of(&row));
+    let in_period = |s: &CounterSample| s.at >= period_start;
     let snapshot = QuotaSnapshot::compute(QuotaInputs {
         quota,
         period,
         today,
-        latest: latest.map(counter),
-        at_day_start: at_day_start.map(counter),
+        latest: latest.filter(in_period),
+        at_day_start: at_day_start.filter(in_period),
     });
     let last_day = period.end.yesterday().unwrap_or(period.end);
     Ok(Some(QuotaMeterView {

@@ -67,3 +67,30 @@ impl Db {
             .await?))
     }
 }
+
+impl Db {
+    /// The meters with these ids (any owner, archived or not), by id.
+    pub async fn meters_by_ids(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, MeterRow>> {
+        let mut out = std::collections::HashMap::with_capacity(ids.len());
+        // A handful of ids per request in practice; one indexed lookup each keeps the SQL
+        // the same on both backends (no array binds in SQLite).
+        for id in ids {
+            if let Some(m) = self.meter(*id).await? {
+                out.insert(*id, m);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn meter(&self, id: i64) -> StoreResult<Option<MeterRow>> {
+        let sql = "SELECT id, owner_id, kind, name, unit, timezone, quota, reset_rule, range_min, \
+                   range_max, position, created_at, archived_at FROM meters WHERE id = $1";
+        Ok(with_pool!(self, pool => sqlx::query_as::<_, MeterRow>(sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?))
+    }
+}

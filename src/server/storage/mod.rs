@@ -1,18 +1,22 @@
 //! Persistence: SQLite (embedded default) or PostgreSQL (scale-out), chosen by the URL.
 //!
-//! [`Db`] is an enum over the two pools rather than a trait object: each query is compiled
-//! once per backend (static dispatch, no boxing), and where the SQL text is the same for both
-//! — most of it, since times are Unix seconds and `$N` placeholders work in SQLite too —
-//! [`with_pool!`] writes it once. Backend-specific SQL matches on the enum explicitly.
+//! [`Db`] holds an enum over the two pools rather than a trait object: each query is
+//! compiled once per backend (static dispatch, no boxing), and where the SQL text is the
+//! same for both — most of it, since times are Unix seconds and `$N` placeholders work in
+//! SQLite too — [`with_pool!`] (or [`with_tx!`] inside a transaction) writes it once.
+//! Backend-specific SQL matches on [`Pool`] explicitly.
 //!
 //! Errors are typed ([`StoreError`]); handlers turn them into HTTP answers.
 
+pub mod blocks;
+pub mod codec;
 pub mod meters;
-pub mod readings;
+pub mod partitions;
+pub mod rollups;
 pub mod sessions;
 pub mod users;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -26,19 +30,90 @@ use crate::server::config::Secret;
 /// compiled twice, once per backend, so it must be valid SQL for both.
 macro_rules! with_pool {
     ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::server::storage::Db::Sqlite($pool) => $body,
-            $crate::server::storage::Db::Postgres($pool) => $body,
+        match &$db.pool {
+            $crate::server::storage::Pool::Sqlite($pool) => $body,
+            $crate::server::storage::Pool::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use with_pool;
 
+/// Like [`with_pool!`], inside a write transaction: `$conn` is the transaction's connection.
+macro_rules! with_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx.inner {
+            $crate::server::storage::TxInner::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::server::storage::TxInner::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// The database: a pool, and for SQLite the in-process queue of writers.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: Pool,
+    /// SQLite allows one writer at a time. Writers of this process queue here (fair, no
+    /// polling) and then take the file's write lock with `BEGIN IMMEDIATE`, which other
+    /// processes respect; a deferred transaction could instead fail half-way when it
+    /// tries to upgrade its lock.
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// PostgreSQL months whose block partitions are known to exist.
+    partitions: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+}
+
+/// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
+pub struct Tx {
+    pub(crate) inner: TxInner,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+pub(crate) enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Serialises writers of one meter until the transaction ends. On SQLite the single
+    /// writer already does; on PostgreSQL a transaction-scoped advisory lock does (class 1:
+    /// meter writes). Callers lock meters in id order so two writers never deadlock.
+    pub async fn lock_meter(&mut self, meter_id: i64) -> StoreResult<()> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            sqlx::query("SELECT pg_advisory_xact_lock(1, $1::INT)")
+                .bind(meter_id)
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +142,9 @@ pub enum StoreError {
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored block could not be decoded: a bug or a damaged database, never user input.
+    #[error("corrupt block: {0}")]
+    Corrupt(#[from] codec::CodecError),
 }
 
 impl StoreError {
@@ -106,31 +184,58 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::new(Pool::Sqlite(pool)))
         } else {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(raw)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::new(Pool::Postgres(pool)))
+        }
+    }
+
+    fn new(pool: Pool) -> Self {
+        Db {
+            pool,
+            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+            partitions: Arc::default(),
         }
     }
 
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Applies the backend's migrations (embedded in the binary at build time).
     pub async fn migrate(&self) -> StoreResult<()> {
-        match self {
-            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
+    }
+
+    /// Starts a write transaction (on SQLite: after this process's earlier writers, and
+    /// holding the database's write lock from the start).
+    pub async fn begin_write(&self) -> StoreResult<Tx> {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let writer = self.sqlite_writer.clone().lock_owned().await;
+                let t = pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(Tx {
+                    inner: TxInner::Sqlite(t),
+                    _writer: Some(writer),
+                })
+            }
+            Pool::Postgres(pool) => Ok(Tx {
+                inner: TxInner::Postgres(pool.begin().await?),
+                _writer: None,
+            }),
+        }
     }
 
     /// A round trip to the database, for health checks.
