@@ -62,3 +62,52 @@ pub struct OutlookSummary {
     /// Other quota meters, in display order.
     pub others: Vec<QuotaMeterView>,
 }
+
+/// A meter as the API and the meter pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterView {
+    pub id: i64,
+    /// `quota` or `sensor`.
+    pub kind: String,
+    pub name: String,
+    pub unit: String,
+    pub timezone: String,
+    pub quota: Option<f64>,
+    pub reset_rule: Option<String>,
+    pub range_min: Option<f64>,
+    pub range_max: Option<f64>,
+    pub archived: bool,
+    /// RFC 3339.
+    pub created_at: String,
+    pub latest: Option<LatestReading>,
+}
+
+/// The newest reading of a meter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatestReading {
+    /// RFC 3339.
+    pub at: String,
+    pub value: f64,
+}
+
+/// An API token as listed; the secret itself is only in [`NewToken`], once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    /// The token's first characters, to tell tokens apart.
+    pub prefix: String,
+    pub scope: String,
+    pub meter_ids: Vec<i64>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
+}
+
+/// A token just created: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub view: TokenView,
+}

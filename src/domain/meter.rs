@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::DomainError;
+use super::{DomainError, period::ResetRule};
 
 /// What a meter measures: a budgeted counter that resets, or a free-running sensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,9 +123,174 @@ impl NormalRange {
     }
 }
 
+/// A meter as a user or client describes it, before validation. Every field is optional
+/// so a form or a partial update can be checked field by field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeterDraft {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub timezone: Option<String>,
+    pub quota: Option<f64>,
+    pub reset_rule: Option<String>,
+    pub range_min: Option<f64>,
+    pub range_max: Option<f64>,
+}
+
+/// A valid meter: what the store may keep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterSpec {
+    pub kind: MeterKind,
+    pub name: MeterName,
+    pub unit: Unit,
+    pub timezone: String,
+    /// Quota meters only.
+    pub quota: Option<(Quota, ResetRule)>,
+    /// Sensors only.
+    pub range: NormalRange,
+}
+
+impl MeterSpec {
+    /// Checks every field and reports every problem, not just the first. `timezone_exists`
+    /// says whether an IANA name is known (the server's timezone database decides).
+    pub fn parse(
+        draft: &MeterDraft,
+        timezone_exists: impl Fn(&str) -> bool,
+    ) -> Result<Self, Vec<DomainError>> {
+        let mut errors = Vec::new();
+        let kind = keep(
+            &mut errors,
+            draft
+                .kind
+                .as_deref()
+                .ok_or_else(|| DomainError::new("kind", "is required: \"quota\" or \"sensor\""))
+                .and_then(MeterKind::parse),
+        );
+        let name = keep(
+            &mut errors,
+            MeterName::parse(draft.name.as_deref().unwrap_or_default()),
+        );
+        let unit = keep(
+            &mut errors,
+            Unit::parse(draft.unit.as_deref().unwrap_or_default()),
+        );
+        let timezone = keep(
+            &mut errors,
+            match draft.timezone.as_deref().map(str::trim) {
+                Some(tz) if timezone_exists(tz) => Ok(tz.to_string()),
+                Some(_) => Err(DomainError::new(
+                    "timezone",
+                    "must be an IANA timezone name such as Europe/Berlin or UTC",
+                )),
+                None => Err(DomainError::new("timezone", "is required")),
+            },
+        );
+        let quota = match kind {
+            Some(MeterKind::Quota) => {
+                let amount = keep(
+                    &mut errors,
+                    draft
+                        .quota
+                        .ok_or_else(|| DomainError::new("quota", "is required for a quota meter"))
+                        .and_then(Quota::parse),
+                );
+                let rule = keep(
+                    &mut errors,
+                    draft
+                        .reset_rule
+                        .as_deref()
+                        .ok_or_else(|| {
+                            DomainError::new("reset_rule", "is required for a quota meter")
+                        })
+                        .and_then(str::parse),
+                );
+                amount.zip(rule)
+            }
+            _ => None,
+        };
+        let range = match kind {
+            Some(MeterKind::Sensor) => keep(
+                &mut errors,
+                NormalRange::parse(draft.range_min, draft.range_max),
+            ),
+            _ => Some(NormalRange {
+                min: None,
+                max: None,
+            }),
+        };
+        match (kind, name, unit, timezone, range) {
+            (Some(kind), Some(name), Some(unit), Some(timezone), Some(range))
+                if errors.is_empty() =>
+            {
+                Ok(MeterSpec {
+                    kind,
+                    name,
+                    unit,
+                    timezone,
+                    quota,
+                    range,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Keeps an `Ok` value, or records the error and yields `None`.
+fn keep<T>(errors: &mut Vec<DomainError>, r: Result<T, DomainError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn draft() -> MeterDraft {
+        MeterDraft {
+            kind: Some("quota".into()),
+            name: Some("Home fibre".into()),
+            unit: Some("MB".into()),
+            timezone: Some("Europe/Tallinn".into()),
+            quota: Some(1_048_576.0),
+            reset_rule: Some("monthly:1".into()),
+            ..MeterDraft::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_quota_meter_is_valid() {
+        let spec = MeterSpec::parse(&draft(), |_| true).expect("valid");
+        assert_eq!(spec.kind, MeterKind::Quota);
+        assert_eq!(spec.quota.map(|(q, _)| q.get()), Some(1_048_576.0));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let bad = MeterDraft {
+            name: Some(" ".into()),
+            quota: Some(-5.0),
+            reset_rule: Some("monthly:31".into()),
+            timezone: Some("Mars/Olympus".into()),
+            ..draft()
+        };
+        let errors = MeterSpec::parse(&bad, |tz| tz != "Mars/Olympus").expect_err("invalid");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, vec!["name", "timezone", "quota", "reset_rule"]);
+    }
+
+    #[test]
+    fn sensors_need_no_quota_but_a_sane_range() {
+        let sensor = MeterDraft {
+            kind: Some("sensor".into()),
+            quota: None,
+            reset_rule: None,
+            range_min: Some(30.0),
+            range_max: Some(10.0),
+            ..draft()
+        };
+        let errors = MeterSpec::parse(&sensor, |_| true).expect_err("inverted range");
+        assert_eq!(errors[0].field, "range_max");
+    }
 
     #[test]
     fn quota_refuses_negative_and_nan() {

@@ -16,6 +16,10 @@
 //! | `HEADROOM_SHUTDOWN_GRACE_SECS` | `shutdown_grace_secs` | 20 | how long to drain requests on SIGTERM |
 //! | `HEADROOM_MEMORY_CACHE_MB` | `memory_cache_mb` | 64 | in-process cache budget in MiB |
 //! | `HEADROOM_SEED_DEMO` | `seed_demo` | `false` | seed demo data when the database has no users |
+//! | `HEADROOM_RETENTION_RAW_DAYS` | `retention_raw_days` | 365 | keep raw readings this long |
+//! | `HEADROOM_RETENTION_ROLLUP_DAYS` | `retention_rollup_days` | 730 | keep 15-minute and hourly rollups this long (daily and weekly: forever) |
+//! | `HEADROOM_RETENTION_ATTEMPTS_DAYS` | `retention_attempts_days` | 30 | keep the collector's attempt log this long |
+//! | `HEADROOM_COLLECTOR` | `collector` | `true` | run the collectors and scheduled jobs (when this instance holds the leader lease) |
 //! | `HEADROOM_NOW` | `now` | none | pin "now" (RFC 3339), for benchmarks and demos |
 //! | `HEADROOM_TEST_HOOKS` | `test_hooks` | `false` | mount `/__test/*` routes used by the test suite |
 //!
@@ -46,8 +50,18 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     pub memory_cache_mb: u64,
     pub seed_demo: bool,
+    pub retention: Retention,
+    pub jobs_enabled: bool,
     pub fixed_now: Option<Timestamp>,
     pub test_hooks: bool,
+}
+
+/// How long each kind of data is kept, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub raw_days: i64,
+    pub rollup_days: i64,
+    pub attempts_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +154,10 @@ const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "memory_cache_mb",
     "seed_demo",
+    "retention_raw_days",
+    "retention_rollup_days",
+    "retention_attempts_days",
+    "collector",
     "now",
     "test_hooks",
 ];
@@ -340,6 +358,20 @@ impl Settings {
             |s| s.parse().ok().filter(|n| (1..=65_536).contains(n)),
         );
         let seed_demo = src.flag("seed_demo");
+        let days = |src: &mut Sources, key: &str, default: i64| {
+            src.parse_with(
+                key,
+                default,
+                "a whole number of days from 1 to 36500",
+                |s| s.parse().ok().filter(|n| (1..=36_500).contains(n)),
+            )
+        };
+        let retention = Retention {
+            raw_days: days(&mut src, "retention_raw_days", 365),
+            rollup_days: days(&mut src, "retention_rollup_days", 730),
+            attempts_days: days(&mut src, "retention_attempts_days", 30),
+        };
+        let jobs_enabled = src.parse_with("collector", true, "true or false", parse_bool);
         let fixed_now = src.parse_with(
             "now",
             None,
@@ -374,6 +406,8 @@ impl Settings {
             shutdown_grace_secs,
             memory_cache_mb,
             seed_demo,
+            retention,
+            jobs_enabled,
             fixed_now,
             test_hooks,
         })

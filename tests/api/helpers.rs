@@ -240,3 +240,34 @@ impl Drop for TestApp {
         self.trigger_shutdown();
     }
 }
+
+impl TestApp {
+    /// Signs in as a new user with `email`; returns the user's id.
+    pub async fn signed_in_user(&self, email: &str, timezone: &str) -> i64 {
+        let id = self.add_user(email, "member", timezone).await;
+        let res = self.sign_in(email, PASSWORD).await;
+        assert_eq!(res.status(), 303, "sign-in of {email}");
+        id
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// A client with no cookies, for token-only requests.
+    pub fn anonymous(&self) -> reqwest::Client {
+        client()
+    }
+}
+
+/// The JSON of a response, with its status.
+pub async fn json_of(res: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = res.status().as_u16();
+    let body = res.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}

@@ -8,6 +8,8 @@ mod cache;
 mod demo;
 mod errors;
 mod health;
+mod ingest;
+mod meters_api;
 mod outlook;
 mod rollups;
 mod shutdown;

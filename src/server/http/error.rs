@@ -1,8 +1,10 @@
 //! The one error type of the HTTP layer.
 //!
 //! Policy: handlers return `Result<_, ApiError>`. Client mistakes become 4xx with a JSON
-//! body `{"error": {"code", "message", "field"?}}` that says what to fix; anything else is
-//! logged with its cause and answered with an opaque 500, so nothing internal leaks.
+//! body `{"error": {"code", "message", "field"?, "fields"?, "items"?}}` that says what to
+//! fix — `field` names the (first) offending field, `fields` lists every one, and `items`
+//! lists the bad entries of a batch by index. Anything else is logged with its cause and
+//! answered with an opaque 500, so nothing internal leaks.
 
 use axum::{
     Json,
@@ -11,13 +13,17 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{domain::DomainError, server::storage::StoreError};
+pub use crate::server::service::ItemError;
+use crate::{
+    domain::DomainError,
+    server::{service::ServiceError, storage::StoreError},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("not found")]
     NotFound,
-    #[error("sign in first")]
+    #[error("sign in or send an API token")]
     Unauthorized,
     #[error("not allowed")]
     Forbidden,
@@ -26,6 +32,22 @@ pub enum ApiError {
         field: Option<String>,
         message: String,
     },
+    /// Several fields of one object are wrong.
+    #[error("{} field(s) are invalid", .0.len())]
+    Fields(Vec<DomainError>),
+    /// Entries of a batch are wrong (422) or not allowed (403); nothing was stored.
+    #[error("{message}")]
+    Items {
+        status: StatusCode,
+        message: String,
+        items: Vec<ItemError>,
+    },
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("send the body as {expected}")]
+    UnsupportedMediaType { expected: &'static str },
     #[error("{0} already exists")]
     Conflict(&'static str),
     #[error("too many requests")]
@@ -45,6 +67,16 @@ struct Detail<'a> {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<Vec<FieldDetail<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items: Option<&'a [ItemError]>,
+}
+
+#[derive(Serialize)]
+struct FieldDetail<'a> {
+    field: &'a str,
+    message: &'a str,
 }
 
 impl ApiError {
@@ -55,12 +87,23 @@ impl ApiError {
         }
     }
 
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::Invalid { .. } | ApiError::Fields(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+            }
+            ApiError::Items { status, .. } if *status == StatusCode::FORBIDDEN => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
+            ApiError::Items { status, .. } => (*status, "invalid"),
+            ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::UnsupportedMediaType { .. } => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -78,37 +121,80 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(errors) => ApiError::Fields(errors),
+            ServiceError::Items { forbidden, items } => {
+                let (status, verb) = if forbidden {
+                    (
+                        StatusCode::FORBIDDEN,
+                        "may not be written with these credentials",
+                    )
+                } else {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "are invalid")
+                };
+                ApiError::Items {
+                    status,
+                    message: format!("{} entries {verb}; nothing was stored", items.len()),
+                    items,
+                }
+            }
+            ServiceError::NotFound => ApiError::NotFound,
+            ServiceError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         ApiError::invalid(e.field, e.message)
     }
 }
 
+impl From<Vec<DomainError>> for ApiError {
+    fn from(errors: Vec<DomainError>) -> Self {
+        ApiError::Fields(errors)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let (field, message) = match &self {
+        let mut detail = Detail {
+            code,
+            message: self.to_string(),
+            field: None,
+            fields: None,
+            items: None,
+        };
+        match &self {
             ApiError::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
-                (
-                    None,
-                    "something went wrong on our side; it has been logged".to_string(),
-                )
+                detail.message = "something went wrong on our side; it has been logged".into();
             }
-            ApiError::Invalid { field, message } => (field.as_deref(), message.clone()),
-            other => (None, other.to_string()),
-        };
-        let mut res = (
-            status,
-            Json(Body {
-                error: Detail {
-                    code,
-                    message,
-                    field,
-                },
-            }),
-        )
-            .into_response();
+            ApiError::Invalid { field, .. } => detail.field = field.as_deref(),
+            ApiError::Fields(errors) => {
+                detail.field = errors.first().map(|e| e.field);
+                detail.message = errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                detail.fields = Some(
+                    errors
+                        .iter()
+                        .map(|e| FieldDetail {
+                            field: e.field,
+                            message: &e.message,
+                        })
+                        .collect(),
+                );
+            }
+            ApiError::Items { items, .. } => detail.items = Some(items),
+            _ => {}
+        }
+        let mut res = (status, Json(Body { error: detail })).into_response();
         if let ApiError::TooManyRequests { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {

@@ -2,6 +2,7 @@
 //! work happens in `server::service`.
 
 pub mod error;
+pub mod extract;
 pub mod middleware;
 pub mod router;
 pub mod routes;

@@ -96,7 +96,10 @@ pub fn build(state: AppState) -> Router {
 
     let mut router = Router::new()
         .merge(routes::health::router())
-        .merge(routes::auth::router());
+        .merge(routes::auth::router())
+        .merge(routes::meters::router())
+        .merge(routes::readings::router())
+        .merge(routes::tokens::router());
     if state.settings.test_hooks {
         router = router.merge(routes::test_hooks::router());
     }

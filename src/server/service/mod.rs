@@ -2,5 +2,53 @@
 //! are thin adapters over these functions; these functions know nothing about HTTP.
 
 pub mod auth;
+pub mod export;
 pub mod ingest;
+pub mod meters;
 pub mod outlook;
+pub mod readings;
+pub mod tokens;
+
+use crate::{domain::DomainError, server::storage::StoreError};
+
+/// A problem with one entry of a batch, by its position in the batch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ItemError {
+    pub index: usize,
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Why a use-case refused or failed. Adapters map it to their protocol (HTTP status and
+/// JSON body, a form re-rendered with messages, …).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Fields of the input are wrong; each error names its field.
+    #[error("invalid input")]
+    Invalid(Vec<DomainError>),
+    /// Entries of a batch are wrong; `forbidden` when the caller may not write them.
+    #[error("{} entries rejected", items.len())]
+    Items {
+        forbidden: bool,
+        items: Vec<ItemError>,
+    },
+    /// It does not exist, or it is not the caller's (the two look the same on purpose).
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DomainError> for ServiceError {
+    fn from(e: DomainError) -> Self {
+        ServiceError::Invalid(vec![e])
+    }
+}
+
+impl From<Vec<DomainError>> for ServiceError {
+    fn from(e: Vec<DomainError>) -> Self {
+        ServiceError::Invalid(e)
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

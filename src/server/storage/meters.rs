@@ -94,3 +94,69 @@ impl Db {
             .await?))
     }
 }
+
+/// The fields of a meter that can change after it is created.
+#[derive(Debug, Clone)]
+pub struct MeterUpdate<'a> {
+    pub name: &'a str,
+    pub unit: &'a str,
+    pub timezone: &'a str,
+    pub quota: Option<f64>,
+    pub reset_rule: Option<&'a str>,
+    pub range_min: Option<f64>,
+    pub range_max: Option<f64>,
+}
+
+impl Db {
+    pub async fn update_meter(&self, id: i64, m: &MeterUpdate<'_>) -> StoreResult<()> {
+        let sql = "UPDATE meters SET name = $1, unit = $2, timezone = $3, quota = $4, \
+                   reset_rule = $5, range_min = $6, range_max = $7 WHERE id = $8";
+        with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(m.name)
+                .bind(m.unit)
+                .bind(m.timezone)
+                .bind(m.quota)
+                .bind(m.reset_rule)
+                .bind(m.range_min)
+                .bind(m.range_max)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Archives a meter: it leaves the outlook and refuses new readings; its history stays.
+    pub async fn archive_meter(&self, id: i64, now: i64) -> StoreResult<()> {
+        with_pool!(self, pool => {
+            sqlx::query("UPDATE meters SET archived_at = $1 WHERE id = $2 AND archived_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// All of a user's meters, archived ones last.
+    pub async fn meters_of(&self, owner_id: i64) -> StoreResult<Vec<MeterRow>> {
+        let sql = "SELECT id, owner_id, kind, name, unit, timezone, quota, reset_rule, range_min, \
+                   range_max, position, created_at, archived_at FROM meters WHERE owner_id = $1 \
+                   ORDER BY archived_at IS NOT NULL, position, id";
+        Ok(with_pool!(self, pool => sqlx::query_as::<_, MeterRow>(sql)
+            .bind(owner_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// The display position after the owner's last meter.
+    pub async fn next_meter_position(&self, owner_id: i64) -> StoreResult<i64> {
+        let max: Option<i64> = with_pool!(self, pool => sqlx::query_scalar(
+            "SELECT MAX(position) FROM meters WHERE owner_id = $1")
+            .bind(owner_id)
+            .fetch_one(pool)
+            .await?);
+        Ok(max.map_or(0, |m| m + 1))
+    }
+}

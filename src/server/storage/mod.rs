@@ -14,6 +14,7 @@ pub mod meters;
 pub mod partitions;
 pub mod rollups;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 use std::{str::FromStr, sync::Arc, time::Duration};

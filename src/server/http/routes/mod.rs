@@ -2,4 +2,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod meters;
+pub mod readings;
 pub mod test_hooks;
+pub mod tokens;

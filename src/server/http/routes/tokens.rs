@@ -1,0 +1,60 @@
+//! `/api/v1/tokens`: API tokens for integrations.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{delete, get},
+};
+use serde::Deserialize;
+
+use crate::{
+    dto::{NewToken, TokenView},
+    server::{
+        http::{
+            error::ApiError,
+            extract::{AuthUser, JsonBody},
+        },
+        service::tokens,
+        state::AppState,
+    },
+};
+
+#[derive(Deserialize)]
+struct CreateToken {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    meter_ids: Vec<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    Ok(Json(tokens::list(&state, &user).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(body): JsonBody<CreateToken>,
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    let created = tokens::create(&state, &user, &body.name, &body.meter_ids).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    tokens::revoke(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/tokens", get(list).post(create))
+        .route("/api/v1/tokens/{id}", delete(revoke))
+}
