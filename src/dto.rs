@@ -111,3 +111,45 @@ pub struct NewToken {
     #[serde(flatten)]
     pub view: TokenView,
 }
+
+/// What a submitted form gets back when the server re-renders it: the values as entered
+/// (so nothing typed is lost) and a message per field that needs fixing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FormFeedback {
+    /// Which form on the page was submitted.
+    pub form: String,
+    pub values: std::collections::BTreeMap<String, String>,
+    pub errors: std::collections::BTreeMap<String, String>,
+}
+
+impl FormFeedback {
+    pub fn value(&self, field: &str) -> Option<&str> {
+        self.values.get(field).map(String::as_str)
+    }
+
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+/// A meter's detail page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterPage {
+    pub meter: MeterView,
+    /// The last days with readings, newest first.
+    pub recent_days: Vec<DayLine>,
+}
+
+/// One local day of a meter, as the detail page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayLine {
+    /// ISO date.
+    pub date: String,
+    pub readings: i64,
+    pub min: f64,
+    pub max: f64,
+    pub last: f64,
+    /// Quota meters: counter growth that day.
+    pub usage: Option<f64>,
+    pub budget: Option<f64>,
+}

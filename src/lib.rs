@@ -7,6 +7,10 @@
 //! exists only in the server build.
 //! See `docs/ARCHITECTURE.md` for the map.
 
+// Leptos view types nest deeply; large pages erase them with `into_any()`, and this leaves
+// headroom for the rest.
+#![recursion_limit = "256"]
+
 pub mod domain;
 pub mod dto;
 pub mod server_fns;

@@ -62,3 +62,28 @@ pub fn redirect_page(to: &str) {
         res.insert_header(http::header::LOCATION, location);
     }
 }
+
+/// Maps a use-case error to what a server function may tell its caller: "not found" as
+/// is, anything unexpected logged and reduced to a generic message (nothing internal leaks).
+pub fn internal(e: crate::server::service::ServiceError) -> ServerFnError {
+    use crate::server::service::ServiceError;
+    match e {
+        ServiceError::NotFound => {
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(http::StatusCode::NOT_FOUND);
+            }
+            ServerFnError::new("not found")
+        }
+        ServiceError::Invalid(errors) => ServerFnError::new(
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => {
+            tracing::error!(error = %other, "server function failed");
+            ServerFnError::new("something went wrong on our side; it has been logged")
+        }
+    }
+}

@@ -8,7 +8,10 @@ use leptos_router::{
     path,
 };
 
-use crate::ui::pages::{login::LoginPage, not_found::NotFound, outlook::OutlookPage};
+use crate::ui::pages::{
+    login::LoginPage, meter_detail::MeterDetailPage, meter_new::NewMeterPage, meters::MetersPage,
+    not_found::NotFound, outlook::OutlookPage, tokens::TokensPage,
+};
 
 /// The document around the app, rendered on the server only. Pages are server components;
 /// only `ui::islands` hydrate in the browser.
@@ -50,6 +53,11 @@ pub fn App() -> impl IntoView {
                 // reads the same with JavaScript off or not yet loaded.
                 <Route path=path!("/") view=OutlookPage ssr=SsrMode::InOrder />
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/meters") view=MetersPage ssr=SsrMode::InOrder />
+                <Route path=path!("/meters/new") view=NewMeterPage ssr=SsrMode::InOrder />
+                // Async: the whole page waits for its data, so a missing meter can answer 404.
+                <Route path=path!("/meters/:id") view=MeterDetailPage ssr=SsrMode::Async />
+                <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::InOrder />
             </Routes>
         </Router>
     }

@@ -9,6 +9,7 @@ mod demo;
 mod errors;
 mod health;
 mod ingest;
+mod meter_pages;
 mod meters_api;
 mod outlook;
 mod rollups;

@@ -65,3 +65,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .map_err(|e| ApiError::MalformedJson(e.to_string()))
     }
 }
+
+/// The signed-in user of an HTML form post; a signed-out browser is sent to sign in.
+pub struct FormUser(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for FormUser {
+    type Rejection = axum::response::Redirect;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .map(FormUser)
+            .ok_or_else(|| axum::response::Redirect::to("/login"))
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod forms;
 pub mod middleware;
 pub mod router;
 pub mod routes;

@@ -14,7 +14,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::any,
 };
-use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
@@ -23,9 +22,9 @@ use tower_http::{
 
 use crate::{
     server::{
-        auth::CurrentUser,
         http::{
             error::ApiError,
+            forms::provide_request_context,
             middleware::{csrf, security_headers, session},
             routes,
         },
@@ -79,17 +78,6 @@ async fn api_not_found() -> impl IntoResponse {
     ApiError::NotFound
 }
 
-/// Makes the request's user visible to Leptos components during server rendering, as the
-/// server-side [`CurrentUser`] and as the [`SessionUser`](crate::dto::SessionUser) DTO shared with the UI.
-fn provide_request_context() {
-    if let Some(user) = use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<CurrentUser>().cloned())
-    {
-        provide_context(user.to_dto());
-        provide_context(user);
-    }
-}
-
 pub fn build(state: AppState) -> Router {
     let leptos_options = state.leptos.clone();
     let page_routes = generate_route_list(App);
@@ -98,6 +86,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::meters::router())
+        .merge(routes::meter_forms::router())
+        .merge(routes::token_forms::router())
         .merge(routes::readings::router())
         .merge(routes::tokens::router());
     if state.settings.test_hooks {

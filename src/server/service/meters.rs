@@ -162,3 +162,29 @@ pub async fn archive(state: &AppState, user: &CurrentUser, id: i64) -> ServiceRe
 pub fn kind_of(m: &MeterRow) -> MeterKind {
     MeterKind::parse(&m.kind).unwrap_or(MeterKind::Sensor)
 }
+
+/// The detail page of the caller's meter: the meter and its last two weeks by day.
+pub async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> ServiceResult<crate::dto::MeterPage> {
+    let m = owned(state, user, id).await?;
+    let meter = view(state, &m).await?;
+    let today = day_number(state.clock.now().to_zoned(timezone(&m.timezone)).date());
+    let mut days = state.db.daily_rollups(m.id, today - 13, today).await?;
+    days.reverse();
+    let recent_days = days
+        .iter()
+        .map(|d| crate::dto::DayLine {
+            date: crate::domain::period::date_of_day_number(d.day).to_string(),
+            readings: d.count,
+            min: d.min,
+            max: d.max,
+            last: d.last,
+            usage: d.usage,
+            budget: d.budget,
+        })
+        .collect();
+    Ok(crate::dto::MeterPage { meter, recent_days })
+}

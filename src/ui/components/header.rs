@@ -1,4 +1,4 @@
-//! The top bar: the app's name, who is signed in, and the way out.
+//! The top bar: the app's name, where to go, who is signed in, and the way out.
 
 use leptos::prelude::*;
 
@@ -6,7 +6,7 @@ use crate::dto::SessionUser;
 
 #[component]
 pub fn AppHeader() -> impl IntoView {
-    // Provided per request by the server (see `server::http::router`).
+    // Provided per request by the server (see `server::http::forms`).
     let user = use_context::<SessionUser>();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -15,6 +15,11 @@ pub fn AppHeader() -> impl IntoView {
             {user
                 .map(|u| {
                     view! {
+                        <nav aria-label="Main">
+                            <a href="/">"Today"</a>
+                            <a href="/meters">"Meters"</a>
+                            <a href="/settings/tokens">"Tokens"</a>
+                        </nav>
                         <span class="who" data-testid="who">{u.display_name}</span>
                         <form method="post" action="/logout">
                             <button type="submit" class="button quiet">"Sign out"</button>

@@ -1,5 +1,9 @@
 //! One file per page.
 
 pub mod login;
+pub mod meter_detail;
+pub mod meter_new;
+pub mod meters;
 pub mod not_found;
 pub mod outlook;
+pub mod tokens;

@@ -2,7 +2,9 @@
 
 pub mod auth;
 pub mod health;
+pub mod meter_forms;
 pub mod meters;
 pub mod readings;
 pub mod test_hooks;
+pub mod token_forms;
 pub mod tokens;

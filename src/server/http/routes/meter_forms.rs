@@ -1,0 +1,207 @@
+//! The HTML forms of the meter pages: add, edit, archive, and a reading by hand.
+
+use axum::{
+    Router,
+    extract::{Path, Request, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+};
+use jiff::civil::DateTime;
+use serde_json::json;
+
+use crate::{
+    domain::{DomainError, meter::MeterDraft},
+    server::{
+        http::{
+            error::ApiError,
+            extract::FormUser,
+            forms::{FormData, feedback, read_form, rerender},
+        },
+        service::{
+            ServiceError, meters,
+            outlook::timezone,
+            readings::{self, Writer},
+        },
+        state::AppState,
+    },
+};
+
+/// The reset rule the radio buttons and selects describe.
+fn reset_rule(form: &FormData) -> Result<Option<String>, DomainError> {
+    Ok(match form.get("reset_kind") {
+        Some("monthly") => Some(format!("monthly:{}", form.get("reset_day").unwrap_or("1"))),
+        Some("weekly") => Some(format!(
+            "weekly:{}",
+            form.get("reset_weekday").unwrap_or("mon")
+        )),
+        Some("every") => {
+            let days = form.get("every_days").unwrap_or_default();
+            let anchor = form
+                .get("anchor")
+                .ok_or_else(|| DomainError::new("anchor", "pick a day on which a period starts"))?;
+            Some(format!("every:{days}:{anchor}"))
+        }
+        _ => None,
+    })
+}
+
+/// The meter the form describes, or the problems that stop it being read at all.
+fn draft(form: &FormData, kind: &str) -> Result<MeterDraft, Vec<DomainError>> {
+    let mut errors = Vec::new();
+    let mut number =
+        |name: &'static str| form.number(name).map_err(|e| errors.push(e)).ok().flatten();
+    let mut d = MeterDraft {
+        kind: Some(kind.to_string()),
+        name: form.get("name").map(str::to_owned),
+        unit: form.get("unit").map(str::to_owned),
+        timezone: form.get("timezone").map(str::to_owned),
+        ..MeterDraft::default()
+    };
+    if kind == "quota" {
+        d.quota = number("quota");
+        match reset_rule(form) {
+            Ok(rule) => d.reset_rule = rule,
+            Err(e) => errors.push(e),
+        }
+    } else {
+        d.range_min = number("range_min");
+        d.range_max = number("range_max");
+    }
+    if errors.is_empty() {
+        Ok(d)
+    } else {
+        Err(errors)
+    }
+}
+
+fn invalid(errors: Vec<DomainError>) -> ServiceError {
+    ServiceError::Invalid(errors)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (parts, form) = read_form(&state, req).await?;
+    let kind = form.get("kind").unwrap_or_default().to_string();
+    let result = match draft(&form, &kind) {
+        Ok(d) => meters::create(&state, &user, &d).await,
+        Err(e) => Err(invalid(e)),
+    };
+    match result {
+        Ok(m) => Ok(Redirect::to(&format!("/meters/{}?saved=meter", m.id)).into_response()),
+        Err(ServiceError::Invalid(errors)) => Ok(rerender(
+            &state,
+            parts,
+            "/meters/new",
+            feedback("meter", form.values(), &errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    Path(id): Path<i64>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let current = meters::owned(&state, &user, id).await?;
+    let (parts, form) = read_form(&state, req).await?;
+    let result = match draft(&form, &current.kind) {
+        Ok(d) => meters::update(&state, &user, id, &d).await,
+        Err(e) => Err(invalid(e)),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/meters/{id}?saved=meter")).into_response()),
+        Err(ServiceError::Invalid(errors)) => Ok(rerender(
+            &state,
+            parts,
+            &format!("/meters/{id}"),
+            feedback("meter", form.values(), &errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn archive(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    meters::archive(&state, &user, id).await?;
+    Ok(Redirect::to(&format!("/meters?archived={id}")).into_response())
+}
+
+/// A reading typed in by hand. The time is local to the meter (what `datetime-local` gives).
+async fn add_reading(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    Path(id): Path<i64>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let meter = meters::owned(&state, &user, id).await?;
+    let (parts, form) = read_form(&state, req).await?;
+    let mut errors = Vec::new();
+    let ts = match form.get("timestamp") {
+        None => Some(state.clock.now_secs()),
+        Some(raw) => raw
+            .parse::<DateTime>()
+            .ok()
+            .and_then(|dt| dt.to_zoned(timezone(&meter.timezone)).ok())
+            .map(|z| z.timestamp().as_second())
+            .or_else(|| {
+                errors.push(DomainError::new("timestamp", "must be a date and time"));
+                None
+            }),
+    };
+    let value = match form.number("value") {
+        Ok(Some(v)) => Some(v),
+        Ok(None) => {
+            errors.push(DomainError::new("value", "is required"));
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    if let (Some(ts), Some(value), true) = (ts, value, errors.is_empty()) {
+        let entry = json!({"meter_id": id, "timestamp": ts, "value": value});
+        match readings::accept(&state, Writer::User(&user), &[entry], false).await {
+            Ok(_) => {
+                return Ok(Redirect::to(&format!("/meters/{id}?saved=reading")).into_response());
+            }
+            Err(ServiceError::Items { items, .. }) => {
+                errors.extend(
+                    items
+                        .into_iter()
+                        .map(|i| DomainError::new(i.field, i.message)),
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(rerender(
+        &state,
+        parts,
+        &format!("/meters/{id}"),
+        feedback("reading", form.values(), &errors),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await)
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/meters/new", post(create))
+        .route("/meters/{id}", post(update))
+        .route("/meters/{id}/archive", post(archive))
+        .route("/meters/{id}/readings", post(add_reading))
+}

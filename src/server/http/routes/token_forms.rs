@@ -1,0 +1,78 @@
+//! The HTML forms of the tokens page: create (the token is shown once) and revoke.
+
+use axum::{
+    Router,
+    extract::{Path, Request, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+};
+use leptos::prelude::provide_context;
+
+use crate::{
+    domain::DomainError,
+    server::{
+        http::{
+            error::ApiError,
+            extract::FormUser,
+            forms::{feedback, read_form, rerender, rerender_with},
+        },
+        service::{ServiceError, tokens},
+        state::AppState,
+    },
+};
+
+async fn create(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (parts, form) = read_form(&state, req).await?;
+    let mut ids = Vec::new();
+    let mut errors = Vec::new();
+    for raw in form.all("meter_ids") {
+        match raw.parse::<i64>() {
+            Ok(id) => ids.push(id),
+            Err(_) => errors.push(DomainError::new("meter_ids", "choose meters from the list")),
+        }
+    }
+    let result = if errors.is_empty() {
+        tokens::create(&state, &user, form.get("name").unwrap_or_default(), &ids).await
+    } else {
+        Err(ServiceError::Invalid(errors))
+    };
+    match result {
+        Ok(created) => Ok(rerender_with(
+            &state,
+            parts,
+            "/settings/tokens",
+            StatusCode::OK,
+            move || provide_context(created.clone()),
+        )
+        .await),
+        Err(ServiceError::Invalid(errors)) => Ok(rerender(
+            &state,
+            parts,
+            "/settings/tokens",
+            feedback("token", form.values(), &errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    tokens::revoke(&state, &user, id).await?;
+    Ok(Redirect::to("/settings/tokens").into_response())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/settings/tokens", post(create))
+        .route("/settings/tokens/{id}/revoke", post(revoke))
+}

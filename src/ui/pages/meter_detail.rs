@@ -1,0 +1,169 @@
+//! `/meters/{id}`: one meter — its recent days, a reading by hand, export, settings.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    domain::units::{Precision, format_amount},
+    dto::MeterPage,
+    server_fns::meters::get_meter_page,
+    ui::components::{
+        field::{Field, FieldError},
+        header::AppHeader,
+        meter_form::MeterForm,
+    },
+};
+
+#[component]
+pub fn MeterDetailPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server_fns::require_user_or_redirect();
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let page = Resource::new(id, get_meter_page);
+    let query = use_query_map();
+    let saved = move || query.with(|q| q.get("saved"));
+    view! {
+        <AppHeader />
+        <main class="page" id="main">
+            {move || {
+                saved()
+                    .map(|what| {
+                        let text = match what.as_str() {
+                            "reading" => "Reading saved.",
+                            "meter" => "Meter saved.",
+                            _ => "Saved.",
+                        };
+                        view! { <p class="notice" role="status">{text}</p> }
+                    })
+            }}
+            <Suspense fallback=|| view! { <p class="muted">"Loading the meter…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => view! { <MeterBody page=p /> }.into_any(),
+                        Err(_) => {
+                            view! {
+                                <Title text="Not found · Headroom" />
+                                <h1>"No such meter"</h1>
+                                <p>"It may have been removed, or the address is mistyped."</p>
+                                <p><a href="/meters">"All meters"</a></p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn MeterBody(page: MeterPage) -> impl IntoView {
+    let m = page.meter;
+    let unit = m.unit.clone();
+    let amount = move |v: f64| format_amount(v, &unit, Precision::Compact);
+    let base = format!("/meters/{}", m.id);
+    let is_quota = m.kind == "quota";
+    view! {
+        <Title text=format!("{} · Headroom", m.name) />
+        <div class="row spread">
+            <h1>{m.name.clone()} {m.archived.then(|| view! { <span class="badge">"archived"</span> })}</h1>
+            <a href="/meters" class="button quiet">"All meters"</a>
+        </div>
+        <section class="card" aria-labelledby="recent-title">
+            <h2 id="recent-title">"Recent days"</h2>
+            {if page.recent_days.is_empty() {
+                view! { <p class="muted">"No readings in the last two weeks."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Day"</th>
+                                    <th scope="col">{if is_quota { "Used" } else { "Low" }}</th>
+                                    <th scope="col">{if is_quota { "Budget" } else { "High" }}</th>
+                                    <th scope="col">"Last"</th>
+                                    <th scope="col">"Readings"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {page
+                                    .recent_days
+                                    .iter()
+                                    .map(|d| {
+                                        let (a, b) = if is_quota {
+                                            (d.usage.map(amount.clone()).unwrap_or_default(), d.budget.map(amount.clone()).unwrap_or_default())
+                                        } else {
+                                            (amount(d.min), amount(d.max))
+                                        };
+                                        view! {
+                                            <tr>
+                                                <td>{d.date.clone()}</td>
+                                                <td>{a}</td>
+                                                <td>{b}</td>
+                                                <td>{amount(d.last)}</td>
+                                                <td>{d.readings}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }
+                    .into_any()
+            }}
+        </section>
+        {(!m.archived)
+            .then(|| {
+                view! {
+                    <section class="card" aria-labelledby="manual-title">
+                        <h2 id="manual-title">"Add a reading"</h2>
+                        <form method="post" action=format!("{base}/readings") class="stack" data-testid="reading-form">
+                            <div class="row">
+                                <Field
+                                    form="reading"
+                                    name="value"
+                                    label=if is_quota { "Used so far this period" } else { "Value" }
+                                    required=true
+                                />
+                                <Field
+                                    form="reading"
+                                    name="timestamp"
+                                    label="When"
+                                    input_type="datetime-local"
+                                    hint="Leave empty for now. In the meter's timezone."
+                                />
+                            </div>
+                            <FieldError form="reading" name="meter_id" />
+                            <button type="submit" class="button primary">"Save reading"</button>
+                        </form>
+                    </section>
+                }
+            })}
+        <section class="card" aria-labelledby="export-title">
+            <h2 id="export-title">"Export"</h2>
+            <p>
+                <a class="button" href=format!("/api/v1/meters/{}/readings?format=csv", m.id) download="">"All readings as CSV"</a>
+                " "
+                <a class="button" href=format!("/api/v1/meters/{}/readings?format=json", m.id) download="">"as JSON"</a>
+            </p>
+        </section>
+        <section aria-labelledby="settings-title">
+            <h2 id="settings-title">"Settings"</h2>
+            <MeterForm meter=Some(m.clone()) action=base.clone() submit="Save changes" default_timezone=m.timezone.clone() />
+        </section>
+        {(!m.archived)
+            .then(|| {
+                view! {
+                    <form method="post" action=format!("{base}/archive") class="card stack">
+                        <h2>"Archive"</h2>
+                        <p class="muted">"Archived meters leave the outlook and take no new readings. Their history stays."</p>
+                        <button type="submit" class="button danger">"Archive this meter"</button>
+                    </form>
+                }
+            })}
+    }
+}
