@@ -138,6 +138,9 @@ pub struct MeterPage {
     pub meter: MeterView,
     /// The last days with readings, newest first.
     pub recent_days: Vec<DayLine>,
+    pub source: Option<SourceView>,
+    /// The newest collection attempts, newest first.
+    pub attempts: Vec<AttemptView>,
 }
 
 /// One local day of a meter, as the detail page lists it.
@@ -152,4 +155,39 @@ pub struct DayLine {
     /// Quota meters: counter growth that day.
     pub usage: Option<f64>,
     pub budget: Option<f64>,
+}
+
+/// Where a meter's readings are collected from. Secrets are never sent back: the bearer
+/// token shows only as set or not, headers only by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceView {
+    /// `http` or `simulator`.
+    pub kind: String,
+    pub url: Option<String>,
+    pub header_names: Vec<String>,
+    pub has_bearer_token: bool,
+    pub used_path: Option<String>,
+    pub remaining_path: Option<String>,
+    pub quota_path: Option<String>,
+    pub scale: f64,
+    pub interval_secs: i64,
+    pub timeout_secs: i64,
+    pub enabled: bool,
+    /// RFC 3339.
+    pub next_run: Option<String>,
+    pub consecutive_failures: i64,
+}
+
+/// One collection attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptView {
+    /// RFC 3339.
+    pub started_at: String,
+    /// 1, or 2 for the retry.
+    pub attempt: i64,
+    /// `success`, `failed`, `timeout` or `invalid`.
+    pub status: String,
+    pub response_ms: Option<i64>,
+    pub http_status: Option<i64>,
+    pub error: Option<String>,
 }

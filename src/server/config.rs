@@ -20,6 +20,8 @@
 //! | `HEADROOM_RETENTION_ROLLUP_DAYS` | `retention_rollup_days` | 730 | keep 15-minute and hourly rollups this long (daily and weekly: forever) |
 //! | `HEADROOM_RETENTION_ATTEMPTS_DAYS` | `retention_attempts_days` | 30 | keep the collector's attempt log this long |
 //! | `HEADROOM_COLLECTOR` | `collector` | `true` | run the collectors and scheduled jobs (when this instance holds the leader lease) |
+//! | `HEADROOM_LEASE_SECS` | `lease_secs` | 30 | how long the jobs leader's lease lasts; another instance takes over within this after a crash |
+//! | `HEADROOM_COLLECTOR_RETRY_MS` | `collector_retry_ms` | 10000 | wait before the one retry of a failed collection |
 //! | `HEADROOM_NOW` | `now` | none | pin "now" (RFC 3339), for benchmarks and demos |
 //! | `HEADROOM_TEST_HOOKS` | `test_hooks` | `false` | mount `/__test/*` routes used by the test suite |
 //!
@@ -52,6 +54,8 @@ pub struct Settings {
     pub seed_demo: bool,
     pub retention: Retention,
     pub jobs_enabled: bool,
+    pub lease_secs: i64,
+    pub collector_retry_ms: u64,
     pub fixed_now: Option<Timestamp>,
     pub test_hooks: bool,
 }
@@ -158,6 +162,8 @@ const KEYS: &[&str] = &[
     "retention_rollup_days",
     "retention_attempts_days",
     "collector",
+    "lease_secs",
+    "collector_retry_ms",
     "now",
     "test_hooks",
 ];
@@ -372,6 +378,18 @@ impl Settings {
             attempts_days: days(&mut src, "retention_attempts_days", 30),
         };
         let jobs_enabled = src.parse_with("collector", true, "true or false", parse_bool);
+        let lease_secs = src.parse_with(
+            "lease_secs",
+            30,
+            "a whole number of seconds from 3 to 3600",
+            |s| s.parse().ok().filter(|n| (3..=3600).contains(n)),
+        );
+        let collector_retry_ms = src.parse_with(
+            "collector_retry_ms",
+            10_000,
+            "a whole number of milliseconds up to 600000",
+            |s| s.parse().ok().filter(|n| *n <= 600_000),
+        );
         let fixed_now = src.parse_with(
             "now",
             None,
@@ -408,6 +426,8 @@ impl Settings {
             seed_demo,
             retention,
             jobs_enabled,
+            lease_secs,
+            collector_retry_ms,
             fixed_now,
             test_hooks,
         })

@@ -391,6 +391,47 @@ pub async fn seed(db: &Db, now: Timestamp, size: DemoSize) -> anyhow::Result<u64
     Ok(written)
 }
 
+/// The next value of a simulated source, for demos: a quota counter that grows at the pace
+/// its quota allows (with the day's rhythm and some noise, resetting with its period), or a
+/// sensor that wanders around the middle of its normal range.
+pub fn simulate_next(
+    meter: &crate::server::storage::meters::MeterRow,
+    last: Option<crate::domain::rollup::Reading>,
+    now: i64,
+) -> f64 {
+    let tz = crate::server::service::outlook::timezone(&meter.timezone);
+    let mut rng = Rng(meter.id as u64 ^ (now as u64).rotate_left(17));
+    let local = Timestamp::from_second(now)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .to_zoned(tz.clone());
+    let hour = f64::from(local.hour()) + f64::from(local.minute()) / 60.0;
+    let rule = meter
+        .reset_rule
+        .as_deref()
+        .and_then(|r| r.parse::<ResetRule>().ok());
+    match (meter.quota, rule) {
+        (Some(quota), Some(rule)) => {
+            let period = rule.period_containing(local.date());
+            let start = period.start_instant(&tz).as_second();
+            let base = last.filter(|r| r.ts >= start).map_or(0.0, |r| r.value);
+            let since = last.map_or(STEP_SECS, |r| (now - r.ts.max(start)).clamp(0, 86_400));
+            let per_sec = 0.95 * quota / (period.length_days().max(1) * 86_400) as f64;
+            let rate = per_sec * daily_curve(hour, true) / EVENING_MEAN * rng.between(0.6, 1.4);
+            ((base + rate * since as f64) * 100.0).round() / 100.0
+        }
+        _ => {
+            let (lo, hi) = (
+                meter.range_min.unwrap_or(0.0),
+                meter.range_max.unwrap_or(100.0),
+            );
+            let mid = (lo + hi) / 2.0;
+            let prev = last.map_or(mid, |r| r.value);
+            ((prev + (mid - prev) * 0.1 + rng.between(-0.02, 0.02) * (hi - lo)) * 100.0).round()
+                / 100.0
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

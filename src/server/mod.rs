@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod jobs;
 pub mod service;
 pub mod site;
 pub mod startup;

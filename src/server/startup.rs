@@ -12,6 +12,7 @@ use crate::server::{
     config::Settings,
     demo,
     http::router,
+    jobs,
     state::{App, AppState},
     storage::Db,
 };
@@ -47,6 +48,8 @@ impl Application {
                 )
             })?;
         db.migrate().await?;
+        db.ensure_partitions_ahead(crate::server::storage::blocks::utc_day(clock.now_secs()))
+            .await?;
         if settings.seed_demo && db.count_users().await? == 0 {
             demo::seed(&db, clock.now(), demo::DemoSize::full()).await?;
         }
@@ -89,6 +92,11 @@ impl Application {
         let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
         let app = router::build(state.clone());
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let jobs = if state.settings.jobs_enabled {
+            Some(jobs::start(state.clone(), stopping_rx.clone())?)
+        } else {
+            None
+        };
         let serve = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -105,6 +113,10 @@ impl Application {
         tokio::select! {
             served = serve => served?,
             () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "drain took too long; closing remaining connections"),
+        }
+        if let Some(jobs) = jobs {
+            // The scheduler saw the same signal; let it hand the lease back.
+            let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
         }
         state.db.close().await;
         tracing::info!("stopped");

@@ -55,7 +55,7 @@ pub fn redis_url() -> String {
 }
 
 /// A fresh PostgreSQL database on the test server; returns its URL.
-async fn fresh_postgres_database() -> String {
+pub async fn fresh_postgres_database() -> String {
     use sqlx::Connection;
     let admin = required_env("HEADROOM_TEST_POSTGRES_URL");
     let name = format!("t_{:016x}", rand_u64());
@@ -90,6 +90,8 @@ pub struct TestApp {
 pub struct Options {
     pub env: Vec<(&'static str, String)>,
     pub now: Option<Timestamp>,
+    /// Share this database (URL) instead of creating a fresh one.
+    pub database: Option<String>,
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -98,13 +100,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match backend {
-        Backend::Sqlite => format!("sqlite://{}/headroom.db", dir.path().display()),
-        Backend::Postgres => fresh_postgres_database().await,
+    let database_url = match (&options.database, backend) {
+        (Some(url), _) => url.clone(),
+        (None, Backend::Sqlite) => format!("sqlite://{}/headroom.db", dir.path().display()),
+        (None, Backend::Postgres) => fresh_postgres_database().await,
     };
     let mut env: HashMap<String, String> = HashMap::from([
         ("HEADROOM_ADDR".into(), "127.0.0.1:0".into()),
         ("HEADROOM_DATABASE_URL".into(), database_url),
+        // Background jobs only where a test asks for them.
+        ("HEADROOM_COLLECTOR".into(), "false".into()),
         ("HEADROOM_DATA_DIR".into(), dir.path().display().to_string()),
         ("HEADROOM_DB_MAX_CONNECTIONS".into(), "4".into()),
     ]);

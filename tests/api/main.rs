@@ -5,12 +5,15 @@ mod helpers;
 
 mod auth;
 mod cache;
+mod collector;
 mod demo;
 mod errors;
 mod health;
 mod ingest;
+mod leader;
 mod meter_pages;
 mod meters_api;
 mod outlook;
+mod retention;
 mod rollups;
 mod shutdown;

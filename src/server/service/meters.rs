@@ -186,5 +186,12 @@ pub async fn page(
             budget: d.budget,
         })
         .collect();
-    Ok(crate::dto::MeterPage { meter, recent_days })
+    let source = crate::server::service::sources::get(state, user, id).await?;
+    let attempts = crate::server::service::sources::attempts(state, user, id, 10).await?;
+    Ok(crate::dto::MeterPage {
+        meter,
+        recent_days,
+        source,
+        attempts,
+    })
 }

@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod meters;
 pub mod outlook;
 pub mod readings;
+pub mod sources;
 pub mod tokens;
 
 use crate::{domain::DomainError, server::storage::StoreError};

@@ -10,10 +10,13 @@
 
 pub mod blocks;
 pub mod codec;
+pub mod leases;
 pub mod meters;
 pub mod partitions;
+pub mod retention;
 pub mod rollups;
 pub mod sessions;
+pub mod sources;
 pub mod tokens;
 pub mod users;
 

@@ -32,6 +32,14 @@ pub fn partition_name(table: &str, month: i64) -> String {
     )
 }
 
+/// The first UTC day after partition `name` of `table` (its exclusive upper bound).
+pub fn partition_end_day(table: &str, name: &str) -> Option<i64> {
+    let rest = name.strip_prefix(table)?.strip_prefix("_y")?;
+    let (year, month) = rest.split_once('m')?;
+    let month = year.parse::<i64>().ok()? * 12 + month.parse::<i64>().ok()? - 1;
+    Some(first_day_of_month(month + 1))
+}
+
 impl Db {
     /// Makes sure the months of `days` (UTC day numbers) have their partitions.
     pub async fn ensure_partitions_for_days(&self, days: &BTreeSet<i64>) -> StoreResult<()> {
@@ -108,5 +116,13 @@ mod tests {
         assert_eq!(first_day_of_month(nov), day_number(date(2026, 11, 1)));
         assert_eq!(first_day_of_month(nov + 2), day_number(date(2027, 1, 1)));
         assert_eq!(month_of_day(day_number(date(2026, 12, 31))), nov + 1);
+        assert_eq!(
+            partition_end_day("reading_blocks", "reading_blocks_y2026m11"),
+            Some(day_number(date(2026, 12, 1)))
+        );
+        assert_eq!(
+            partition_end_day("reading_blocks", "rollup_blocks_y2026m11"),
+            None
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod health;
 pub mod meter_forms;
 pub mod meters;
 pub mod readings;
+pub mod sources;
 pub mod test_hooks;
 pub mod token_forms;
 pub mod tokens;

@@ -1,0 +1,87 @@
+//! Background work: collectors, retention, partitions ahead of time. Only the instance
+//! holding the `jobs` lease runs it, so several instances on one database never collect
+//! twice; when the leader stops (or dies) another takes over within a lease period.
+//! Each job exposes a `run_once` step that tests call directly.
+
+pub mod collector;
+pub mod retention;
+pub mod source;
+
+use std::time::Duration;
+
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::server::{jobs::collector::Collector, state::AppState, storage::blocks::utc_day};
+
+/// The lease that names the jobs leader.
+pub const LEASE: &str = "jobs";
+/// Retention runs this often (it is cheap when there is nothing to delete).
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// A random name for this process in the lease table.
+fn instance_name() -> String {
+    let mut bytes = [0u8; 8];
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    OsRng.fill_bytes(&mut bytes);
+    format!("{}-{:016x}", std::process::id(), u64::from_le_bytes(bytes))
+}
+
+/// Starts the scheduler; it stops (and gives up the lease) when `stop` turns true.
+pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result<JoinHandle<()>> {
+    let collector = Collector::new(state.clone())?;
+    let holder = instance_name();
+    Ok(tokio::spawn(async move {
+        let lease = state.settings.lease_secs;
+        let renew_every = Duration::from_secs((lease / 3).max(1) as u64);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut leader = false;
+        let mut last_renewal: Option<tokio::time::Instant> = None;
+        let mut last_retention: Option<tokio::time::Instant> = None;
+        let mut partitions_day = i64::MIN;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.wait_for(|s| *s) => break,
+            }
+            let now = state.clock.now_secs();
+            if last_renewal.is_none_or(|t| t.elapsed() >= renew_every) {
+                let was = leader;
+                leader = state
+                    .db
+                    .try_lease(LEASE, &holder, now, now + lease)
+                    .await
+                    .unwrap_or(false);
+                last_renewal = Some(tokio::time::Instant::now());
+                if leader != was {
+                    tracing::info!(holder = %holder, leader, "jobs leadership changed");
+                }
+            }
+            if !leader {
+                continue;
+            }
+            if let Err(e) = collector.run_once().await {
+                tracing::warn!(error = %e, "collector pass failed");
+            }
+            if utc_day(now) != partitions_day {
+                match state.db.ensure_partitions_ahead(utc_day(now)).await {
+                    Ok(()) => partitions_day = utc_day(now),
+                    Err(e) => tracing::warn!(error = %e, "creating partitions failed"),
+                }
+            }
+            if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
+                last_retention = Some(tokio::time::Instant::now());
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = retention::run_once(&state).await {
+                        tracing::warn!(error = %e, "retention failed");
+                    }
+                });
+            }
+        }
+        if leader {
+            let _ = state.db.release_lease(LEASE, &holder).await;
+            tracing::info!(holder = %holder, "jobs lease released");
+        }
+    }))
+}

@@ -1,0 +1,273 @@
+//! Reading a usage figure from an HTTP JSON source: the request, and the small path syntax
+//! that picks numbers out of the answer (`data.usage.used_mb`, `plans[0].remaining`).
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::server::storage::sources::SourceRow;
+
+/// What one attempt to read a source came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The source answered with the numbers (already in the meter's unit).
+    Success {
+        used: f64,
+        remaining: Option<f64>,
+        quota: Option<f64>,
+    },
+    /// Unreachable, or an HTTP error status.
+    Failed(String),
+    /// No complete answer within the source's timeout.
+    Timeout,
+    /// An answer, but not one we can read (not JSON, field missing, not a number).
+    Invalid(String),
+}
+
+impl Outcome {
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Success { .. } => "success",
+            Outcome::Failed(_) => "failed",
+            Outcome::Timeout => "timeout",
+            Outcome::Invalid(_) => "invalid",
+        }
+    }
+
+    pub fn error(&self) -> Option<String> {
+        match self {
+            Outcome::Success { .. } => None,
+            Outcome::Failed(e) | Outcome::Invalid(e) => Some(e.clone()),
+            Outcome::Timeout => Some("no answer within the timeout".into()),
+        }
+    }
+}
+
+/// An attempt's outcome with its HTTP status (if any) and how long it took.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub outcome: Outcome,
+    pub http_status: Option<u16>,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses `a.b[2].c` (a leading `$.` is allowed) into steps.
+fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+    let path = path.trim();
+    let path = path.strip_prefix("$.").unwrap_or(path);
+    if path.is_empty() {
+        return Err("is empty".into());
+    }
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = part.find('[').map_or((part, ""), |i| part.split_at(i));
+        if key.is_empty() && rest.is_empty() {
+            return Err(format!("has an empty part in {path:?}"));
+        }
+        if !key.is_empty() {
+            steps.push(Step::Key(key.to_string()));
+        }
+        // `rest` is empty or a run of `[n]` indexes.
+        while let Some(after_open) = rest.strip_prefix('[') {
+            let (index, after) = after_open
+                .split_once(']')
+                .ok_or_else(|| format!("has an unclosed [ in {path:?}"))?;
+            steps.push(Step::Index(
+                index
+                    .parse()
+                    .map_err(|_| format!("has a non-numeric index [{index}]"))?,
+            ));
+            rest = after;
+        }
+        if !rest.is_empty() {
+            return Err(format!("has text after ] in {path:?}"));
+        }
+    }
+    Ok(steps)
+}
+
+/// Checks a path's syntax, for validating a source before it is saved.
+pub fn check_path(path: &str) -> Result<(), String> {
+    parse_path(path).map(|_| ())
+}
+
+/// The number at `path` in `json`; numeric strings count (some APIs quote numbers).
+pub fn extract(json: &Value, path: &str) -> Result<f64, String> {
+    let mut at = json;
+    for step in parse_path(path)? {
+        at = match (&step, at) {
+            (Step::Key(k), Value::Object(o)) => o.get(k),
+            (Step::Index(i), Value::Array(a)) => a.get(*i),
+            _ => None,
+        }
+        .ok_or_else(|| format!("no {path:?} in the answer"))?;
+    }
+    match at {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|v: &f64| v.is_finite())
+    .ok_or_else(|| format!("{path:?} is not a number"))
+}
+
+/// Reads the mapped fields out of an answer body, scaled into the meter's unit.
+pub fn read_answer(source: &SourceRow, body: &[u8]) -> Outcome {
+    let json: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return Outcome::Invalid(format!("the answer is not JSON: {e}")),
+    };
+    let field = |path: &Option<String>| -> Result<Option<f64>, String> {
+        path.as_deref()
+            .map(|p| extract(&json, p).map(|v| v * source.scale))
+            .transpose()
+    };
+    let used = match source.used_path.as_deref().map(|p| extract(&json, p)) {
+        Some(Ok(v)) if v >= 0.0 => v * source.scale,
+        Some(Ok(_)) => return Outcome::Invalid("used is negative".into()),
+        Some(Err(e)) => return Outcome::Invalid(e),
+        None => return Outcome::Invalid("no path for used is configured".into()),
+    };
+    match (field(&source.remaining_path), field(&source.quota_path)) {
+        (Ok(remaining), Ok(quota)) => Outcome::Success {
+            used,
+            remaining,
+            quota: quota.filter(|q| *q >= 0.0),
+        },
+        (Err(e), _) | (_, Err(e)) => Outcome::Invalid(e),
+    }
+}
+
+/// Largest answer we read: usage endpoints answer in bytes, not megabytes.
+const MAX_ANSWER: usize = 256 * 1024;
+
+/// One request to an HTTP source, bounded by its timeout from start to last byte.
+pub async fn fetch(client: &reqwest::Client, source: &SourceRow) -> Attempt {
+    let started = Instant::now();
+    let timeout = Duration::from_secs(source.timeout_secs.max(1) as u64);
+    let (outcome, http_status) = match tokio::time::timeout(timeout, request(client, source)).await
+    {
+        Ok(result) => result,
+        Err(_) => (Outcome::Timeout, None),
+    };
+    Attempt {
+        outcome,
+        http_status,
+        elapsed: started.elapsed(),
+    }
+}
+
+async fn request(client: &reqwest::Client, source: &SourceRow) -> (Outcome, Option<u16>) {
+    let Some(url) = source.url.as_deref() else {
+        return (Outcome::Invalid("no URL is configured".into()), None);
+    };
+    let mut req = client.get(url).header("accept", "application/json");
+    if let Ok(serde_json::Value::Object(headers)) = serde_json::from_str(&source.headers) {
+        for (name, value) in headers {
+            if let Some(v) = value.as_str() {
+                req = req.header(name.as_str(), v);
+            }
+        }
+    }
+    if let Some(token) = &source.bearer_token {
+        req = req.bearer_auth(token);
+    }
+    let res = match req.send().await {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => return (Outcome::Timeout, None),
+        Err(e) => return (Outcome::Failed(format!("request failed: {e}")), None),
+    };
+    let status = res.status().as_u16();
+    if !res.status().is_success() {
+        return (Outcome::Failed(format!("HTTP {status}")), Some(status));
+    }
+    let mut body = Vec::new();
+    let mut res = res;
+    loop {
+        match res.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() > MAX_ANSWER {
+                    return (
+                        Outcome::Invalid(format!("the answer is larger than {MAX_ANSWER} bytes")),
+                        Some(status),
+                    );
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return (
+                    Outcome::Failed(format!("reading the answer failed: {e}")),
+                    Some(status),
+                );
+            }
+        }
+    }
+    (read_answer(source, &body), Some(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_pick_numbers_out_of_answers() {
+        let answer = json!({"data": {"usage": {"used_mb": 612345, "left": "1000.5"}}, "plans": [{"quota": 1e6}, {"quota": 2}]});
+        assert_eq!(extract(&answer, "data.usage.used_mb"), Ok(612_345.0));
+        assert_eq!(extract(&answer, "$.data.usage.left"), Ok(1000.5));
+        assert_eq!(extract(&answer, "plans[1].quota"), Ok(2.0));
+        assert!(extract(&answer, "plans[5].quota").is_err());
+        assert!(extract(&answer, "data.usage").is_err());
+        assert!(check_path("a.[x]").is_err());
+        assert!(check_path("a[1").is_err());
+        assert!(check_path("a[").is_err());
+        assert!(check_path("a[1]x").is_err());
+        assert!(check_path("").is_err());
+        assert!(check_path("matrix[0][1].v").is_ok());
+    }
+
+    fn source() -> SourceRow {
+        SourceRow {
+            meter_id: 1,
+            kind: "http".into(),
+            url: Some("http://127.0.0.1/".into()),
+            headers: "{}".into(),
+            bearer_token: None,
+            used_path: Some("used_gb".into()),
+            remaining_path: Some("left_gb".into()),
+            quota_path: None,
+            scale: 1024.0,
+            interval_secs: 600,
+            timeout_secs: 30,
+            enabled: true,
+            next_due_at: 0,
+            consecutive_failures: 0,
+        }
+    }
+
+    #[test]
+    fn answers_are_scaled_into_the_meters_unit_or_called_invalid() {
+        let s = source();
+        assert_eq!(
+            read_answer(&s, br#"{"used_gb": 2, "left_gb": 0.5}"#),
+            Outcome::Success {
+                used: 2048.0,
+                remaining: Some(512.0),
+                quota: None
+            }
+        );
+        assert_eq!(read_answer(&s, b"<html>oops</html>").status(), "invalid");
+        assert_eq!(read_answer(&s, br#"{"left_gb": 1}"#).status(), "invalid");
+        assert_eq!(
+            read_answer(&s, br#"{"used_gb": -1, "left_gb": 1}"#).status(),
+            "invalid"
+        );
+    }
+}
