@@ -141,6 +141,8 @@ pub struct MeterPage {
     pub source: Option<SourceView>,
     /// The newest collection attempts, newest first.
     pub attempts: Vec<AttemptView>,
+    /// The newest imports, newest first.
+    pub imports: Vec<ImportView>,
 }
 
 /// One local day of a meter, as the detail page lists it.
@@ -190,4 +192,20 @@ pub struct AttemptView {
     pub response_ms: Option<i64>,
     pub http_status: Option<i64>,
     pub error: Option<String>,
+}
+
+/// An import of a CSV file into a meter, and how far it got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportView {
+    pub id: i64,
+    pub meter_id: i64,
+    pub file_name: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    pub done_bytes: i64,
+    pub total_bytes: i64,
+    pub rows_imported: i64,
+    pub rows_skipped: i64,
+    /// Why it failed, or why rows were skipped.
+    pub note: Option<String>,
 }

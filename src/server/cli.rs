@@ -39,6 +39,33 @@ enum Command {
         #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3650))]
         days: i64,
     },
+    /// Import readings from a CSV file into a meter (resumable: rerun to continue).
+    Import {
+        /// The meter's id (see the meter's page or GET /api/v1/meters).
+        #[arg(long)]
+        meter: i64,
+        /// `legacy`: timestamp,total_used_mb,remaining_mb,collection_status,api_response_time_ms;
+        /// `generic`: timestamp,value[,remaining].
+        #[arg(long, default_value = "legacy")]
+        format: String,
+        file: PathBuf,
+    },
+    /// Export a meter's readings as CSV or JSON to standard output or a file.
+    Export {
+        #[arg(long)]
+        meter: i64,
+        /// Start: an RFC 3339 time or a date (default: the beginning).
+        #[arg(long)]
+        from: Option<String>,
+        /// End: an RFC 3339 time or a date, inclusive (default: now).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -79,7 +106,138 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(readings = n, "demo data ready");
             Ok(())
         }
+        Command::Import {
+            meter,
+            format,
+            file,
+        } => import(&settings, meter, &format, &file).await,
+        Command::Export {
+            meter,
+            from,
+            to,
+            format,
+            output,
+        } => {
+            export(
+                &settings,
+                meter,
+                from.as_deref(),
+                to.as_deref(),
+                &format,
+                output.as_deref(),
+            )
+            .await
+        }
     }
+}
+
+async fn import(
+    settings: &Settings,
+    meter_id: i64,
+    format: &str,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use crate::server::service::import::{self, ImportFormat};
+    let format = ImportFormat::parse(format)
+        .ok_or_else(|| anyhow::anyhow!("--format must be legacy or generic"))?;
+    let db = Db::connect(&settings.database_url, 4).await?;
+    db.migrate().await?;
+    let meter = db
+        .meter(meter_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no meter {meter_id}"))?;
+    let now = settings
+        .fixed_now
+        .unwrap_or_else(jiff::Timestamp::now)
+        .as_second();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let row = import::prepare(&db, &meter, file, &name, format, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if row.done_bytes > 0 && row.status == "running" {
+        eprintln!(
+            "resuming {name} at byte {} of {}",
+            row.done_bytes, row.total_bytes
+        );
+    }
+    let bar = indicatif::ProgressBar::new(row.total_bytes as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:40}] {bytes}/{total_bytes} ({eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let oldest = now - settings.retention.raw_days * 86_400;
+    let bar2 = bar.clone();
+    let outcome = import::run(&db, &meter, &row, file, now, oldest, move |done, _| {
+        bar2.set_position(done)
+    })
+    .await
+    .map_err(|e| match e {
+        crate::server::service::ServiceError::Invalid(errors) => {
+            anyhow::anyhow!(
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    bar.finish_and_clear();
+    for p in &outcome.problems {
+        eprintln!("  skipped {p}");
+    }
+    eprintln!(
+        "imported {} readings into meter {meter_id} ({} rows skipped)",
+        outcome.import.rows_imported, outcome.import.rows_skipped
+    );
+    Ok(())
+}
+
+async fn export(
+    settings: &Settings,
+    meter_id: i64,
+    from: Option<&str>,
+    to: Option<&str>,
+    format: &str,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use crate::server::service::export::{self, ExportFormat};
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let format = match format {
+        "csv" => ExportFormat::Csv,
+        "json" => ExportFormat::Json,
+        _ => anyhow::bail!("--format must be csv or json"),
+    };
+    let db = Db::connect(&settings.database_url, 2).await?;
+    let meter = db
+        .meter(meter_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no meter {meter_id}"))?;
+    let now = settings
+        .fixed_now
+        .unwrap_or_else(jiff::Timestamp::now)
+        .as_second();
+    let range = export::parse_range(from, to, now).map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let mut out: Box<dyn tokio::io::AsyncWrite + Unpin> = match output {
+        Some(path) => Box::new(tokio::fs::File::create(path).await?),
+        None => Box::new(tokio::io::stdout()),
+    };
+    let mut stream = Box::pin(export::stream_readings(
+        db, meter.id, meter.name, meter.unit, range, format,
+    ));
+    while let Some(chunk) = stream.next().await {
+        out.write_all(&chunk?).await?;
+    }
+    out.flush().await?;
+    Ok(())
 }
 
 async fn serve(settings: Settings, leptos: leptos::config::LeptosOptions) -> anyhow::Result<()> {

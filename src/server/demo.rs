@@ -13,7 +13,7 @@ use crate::{
     server::{
         auth::password,
         service::ingest::{self, NewReading},
-        storage::{Db, meters::NewMeter, users::NewUser},
+        storage::{Db, meters::NewMeter, sources::SourceRow, users::NewUser},
     },
 };
 
@@ -374,6 +374,24 @@ pub async fn seed(db: &Db, now: Timestamp, size: DemoSize) -> anyhow::Result<u64
                     created_at: start,
                 })
                 .await?;
+            // A simulated source carries the meter on from where its history ends.
+            db.put_source(&SourceRow {
+                meter_id,
+                kind: "simulator".into(),
+                url: None,
+                headers: "{}".into(),
+                bearer_token: None,
+                used_path: None,
+                remaining_path: None,
+                quota_path: None,
+                scale: 1.0,
+                interval_secs: STEP_SECS,
+                timeout_secs: 30,
+                enabled: true,
+                next_due_at: end + STEP_SECS,
+                consecutive_failures: 0,
+            })
+            .await?;
             seed += 1;
             let rows = generate(meter_id, m, &tz, start, end, &mut Rng(seed));
             // A month at a time keeps each write transaction short.

@@ -65,6 +65,9 @@ impl Application {
             clock,
             login_throttle: LoginThrottle::default(),
         }));
+        if let Err(e) = crate::server::service::import::resume_all(&state).await {
+            tracing::warn!(error = ?e, "could not resume imports");
+        }
         Ok(Application { listener, state })
     }
 

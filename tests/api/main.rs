@@ -9,6 +9,7 @@ mod collector;
 mod demo;
 mod errors;
 mod health;
+mod import;
 mod ingest;
 mod leader;
 mod meter_pages;

@@ -90,6 +90,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::token_forms::router())
         .merge(routes::readings::router())
         .merge(routes::sources::router())
+        .merge(routes::imports::router())
         .merge(routes::tokens::router());
     if state.settings.test_hooks {
         router = router.merge(routes::test_hooks::router());

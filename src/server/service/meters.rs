@@ -188,10 +188,18 @@ pub async fn page(
         .collect();
     let source = crate::server::service::sources::get(state, user, id).await?;
     let attempts = crate::server::service::sources::attempts(state, user, id, 10).await?;
+    let imports = state
+        .db
+        .imports_of(id, 3)
+        .await?
+        .iter()
+        .map(crate::server::service::import::view)
+        .collect();
     Ok(crate::dto::MeterPage {
         meter,
         recent_days,
         source,
         attempts,
+        imports,
     })
 }

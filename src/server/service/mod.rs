@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod export;
+pub mod import;
 pub mod ingest;
 pub mod meters;
 pub mod outlook;

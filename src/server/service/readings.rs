@@ -108,6 +108,45 @@ fn parse_entry(index: usize, v: &Value) -> Result<Parsed, ItemError> {
     })
 }
 
+/// Checks one reading against its meter and the clock: the meter takes readings, the
+/// instant is neither ahead of the server by more than the skew nor older than the raw
+/// retention, and a quota counter is not negative. Sensors may go below zero (−5 °C).
+pub fn check_entry(
+    meter: &MeterRow,
+    ts: i64,
+    value: f64,
+    now: i64,
+    oldest: i64,
+) -> Result<(), (&'static str, String)> {
+    if meter.archived_at.is_some() {
+        return Err(("meter_id", format!("meter {} is archived", meter.id)));
+    }
+    if ts > now + MAX_SKEW_SECS {
+        return Err((
+            "timestamp",
+            "is in the future (more than 5 minutes ahead of the server's clock)".into(),
+        ));
+    }
+    if ts < oldest {
+        return Err((
+            "timestamp",
+            "is older than the retention of raw readings".into(),
+        ));
+    }
+    if kind_of(meter) == MeterKind::Quota && value < 0.0 {
+        return Err((
+            "value",
+            "must not be negative: a quota counter counts up from zero".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The oldest instant a reading may have: the raw retention's start, and never before 2000.
+pub fn oldest_allowed(state: &AppState, now: i64) -> i64 {
+    (now - state.settings.retention.raw_days * 86_400).max(EARLIEST)
+}
+
 /// Checks `entries` and stores the good ones (all of them or none, unless `partial`).
 pub async fn accept(
     state: &AppState,
@@ -116,7 +155,7 @@ pub async fn accept(
     partial: bool,
 ) -> ServiceResult<Outcome> {
     let now = state.clock.now_secs();
-    let oldest = (now - state.settings.retention.raw_days * 86_400).max(EARLIEST);
+    let oldest = oldest_allowed(state, now);
     let mut errors = Vec::new();
     let mut parsed = Vec::with_capacity(entries.len());
     for (i, v) in entries.iter().enumerate() {
@@ -155,30 +194,9 @@ pub async fn accept(
                     format!("this token may not write meter {}", p.meter_id),
                 ))
             }
-            Some(m) if m.archived_at.is_some() => Some(err(
-                i,
-                "meter_id",
-                format!("meter {} is archived", p.meter_id),
-            )),
-            Some(_) if p.ts > now + MAX_SKEW_SECS => Some(err(
-                i,
-                "timestamp",
-                "is in the future (more than 5 minutes ahead of the server's clock)",
-            )),
-            Some(_) if p.ts < oldest => Some(err(
-                i,
-                "timestamp",
-                format!(
-                    "is older than the {}-day retention of raw readings",
-                    state.settings.retention.raw_days
-                ),
-            )),
-            Some(m) if kind_of(m) == MeterKind::Quota && p.value < 0.0 => Some(err(
-                i,
-                "value",
-                "must not be negative: a quota counter counts up from zero",
-            )),
-            Some(_) => None,
+            Some(m) => check_entry(m, p.ts, p.value, now, oldest)
+                .err()
+                .map(|(field, message)| err(i, field, message)),
         };
         match problem {
             Some(e) => errors.push(e),

@@ -10,6 +10,7 @@
 
 pub mod blocks;
 pub mod codec;
+pub mod imports;
 pub mod leases;
 pub mod meters;
 pub mod partitions;

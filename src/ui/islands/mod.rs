@@ -1,4 +1,5 @@
 //! Islands: the interactive parts of pages. Their props cross to the browser as JSON, so
 //! they take DTOs; everything they render must work from those props alone.
 
+pub mod import_progress;
 pub mod outlook_board;

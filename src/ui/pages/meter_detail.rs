@@ -11,7 +11,9 @@ use crate::{
     ui::components::{
         field::{Field, FieldError},
         header::AppHeader,
+        import_section::ImportSection,
         meter_form::MeterForm,
+        source_section::SourceSection,
     },
 };
 
@@ -33,6 +35,7 @@ pub fn MeterDetailPage() -> impl IntoView {
                         let text = match what.as_str() {
                             "reading" => "Reading saved.",
                             "meter" => "Meter saved.",
+                            "source" => "Collection saved; it runs within a minute.",
                             _ => "Saved.",
                         };
                         view! { <p class="notice" role="status">{text}</p> }
@@ -143,6 +146,8 @@ fn MeterBody(page: MeterPage) -> impl IntoView {
                     </section>
                 }
             })}
+        {(!m.archived).then(|| view! { <SourceSection meter_id=m.id source=page.source.clone() attempts=page.attempts.clone() /> })}
+        {(!m.archived).then(|| view! { <ImportSection meter_id=m.id imports=page.imports.clone() /> })}
         <section class="card" aria-labelledby="export-title">
             <h2 id="export-title">"Export"</h2>
             <p>

@@ -22,6 +22,7 @@ use crate::{
             ServiceError, meters,
             outlook::timezone,
             readings::{self, Writer},
+            sources::{self, SourceInput},
         },
         state::AppState,
     },
@@ -198,9 +199,103 @@ async fn add_reading(
     .await)
 }
 
+/// The collection form: where readings come from (`none` removes the source).
+async fn source(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    Path(id): Path<i64>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    meters::owned(&state, &user, id).await?;
+    let (parts, form) = read_form(&state, req).await?;
+    let mut errors = Vec::new();
+    if form.get("source_kind").is_none_or(|k| k == "none") {
+        sources::delete(&state, &user, id).await?;
+        return Ok(Redirect::to(&format!("/meters/{id}?saved=source")).into_response());
+    }
+    let mut headers = std::collections::BTreeMap::new();
+    for line in form
+        .get("headers")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        match line.split_once(':') {
+            Some((k, v)) => {
+                headers.insert(k.trim().to_string(), v.trim().to_string());
+            }
+            None => errors.push(DomainError::new(
+                "headers",
+                format!("{line:?} should look like Name: value"),
+            )),
+        }
+    }
+    let mut int = |name: &'static str, factor: i64| match form.number(name) {
+        Ok(v) => v.map(|v| (v * factor as f64).round() as i64),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let interval_secs = int("interval_minutes", 60);
+    let timeout_secs = int("timeout_secs", 1);
+    let scale = form.number("scale").unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let input = SourceInput {
+        kind: form.get("source_kind").map(str::to_owned),
+        url: form.get("url").map(str::to_owned),
+        headers,
+        // An empty password field keeps the stored token; "clear" removes it.
+        bearer_token: if form.get("clear_token").is_some() {
+            Some(String::new())
+        } else {
+            form.get("bearer_token").map(str::to_owned)
+        },
+        used_path: form.get("used_path").map(str::to_owned),
+        remaining_path: form.get("remaining_path").map(str::to_owned),
+        quota_path: form.get("quota_path").map(str::to_owned),
+        scale,
+        interval_secs,
+        timeout_secs,
+        enabled: Some(form.get("enabled").is_some()),
+    };
+    let result = if errors.is_empty() {
+        sources::put(&state, &user, id, &input).await
+    } else {
+        Err(ServiceError::Invalid(errors))
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/meters/{id}?saved=source")).into_response()),
+        Err(ServiceError::Invalid(errors)) => {
+            // The form calls them by their form names.
+            let errors = errors
+                .into_iter()
+                .map(|e| match e.field {
+                    "kind" => DomainError::new("source_kind", e.message),
+                    "interval_secs" => DomainError::new("interval_minutes", e.message),
+                    _ => e,
+                })
+                .collect::<Vec<_>>();
+            Ok(rerender(
+                &state,
+                parts,
+                &format!("/meters/{id}"),
+                feedback("source", form.values(), &errors),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/meters/new", post(create))
+        .route("/meters/{id}/source", post(source))
         .route("/meters/{id}", post(update))
         .route("/meters/{id}/archive", post(archive))
         .route("/meters/{id}/readings", post(add_reading))

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod imports;
 pub mod meter_forms;
 pub mod meters;
 pub mod readings;

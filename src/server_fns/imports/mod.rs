@@ -1,0 +1,5 @@
+//! Imports of CSV files.
+
+mod import_status;
+
+pub use import_status::*;
