@@ -43,7 +43,7 @@ start_postgres() {
     || { cat "$SERVICES_DIR/initdb.log" >&2; die "initdb failed"; }
   # Durability is pointless for a throwaway test cluster; speed is not.
   "${PG_RUNAS[@]}" "$pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start \
-    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $port -k $data -c listen_addresses=127.0.0.1 ${PG_FAST:--c fsync=off -c synchronous_commit=off -c full_page_writes=off} -c max_connections=300" \
     >/dev/null || { cat "$data/server.log" >&2; die "PostgreSQL did not start"; }
   export HEADROOM_TEST_POSTGRES_URL="postgres://$user@127.0.0.1:$port/postgres"
   PG_CTL_CMD=("${PG_RUNAS[@]}" "$pg_ctl" -D "$data")

@@ -50,6 +50,9 @@ enum Command {
         format: String,
         file: PathBuf,
     },
+    /// Manage accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Export a meter's readings as CSV or JSON to standard output or a file.
     Export {
         #[arg(long)]
@@ -78,6 +81,100 @@ pub async fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add an account; the password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin or member.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// budget, mid, professional or enterprise.
+        #[arg(long, default_value = "mid")]
+        plan: String,
+        /// IANA timezone, e.g. Europe/Berlin.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Free text region, used to group peers.
+        #[arg(long, default_value = "")]
+        location: String,
+    },
+    /// List accounts.
+    List,
+}
+
+async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()> {
+    let db = Db::connect(&settings.database_url, 2).await?;
+    db.migrate().await?;
+    match command {
+        UsersCommand::Add {
+            email,
+            name,
+            role,
+            plan,
+            timezone,
+            location,
+        } => {
+            if !matches!(role.as_str(), "admin" | "member") {
+                anyhow::bail!("--role must be admin or member");
+            }
+            if !matches!(
+                plan.as_str(),
+                "budget" | "mid" | "professional" | "enterprise"
+            ) {
+                anyhow::bail!("--plan must be budget, mid, professional or enterprise");
+            }
+            if jiff::tz::TimeZone::get(&timezone).is_err() {
+                anyhow::bail!("--timezone must be an IANA name such as Europe/Berlin");
+            }
+            if !email.contains('@') {
+                anyhow::bail!("--email must be an email address");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < crate::server::auth::password::MIN_LENGTH {
+                anyhow::bail!(
+                    "the password (on standard input) must have at least {} characters",
+                    crate::server::auth::password::MIN_LENGTH
+                );
+            }
+            let hash = crate::server::auth::password::hash(password.to_string()).await?;
+            let id = db
+                .create_user(&crate::server::storage::users::NewUser {
+                    email: &email,
+                    display_name: &name,
+                    password_hash: &hash,
+                    role: &role,
+                    plan_tier: &plan,
+                    location: &location,
+                    timezone: &timezone,
+                    created_at: jiff::Timestamp::now().as_second(),
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("added {role} {email} (id {id})");
+        }
+        UsersCommand::List => {
+            for u in db.all_users().await? {
+                println_line(&format!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    u.id, u.email, u.role, u.plan_tier, u.display_name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout, reason = "the command's output is its result")]
+fn println_line(line: &str) {
+    println!("{line}");
 }
 
 async fn execute(cli: Cli) -> anyhow::Result<()> {
@@ -111,6 +208,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             format,
             file,
         } => import(&settings, meter, &format, &file).await,
+        Command::Users(command) => users(&settings, command).await,
         Command::Export {
             meter,
             from,

@@ -7,7 +7,7 @@
 //! and corrected readings, at the price of re-reading a day block per touched day (a few
 //! hundred bytes for 10-minute data).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::{Timestamp, tz::TimeZone};
 
@@ -21,10 +21,11 @@ use crate::{
         service::outlook::timezone,
         storage::{
             Db, StoreResult, Tx,
+            batch::BlockWrite,
             blocks::{SECS_PER_DAY, utc_day},
             codec::DayRollups,
             meters::MeterRow,
-            rollups::DailyRow,
+            rollups::{DailyRow, WeeklyRow},
         },
     },
 };
@@ -64,30 +65,44 @@ pub async fn write(db: &Db, readings: &[NewReading]) -> StoreResult<WriteReport>
     }
     let ids: Vec<i64> = by_meter.keys().copied().collect();
     let meters = db.meters_by_ids(&ids).await?;
-    let days: BTreeSet<i64> = by_meter
-        .values()
-        .flat_map(|m| m.keys().map(|ts| utc_day(*ts)))
+    let work: Vec<MeterWork<'_>> = by_meter
+        .into_iter()
+        .filter_map(|(id, new)| {
+            let meter = meters.get(&id)?;
+            Some(MeterWork {
+                tz: timezone(&meter.timezone),
+                quota: quota_rules(meter),
+                meter,
+                new: new.into_values().collect(),
+            })
+        })
+        .collect();
+    let days: BTreeSet<i64> = work
+        .iter()
+        .flat_map(|w| w.new.iter().map(|r| utc_day(r.ts)))
         .collect();
     db.ensure_partitions_for_days(&days).await?;
 
     let mut tx = db.begin_write().await?;
-    let mut report = WriteReport {
-        stored: 0,
-        meters: Vec::new(),
-    };
     // Meters in id order: concurrent writers lock them in the same order, so they cannot
     // deadlock each other on PostgreSQL.
-    for (meter_id, new) in by_meter {
-        let Some(meter) = meters.get(&meter_id) else {
-            continue;
-        };
-        tx.lock_meter(meter_id).await?;
-        report.stored += new.len();
-        write_meter(&mut tx, meter, new.into_values().collect()).await?;
-        report.meters.push(meter_id);
-    }
+    let locked: Vec<i64> = work.iter().map(|w| w.meter.id).collect();
+    tx.lock_meters(&locked).await?;
+    write_meters(&mut tx, &work).await?;
     tx.commit().await?;
-    Ok(report)
+    Ok(WriteReport {
+        stored: work.iter().map(|w| w.new.len()).sum(),
+        meters: locked,
+    })
+}
+
+/// One meter's part of a write.
+struct MeterWork<'a> {
+    meter: &'a MeterRow,
+    tz: TimeZone,
+    quota: Option<QuotaRules>,
+    /// Sorted, distinct instants.
+    new: Vec<Reading>,
 }
 
 /// The settings a quota meter's daily summaries need.
@@ -104,7 +119,7 @@ fn quota_rules(meter: &MeterRow) -> Option<QuotaRules> {
 }
 
 /// Merges `new` (sorted, distinct instants) into `existing` (the same); `new` wins ties.
-fn merge(existing: Vec<Reading>, new: &[Reading]) -> Vec<Reading> {
+fn merge(existing: &[Reading], new: &[Reading]) -> Vec<Reading> {
     let mut out = Vec::with_capacity(existing.len() + new.len());
     let (mut i, mut j) = (0, 0);
     while i < existing.len() || j < new.len() {
@@ -132,106 +147,150 @@ fn merge(existing: Vec<Reading>, new: &[Reading]) -> Vec<Reading> {
     out
 }
 
-/// Reading blocks already loaded in this write, by UTC day.
-struct BlockCache {
-    meter_id: i64,
-    days: BTreeMap<i64, Vec<Reading>>,
+/// Local midnight to local midnight of day number `day`, in Unix seconds.
+fn local_bounds(day: i64, tz: &TimeZone) -> (i64, i64) {
+    (
+        local_midnight(date_of_day_number(day), tz).as_second(),
+        local_midnight(date_of_day_number(day + 1), tz).as_second(),
+    )
 }
 
-impl BlockCache {
-    async fn get(&mut self, tx: &mut Tx, day: i64) -> StoreResult<&[Reading]> {
-        if !self.days.contains_key(&day) {
-            let block = tx.reading_block(self.meter_id, day).await?;
-            self.days.insert(day, block);
-        }
-        Ok(self.days.get(&day).map(Vec::as_slice).unwrap_or_default())
-    }
+/// Writes the readings of several meters and refreshes every rollup they touch, in
+/// three phases that each handle all meters at once (see `storage::batch`).
+async fn write_meters(tx: &mut Tx, work: &[MeterWork<'_>]) -> StoreResult<()> {
+    let by_id: HashMap<i64, &MeterWork<'_>> = work.iter().map(|w| (w.meter.id, w)).collect();
 
-    /// The readings in `[start, end)` (Unix seconds).
-    async fn between(&mut self, tx: &mut Tx, start: i64, end: i64) -> StoreResult<Vec<Reading>> {
-        let mut out = Vec::new();
+    // 1. Day blocks with their quarter-hour and hourly rollups.
+    let mut touched: BTreeMap<(i64, i64), Vec<Reading>> = BTreeMap::new();
+    for w in work {
+        for r in &w.new {
+            touched
+                .entry((w.meter.id, utc_day(r.ts)))
+                .or_default()
+                .push(*r);
+        }
+    }
+    let keys: Vec<(i64, i64)> = touched.keys().copied().collect();
+    let existing = tx.load_blocks(&keys).await?;
+    let mut blocks: HashMap<(i64, i64), Vec<Reading>> = HashMap::with_capacity(keys.len());
+    for (key, new) in &touched {
+        let merged = merge(
+            existing.get(key).map(Vec::as_slice).unwrap_or_default(),
+            new,
+        );
+        blocks.insert(*key, merged);
+    }
+    let rollups: Vec<DayRollups> = keys
+        .iter()
+        .map(|k| DayRollups::compute(k.1 * SECS_PER_DAY, &blocks[k]))
+        .collect();
+    let writes: Vec<BlockWrite<'_>> = keys
+        .iter()
+        .zip(&rollups)
+        .map(|(k, r)| BlockWrite {
+            meter_id: k.0,
+            day: k.1,
+            readings: &blocks[k],
+            rollups: r,
+        })
+        .collect();
+    tx.put_blocks(&writes).await?;
+    drop(writes);
+
+    // 2. Local days: those of the new readings, and the day after each when it has
+    //    readings (its usage and budget start from the reading before it).
+    let mut local: BTreeSet<(i64, i64)> = BTreeSet::new();
+    for w in work {
+        for r in &w.new {
+            local.insert((w.meter.id, local_day_number(r.ts, &w.tz)));
+        }
+    }
+    let next: Vec<(i64, i64)> = local
+        .iter()
+        .map(|(m, d)| (*m, d + 1))
+        .filter(|k| !local.contains(k))
+        .collect();
+    local.extend(tx.existing_dailies(&next).await?);
+    // The UTC day blocks those local days span that are not in hand yet.
+    let mut missing = BTreeSet::new();
+    for (m, d) in &local {
+        let (start, end) = local_bounds(*d, &by_id[m].tz);
         for day in utc_day(start)..=utc_day(end - 1) {
-            out.extend(
-                self.get(tx, day)
-                    .await?
-                    .iter()
-                    .filter(|r| r.ts >= start && r.ts < end),
-            );
-        }
-        Ok(out)
-    }
-}
-
-async fn write_meter(tx: &mut Tx, meter: &MeterRow, new: Vec<Reading>) -> StoreResult<()> {
-    let tz = timezone(&meter.timezone);
-    let mut cache = BlockCache {
-        meter_id: meter.id,
-        days: BTreeMap::new(),
-    };
-
-    // 1. Day blocks and their quarter-hour and hourly rollups.
-    let mut local_days = BTreeSet::new();
-    let mut start = 0;
-    while start < new.len() {
-        let day = utc_day(new[start].ts);
-        let end = new[start..]
-            .iter()
-            .position(|r| utc_day(r.ts) != day)
-            .map_or(new.len(), |n| start + n);
-        let chunk = &new[start..end];
-        let existing = tx.reading_block(meter.id, day).await?;
-        let merged = merge(existing, chunk);
-        tx.put_reading_block(meter.id, day, &merged).await?;
-        tx.put_rollup_block(
-            meter.id,
-            day,
-            &DayRollups::compute(day * SECS_PER_DAY, &merged),
-        )
-        .await?;
-        for r in chunk {
-            local_days.insert(local_day_number(r.ts, &tz));
-        }
-        cache.days.insert(day, merged);
-        start = end;
-    }
-
-    // 2. Local days. A day's usage and budget start from the reading before it, so the day
-    //    after each touched day is refreshed too when it has readings.
-    let touched: Vec<i64> = local_days.iter().copied().collect();
-    for day in touched {
-        if !local_days.contains(&(day + 1)) && tx.has_daily(meter.id, day + 1).await? {
-            local_days.insert(day + 1);
+            if !blocks.contains_key(&(*m, day)) {
+                missing.insert((*m, day));
+            }
         }
     }
-    let quota = quota_rules(meter);
+    let missing: Vec<(i64, i64)> = missing.into_iter().collect();
+    let mut loaded = tx.load_blocks(&missing).await?;
+    for key in missing {
+        blocks.insert(key, loaded.remove(&key).unwrap_or_default());
+    }
+    // The newest day before each, as stored before this write.
+    let local_keys: Vec<(i64, i64)> = local.iter().copied().collect();
+    let stored_before = tx.dailies_before(&local_keys).await?;
+    let mut rows: Vec<DailyRow> = Vec::with_capacity(local_keys.len());
     let mut weeks = BTreeSet::new();
-    for day in &local_days {
-        let date = date_of_day_number(*day);
-        let start = local_midnight(date, &tz).as_second();
-        let end = local_midnight(date_of_day_number(day + 1), &tz).as_second();
-        let readings = cache.between(tx, start, end).await?;
+    for (m, d) in local_keys {
+        let w = by_id[&m];
+        let (start, end) = local_bounds(d, &w.tz);
+        let readings: Vec<Reading> = (utc_day(start)..=utc_day(end - 1))
+            .flat_map(|day| blocks[&(m, day)].iter().copied())
+            .filter(|r| r.ts >= start && r.ts < end)
+            .collect();
         let Some(stats) = Stats::of_sorted(&readings) else {
             continue;
         };
-        let previous = tx.daily_before(meter.id, *day).await?;
-        let row = daily_row(
-            meter.id,
-            *day,
-            &stats,
-            &readings,
-            previous.as_ref(),
-            quota.as_ref(),
-            &tz,
-        );
-        tx.put_daily(&row).await?;
-        weeks.insert(day_number(monday_of(date)));
+        // The reading before the day: the newer of what was stored and what this write
+        // just recomputed (a recomputed day replaces its stored self).
+        let computed = rows.last().filter(|r| r.meter_id == m);
+        let previous = match (stored_before.get(&(m, d)), computed) {
+            (Some(s), Some(c)) if s.day > c.day => Some(s),
+            (_, Some(c)) => Some(c),
+            (s, None) => s,
+        };
+        let row = daily_row(m, d, &stats, &readings, previous, w.quota.as_ref(), &w.tz);
+        rows.push(row);
+        weeks.insert((m, day_number(monday_of(date_of_day_number(d)))));
     }
+    tx.put_dailies(&rows).await?;
 
     // 3. Weeks, from their days.
-    for monday in weeks {
-        tx.refresh_week(meter.id, monday).await?;
+    let ranges: Vec<(i64, i64, i64)> = weeks
+        .iter()
+        .map(|(m, monday)| (*m, *monday, monday + 6))
+        .collect();
+    let mut by_week: BTreeMap<(i64, i64), Vec<DailyRow>> = BTreeMap::new();
+    for d in tx.dailies_in(&ranges).await? {
+        let monday = day_number(monday_of(date_of_day_number(d.day)));
+        by_week.entry((d.meter_id, monday)).or_default().push(d);
     }
-    Ok(())
+    let weekly: Vec<WeeklyRow> = by_week
+        .into_iter()
+        .filter_map(|((m, monday), days)| weekly_row(m, monday, &days))
+        .collect();
+    tx.put_weeklies(&weekly).await
+}
+
+fn weekly_row(meter_id: i64, week: i64, days: &[DailyRow]) -> Option<WeeklyRow> {
+    let stats = days.iter().map(DailyRow::stats).reduce(Stats::merge)?;
+    let usage = days
+        .iter()
+        .map(|d| d.usage)
+        .try_fold(0.0, |acc, u| u.map(|u| acc + u));
+    Some(WeeklyRow {
+        meter_id,
+        week,
+        count: i64::from(stats.count),
+        sum: stats.sum,
+        min: stats.min,
+        max: stats.max,
+        first: stats.first,
+        last: stats.last,
+        first_ts: stats.first_ts,
+        last_ts: stats.last_ts,
+        usage,
+    })
 }
 
 /// The local day number of instant `ts` in `tz`.
@@ -299,11 +358,17 @@ pub async fn rebuild_local_rollups(db: &Db, meter: &MeterRow) -> StoreResult<()>
     let blocks = db.reading_blocks(meter.id, 0, i64::from(i32::MAX)).await?;
     let all: Vec<Reading> = blocks.into_values().flatten().collect();
     let mut tx = db.begin_write().await?;
-    tx.lock_meter(meter.id).await?;
+    tx.lock_meters(&[meter.id]).await?;
     tx.clear_local_rollups(meter.id).await?;
     if !all.is_empty() {
         // Re-writing the readings recomputes every bucket they fall in.
-        write_meter(&mut tx, meter, all).await?;
+        let work = [MeterWork {
+            meter,
+            tz: timezone(&meter.timezone),
+            quota: quota_rules(meter),
+            new: all,
+        }];
+        write_meters(&mut tx, &work).await?;
     }
     tx.commit().await
 }
@@ -323,7 +388,7 @@ mod tests {
     #[test]
     fn merge_keeps_order_and_lets_new_readings_win() {
         let merged = merge(
-            vec![r(1, 1.0), r(3, 3.0), r(5, 5.0)],
+            &[r(1, 1.0), r(3, 3.0), r(5, 5.0)],
             &[r(0, 0.0), r(3, 33.0), r(6, 6.0)],
         );
         let got: Vec<(i64, f64)> = merged.iter().map(|r| (r.ts, r.value)).collect();

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Db, Pool, StoreResult, Tx, TxInner,
+    Db, Pool, StoreResult,
     codec::{self, DayRollups},
 };
 use crate::domain::rollup::Reading;
@@ -23,119 +23,6 @@ pub fn utc_day(ts: i64) -> i64 {
 /// year 4840; readings before 1970 are refused at the edge).
 fn sqlite_key(meter_id: i64, day: i64) -> i64 {
     (meter_id << 20) | (day & 0xF_FFFF)
-}
-
-impl Tx {
-    /// The readings of one meter's UTC day, sorted by time (empty when there are none).
-    pub async fn reading_block(&mut self, meter_id: i64, day: i64) -> StoreResult<Vec<Reading>> {
-        let data: Option<Vec<u8>> = match &mut self.inner {
-            TxInner::Sqlite(t) => {
-                sqlx::query_scalar("SELECT data FROM reading_blocks WHERE id = $1")
-                    .bind(sqlite_key(meter_id, day))
-                    .fetch_optional(&mut **t)
-                    .await?
-            }
-            TxInner::Postgres(t) => {
-                sqlx::query_scalar(
-                    "SELECT data FROM reading_blocks WHERE meter_id = $1 AND day = $2",
-                )
-                .bind(meter_id)
-                .bind(day)
-                .fetch_optional(&mut **t)
-                .await?
-            }
-        };
-        match data {
-            Some(bytes) => Ok(codec::decode_readings(&bytes)?),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// Stores the complete, sorted readings of one meter's UTC day.
-    pub async fn put_reading_block(
-        &mut self,
-        meter_id: i64,
-        day: i64,
-        readings: &[Reading],
-    ) -> StoreResult<()> {
-        let (Some(first), Some(last)) = (readings.first(), readings.last()) else {
-            return Ok(());
-        };
-        let data = codec::encode_readings(readings);
-        let count = readings.len() as i64;
-        match &mut self.inner {
-            TxInner::Sqlite(t) => {
-                sqlx::query(
-                    "INSERT INTO reading_blocks (id, meter_id, day, count, first_ts, last_ts, data) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
-                     count = excluded.count, first_ts = excluded.first_ts, \
-                     last_ts = excluded.last_ts, data = excluded.data",
-                )
-                .bind(sqlite_key(meter_id, day))
-                .bind(meter_id)
-                .bind(day)
-                .bind(count)
-                .bind(first.ts)
-                .bind(last.ts)
-                .bind(data)
-                .execute(&mut **t)
-                .await?;
-            }
-            TxInner::Postgres(t) => {
-                sqlx::query(
-                    "INSERT INTO reading_blocks (meter_id, day, count, first_ts, last_ts, data) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (meter_id, day) DO UPDATE SET \
-                     count = excluded.count, first_ts = excluded.first_ts, \
-                     last_ts = excluded.last_ts, data = excluded.data",
-                )
-                .bind(meter_id)
-                .bind(day)
-                .bind(count)
-                .bind(first.ts)
-                .bind(last.ts)
-                .bind(data)
-                .execute(&mut **t)
-                .await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Stores the quarter-hour and hourly rollups of one meter's UTC day.
-    pub async fn put_rollup_block(
-        &mut self,
-        meter_id: i64,
-        day: i64,
-        rollups: &DayRollups,
-    ) -> StoreResult<()> {
-        let data = codec::encode_rollups(day * SECS_PER_DAY, rollups);
-        match &mut self.inner {
-            TxInner::Sqlite(t) => {
-                sqlx::query(
-                    "INSERT INTO rollup_blocks (id, meter_id, day, data) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-                )
-                .bind(sqlite_key(meter_id, day))
-                .bind(meter_id)
-                .bind(day)
-                .bind(data)
-                .execute(&mut **t)
-                .await?;
-            }
-            TxInner::Postgres(t) => {
-                sqlx::query(
-                    "INSERT INTO rollup_blocks (meter_id, day, data) VALUES ($1, $2, $3) \
-                     ON CONFLICT (meter_id, day) DO UPDATE SET data = excluded.data",
-                )
-                .bind(meter_id)
-                .bind(day)
-                .bind(data)
-                .execute(&mut **t)
-                .await?;
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Db {

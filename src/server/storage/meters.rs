@@ -69,18 +69,26 @@ impl Db {
 }
 
 impl Db {
-    /// The meters with these ids (any owner, archived or not), by id.
+    /// The meters with these ids (any owner, archived or not), by id: one query.
     pub async fn meters_by_ids(
         &self,
         ids: &[i64],
     ) -> StoreResult<std::collections::HashMap<i64, MeterRow>> {
         let mut out = std::collections::HashMap::with_capacity(ids.len());
-        // A handful of ids per request in practice; one indexed lookup each keeps the SQL
-        // the same on both backends (no array binds in SQLite).
-        for id in ids {
-            if let Some(m) = self.meter(*id).await? {
-                out.insert(*id, m);
-            }
+        for chunk in ids.chunks(1000) {
+            let rows: Vec<MeterRow> = with_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT id, owner_id, kind, name, unit, timezone, quota, reset_rule, range_min, \
+                     range_max, position, created_at, archived_at FROM meters WHERE id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                q.build_query_as::<MeterRow>().fetch_all(pool).await?
+            });
+            out.extend(rows.into_iter().map(|m| (m.id, m)));
         }
         Ok(out)
     }

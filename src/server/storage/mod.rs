@@ -8,6 +8,7 @@
 //!
 //! Errors are typed ([`StoreError`]); handlers turn them into HTTP answers.
 
+pub mod batch;
 pub mod blocks;
 pub mod codec;
 pub mod imports;
@@ -105,19 +106,6 @@ impl Tx {
             TxInner::Sqlite(_) => Backend::Sqlite,
             TxInner::Postgres(_) => Backend::Postgres,
         }
-    }
-
-    /// Serialises writers of one meter until the transaction ends. On SQLite the single
-    /// writer already does; on PostgreSQL a transaction-scoped advisory lock does (class 1:
-    /// meter writes). Callers lock meters in id order so two writers never deadlock.
-    pub async fn lock_meter(&mut self, meter_id: i64) -> StoreResult<()> {
-        if let TxInner::Postgres(t) = &mut self.inner {
-            sqlx::query("SELECT pg_advisory_xact_lock(1, $1::INT)")
-                .bind(meter_id)
-                .execute(&mut **t)
-                .await?;
-        }
-        Ok(())
     }
 }
 

@@ -75,6 +75,11 @@ impl Db {
             .await?))
     }
 
+    pub async fn all_users(&self) -> StoreResult<Vec<UserRow>> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users ORDER BY id");
+        Ok(with_pool!(self, pool => sqlx::query_as::<_, UserRow>(sql).fetch_all(pool).await?))
+    }
+
     pub async fn count_users(&self) -> StoreResult<i64> {
         Ok(
             with_pool!(self, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
