@@ -26,6 +26,32 @@ pub struct BlockWrite<'a> {
     pub rollups: &'a DayRollups,
 }
 
+/// A day block ready for the database: its two encoded blobs and the figures kept beside.
+struct EncodedBlock {
+    meter_id: i64,
+    day: i64,
+    count: i64,
+    first_ts: i64,
+    last_ts: i64,
+    data: Vec<u8>,
+    rollups: Vec<u8>,
+}
+
+impl EncodedBlock {
+    fn of(b: &BlockWrite<'_>) -> Option<Self> {
+        let (first, last) = (b.readings.first()?, b.readings.last()?);
+        Some(EncodedBlock {
+            meter_id: b.meter_id,
+            day: b.day,
+            count: b.readings.len() as i64,
+            first_ts: first.ts,
+            last_ts: last.ts,
+            data: codec::encode_readings(b.readings),
+            rollups: codec::encode_rollups(b.day * 86_400, b.rollups),
+        })
+    }
+}
+
 /// A daily row found for a query key (meter, day).
 #[derive(sqlx::FromRow)]
 struct DailyFor {
@@ -144,73 +170,43 @@ impl Tx {
 
     /// Stores day blocks and their rollup blocks, replacing what was there.
     pub async fn put_blocks(&mut self, blocks: &[BlockWrite<'_>]) -> StoreResult<()> {
-        let encoded: Vec<(i64, i64, i64, i64, i64, Vec<u8>, Vec<u8>)> = blocks
-            .iter()
-            .filter_map(|b| {
-                let (first, last) = (b.readings.first()?, b.readings.last()?);
-                Some((
-                    b.meter_id,
-                    b.day,
-                    b.readings.len() as i64,
-                    first.ts,
-                    last.ts,
-                    codec::encode_readings(b.readings),
-                    codec::encode_rollups(b.day * 86_400, b.rollups),
-                ))
-            })
-            .collect();
+        let encoded: Vec<EncodedBlock> = blocks.iter().filter_map(EncodedBlock::of).collect();
         if encoded.is_empty() {
             return Ok(());
         }
         match &mut self.inner {
             TxInner::Sqlite(t) => {
-                for (meter, day, count, first, last, data, rollup) in encoded {
+                for b in encoded {
                     sqlx::query(
                         "INSERT INTO reading_blocks (id, meter_id, day, count, first_ts, last_ts, data) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
                          count = excluded.count, first_ts = excluded.first_ts, \
                          last_ts = excluded.last_ts, data = excluded.data",
                     )
-                    .bind(sqlite_key(meter, day))
-                    .bind(meter)
-                    .bind(day)
-                    .bind(count)
-                    .bind(first)
-                    .bind(last)
-                    .bind(data)
+                    .bind(sqlite_key(b.meter_id, b.day))
+                    .bind(b.meter_id)
+                    .bind(b.day)
+                    .bind(b.count)
+                    .bind(b.first_ts)
+                    .bind(b.last_ts)
+                    .bind(b.data)
                     .execute(&mut **t)
                     .await?;
                     sqlx::query(
                         "INSERT INTO rollup_blocks (id, meter_id, day, data) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (id) DO UPDATE SET data = excluded.data",
                     )
-                    .bind(sqlite_key(meter, day))
-                    .bind(meter)
-                    .bind(day)
-                    .bind(rollup)
+                    .bind(sqlite_key(b.meter_id, b.day))
+                    .bind(b.meter_id)
+                    .bind(b.day)
+                    .bind(b.rollups)
                     .execute(&mut **t)
                     .await?;
                 }
             }
             TxInner::Postgres(t) => {
-                let mut cols: (
-                    Vec<i64>,
-                    Vec<i64>,
-                    Vec<i64>,
-                    Vec<i64>,
-                    Vec<i64>,
-                    Vec<Vec<u8>>,
-                    Vec<Vec<u8>>,
-                ) = Default::default();
-                for (meter, day, count, first, last, data, rollup) in encoded {
-                    cols.0.push(meter);
-                    cols.1.push(day);
-                    cols.2.push(count);
-                    cols.3.push(first);
-                    cols.4.push(last);
-                    cols.5.push(data);
-                    cols.6.push(rollup);
-                }
+                let ints = |f: fn(&EncodedBlock) -> i64| encoded.iter().map(f).collect::<Vec<_>>();
+                let (meters, days) = (ints(|b| b.meter_id), ints(|b| b.day));
                 sqlx::query(
                     "INSERT INTO reading_blocks (meter_id, day, count, first_ts, last_ts, data) \
                      SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], \
@@ -218,12 +214,17 @@ impl Tx {
                      count = excluded.count, first_ts = excluded.first_ts, \
                      last_ts = excluded.last_ts, data = excluded.data",
                 )
-                .bind(&cols.0)
-                .bind(&cols.1)
-                .bind(&cols.2)
-                .bind(&cols.3)
-                .bind(&cols.4)
-                .bind(&cols.5)
+                .bind(&meters)
+                .bind(&days)
+                .bind(ints(|b| b.count))
+                .bind(ints(|b| b.first_ts))
+                .bind(ints(|b| b.last_ts))
+                .bind(
+                    encoded
+                        .iter()
+                        .map(|b| b.data.as_slice())
+                        .collect::<Vec<_>>(),
+                )
                 .execute(&mut **t)
                 .await?;
                 sqlx::query(
@@ -231,9 +232,14 @@ impl Tx {
                      SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BYTEA[]) \
                      ON CONFLICT (meter_id, day) DO UPDATE SET data = excluded.data",
                 )
-                .bind(&cols.0)
-                .bind(&cols.1)
-                .bind(&cols.6)
+                .bind(&meters)
+                .bind(&days)
+                .bind(
+                    encoded
+                        .iter()
+                        .map(|b| b.rollups.as_slice())
+                        .collect::<Vec<_>>(),
+                )
                 .execute(&mut **t)
                 .await?;
             }
