@@ -4,5 +4,6 @@
 
 pub mod app;
 pub mod components;
+pub mod format;
 pub mod islands;
 pub mod pages;

@@ -6,9 +6,10 @@ use crate::{dto::ImportView, ui::islands::import_progress::ImportProgress};
 
 #[component]
 pub fn ImportSection(meter_id: i64, imports: Vec<ImportView>) -> impl IntoView {
+    let open = !imports.is_empty();
     view! {
-        <section class="card stack" aria-labelledby="import-title" id="import">
-            <h2 id="import-title">"Import"</h2>
+        <details class="card stack" id="import" open=open>
+            <summary>"Import" <span class="muted">"a CSV file of readings"</span></summary>
             <form method="post" action=format!("/meters/{meter_id}/import") enctype="multipart/form-data" class="stack" data-testid="import-form">
                 <div class="field">
                     <label for="import-file">"CSV file"</label>
@@ -26,7 +27,7 @@ pub fn ImportSection(meter_id: i64, imports: Vec<ImportView>) -> impl IntoView {
             </form>
             {imports.into_iter().map(|i| view! { <ImportProgress import=i /> }).collect_view()}
             <p class="small"><a href=format!("/meters/{meter_id}#import")>"Refresh"</a></p>
-        </section>
+        </details>
     }
     .into_any()
 }

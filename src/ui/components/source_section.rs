@@ -4,7 +4,10 @@ use leptos::prelude::*;
 
 use crate::{
     dto::{AttemptView, SourceView},
-    ui::components::field::{Field, FieldError, feedback_for, shown_value},
+    ui::{
+        components::field::{Field, FieldError, feedback_for, shown_value},
+        format,
+    },
 };
 
 const FORM: &str = "source";
@@ -49,9 +52,14 @@ pub fn SourceSection(
         };
         format!("{next}{failing}")
     });
+    let summary = match source.as_ref().map(|s| s.kind.as_str()) {
+        Some("http") => "from an HTTP endpoint",
+        Some("simulator") => "simulated",
+        _ => "API and by hand only",
+    };
     view! {
-        <section class="card stack" aria-labelledby="collection-title" id="collection">
-            <h2 id="collection-title">"Collection"</h2>
+        <details class="card stack" id="collection" open=feedback_for(FORM).is_some()>
+            <summary>"Collection" <span class="muted">{summary}</span></summary>
             {status.map(|s| view! { <p class="muted small">{s}</p> })}
             <form method="post" action=format!("/meters/{meter_id}/source") class="stack" data-testid="source-form">
                 <fieldset class="choices">
@@ -90,7 +98,7 @@ pub fn SourceSection(
                 <button type="submit" class="button primary">"Save collection"</button>
             </form>
             {(!attempts.is_empty()).then(|| view! { <AttemptTable attempts /> })}
-        </section>
+        </details>
     }
     .into_any()
 }
@@ -117,7 +125,7 @@ fn AttemptTable(attempts: Vec<AttemptView>) -> impl IntoView {
                             let retry = if a.attempt > 1 { " (retry)" } else { "" };
                             view! {
                                 <tr class=format!("attempt {}", a.status)>
-                                    <td>{a.started_at.clone()}</td>
+                                    <td>{format::instant(&a.started_at)}</td>
                                     <td>{format!("{}{retry}", a.status)}</td>
                                     <td>{a.response_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}</td>
                                     <td class="wrap">{detail}</td>

@@ -9,12 +9,13 @@ use crate::{
     dto::MeterPage,
     server_fns::meters::get_meter_page,
     ui::components::{
-        field::{Field, FieldError},
+        field::{Field, FieldError, feedback_for},
         header::AppHeader,
         import_section::ImportSection,
         meter_form::MeterForm,
         source_section::SourceSection,
     },
+    ui::format,
 };
 
 #[component]
@@ -81,7 +82,7 @@ fn MeterBody(page: MeterPage) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table>
+                        <table class="days">
                             <thead>
                                 <tr>
                                     <th scope="col">"Day"</th>
@@ -103,7 +104,7 @@ fn MeterBody(page: MeterPage) -> impl IntoView {
                                         };
                                         view! {
                                             <tr>
-                                                <td>{d.date.clone()}</td>
+                                                <td>{format::day(&d.date)}</td>
                                                 <td>{a}</td>
                                                 <td>{b}</td>
                                                 <td>{amount(d.last)}</td>
@@ -156,10 +157,10 @@ fn MeterBody(page: MeterPage) -> impl IntoView {
                 <a class="button" href=format!("/api/v1/meters/{}/readings?format=json", m.id) download="">"as JSON"</a>
             </p>
         </section>
-        <section aria-labelledby="settings-title">
-            <h2 id="settings-title">"Settings"</h2>
+        <details class="card" open=feedback_for("meter").is_some()>
+            <summary>"Settings" <span class="muted">"name, unit, budget, timezone"</span></summary>
             <MeterForm meter=Some(m.clone()) action=base.clone() submit="Save changes" default_timezone=m.timezone.clone() />
-        </section>
+        </details>
         {(!m.archived)
             .then(|| {
                 view! {

@@ -6,9 +6,12 @@ use leptos_meta::Title;
 use crate::{
     dto::{MeterView, NewToken, TokenView},
     server_fns::{meters::list_meters, tokens::list_tokens},
-    ui::components::{
-        field::{Field, FieldError, feedback_for},
-        header::AppHeader,
+    ui::{
+        components::{
+            field::{Field, FieldError, feedback_for},
+            header::AppHeader,
+        },
+        format,
     },
 };
 
@@ -116,7 +119,10 @@ fn TokenList(tokens: Vec<TokenView>, meters: Vec<MeterView>) -> impl IntoView {
                             .into_iter()
                             .map(|t| {
                                 let scope = t.meter_ids.iter().map(|id| name_of(*id)).collect::<Vec<_>>().join(", ");
-                                let used = t.last_used_at.clone().map_or_else(|| "never used".to_string(), |at| format!("last used {at}"));
+                                let used = t
+                                    .last_used_at
+                                    .as_deref()
+                                    .map_or_else(|| "never used".to_string(), |at| format!("last used {}", format::instant(at)));
                                 view! {
                                     <li class:revoked=t.revoked>
                                         <div>
@@ -124,7 +130,7 @@ fn TokenList(tokens: Vec<TokenView>, meters: Vec<MeterView>) -> impl IntoView {
                                             " " <code>{format!("{}…", t.prefix)}</code>
                                             {t.revoked.then(|| view! { <span class="badge">"revoked"</span> })}
                                         </div>
-                                        <div class="muted small">{format!("writes {scope} · created {} · {used}", t.created_at)}</div>
+                                        <div class="muted small">{format!("writes {scope} · created {} · {used}", format::instant(&t.created_at))}</div>
                                         {(!t.revoked)
                                             .then(|| {
                                                 view! {
