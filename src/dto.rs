@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::quota::QuotaSnapshot;
-
 /// Who is signed in, as the UI needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
@@ -40,27 +38,14 @@ impl Role {
     }
 }
 
-/// One quota meter as today's outlook shows it.
+/// A meter hour by hour (the timeline of its page and of the API).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QuotaMeterView {
+pub struct Timeline {
     pub meter_id: i64,
-    pub name: String,
     pub unit: String,
-    pub timezone: String,
-    /// First and last local day of the current period (ISO dates; the last is inclusive).
-    pub period_first_day: String,
-    pub period_last_day: String,
-    pub snapshot: QuotaSnapshot,
-}
-
-/// The outlook home page's data for the signed-in user.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutlookSummary {
-    /// The user's local date the outlook is for (ISO).
-    pub date: String,
-    pub primary: Option<QuotaMeterView>,
-    /// Other quota meters, in display order.
-    pub others: Vec<QuotaMeterView>,
+    /// Quota meters show consumption per hour; sensors the hour's mean, low and high.
+    pub counter: bool,
+    pub hours: Vec<crate::domain::outlook::trends::HourPoint>,
 }
 
 /// A meter as the API and the meter pages show it.
@@ -208,4 +193,13 @@ pub struct ImportView {
     pub rows_skipped: i64,
     /// Why it failed, or why rows were skipped.
     pub note: Option<String>,
+}
+
+/// A tip of the day as admins edit it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TipView {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub active: bool,
 }

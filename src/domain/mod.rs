@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod meter;
+pub mod outlook;
 pub mod period;
 pub mod quota;
 pub mod rollup;

@@ -64,13 +64,15 @@ struct DemoMeter {
 }
 
 struct DemoUser {
-    email: &'static str,
+    email: String,
     name: &'static str,
     role: &'static str,
     tier: &'static str,
     location: &'static str,
     timezone: &'static str,
     meters: Vec<DemoMeter>,
+    /// Less history than the household's year (neighbours joined later).
+    days: Option<i64>,
 }
 
 fn quota(
@@ -104,7 +106,7 @@ fn sensor(name: &'static str, unit: &'static str, lo: f64, hi: f64, shape: Shape
 fn household() -> Vec<DemoUser> {
     vec![
         DemoUser {
-            email: DEMO_ADMIN_EMAIL,
+            email: DEMO_ADMIN_EMAIL.into(),
             name: "Ada",
             role: "admin",
             tier: "professional",
@@ -134,9 +136,10 @@ fn household() -> Vec<DemoUser> {
                     Shape::Temperature { base: 21.5 },
                 ),
             ],
+            days: None,
         },
         DemoUser {
-            email: "ben@headroom.demo",
+            email: "ben@headroom.demo".into(),
             name: "Ben",
             role: "member",
             tier: "budget",
@@ -158,9 +161,10 @@ fn household() -> Vec<DemoUser> {
                     Shape::Temperature { base: 19.5 },
                 ),
             ],
+            days: None,
         },
         DemoUser {
-            email: "chloe@headroom.demo",
+            email: "chloe@headroom.demo".into(),
             name: "Chloe",
             role: "member",
             tier: "mid",
@@ -182,9 +186,10 @@ fn household() -> Vec<DemoUser> {
                     Shape::Spending { per_day: 16.0 },
                 ),
             ],
+            days: None,
         },
         DemoUser {
-            email: "dev@headroom.demo",
+            email: "dev@headroom.demo".into(),
             name: "Dev",
             role: "member",
             tier: "enterprise",
@@ -200,8 +205,40 @@ fn household() -> Vec<DemoUser> {
                 ),
                 sensor("Battery", "%", 20.0, 100.0, Shape::Battery),
             ],
+            days: None,
         },
     ]
+    .into_iter()
+    .chain(neighbours())
+    .collect()
+}
+
+/// Six households on Ada's street with internet plans like hers (within ±25 % of 1 TB),
+/// so the demo has a peer group large enough to compare with.
+fn neighbours() -> Vec<DemoUser> {
+    const NAMES: [&str; 6] = ["Eva", "Fred", "Gita", "Hugo", "Ines", "Jaan"];
+    NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let quota = [0.8, 1.0, 1.0, 1.2, 0.9, 1.1][i] * 1_048_576.0;
+            let per_day = [24_000.0, 36_000.0, 29_000.0, 45_000.0, 33_000.0, 28_000.0][i];
+            DemoUser {
+                email: format!("{}@headroom.demo", name.to_lowercase()),
+                name,
+                role: "member",
+                tier: ["budget", "mid", "mid", "professional", "budget", "mid"][i],
+                location: "Tallinn",
+                timezone: "Europe/Tallinn",
+                meters: vec![quota_owned("Home internet", quota, per_day)],
+                days: Some(120),
+            }
+        })
+        .collect()
+}
+
+fn quota_owned(name: &'static str, amount: f64, per_day: f64) -> DemoMeter {
+    quota(name, "MB", amount, "monthly:1", Shape::Internet { per_day })
 }
 
 /// SplitMix64: tiny, fast, and deterministic per seed; demo data needs nothing stronger.
@@ -345,9 +382,10 @@ pub async fn seed(db: &Db, now: Timestamp, size: DemoSize) -> anyhow::Result<u64
     let mut written = 0;
     let mut seed = 7_u64;
     for user in household() {
+        let start = user.days.map_or(start, |d| end - d.min(size.days) * 86_400);
         let user_id = db
             .create_user(&NewUser {
-                email: user.email,
+                email: &user.email,
                 display_name: user.name,
                 password_hash: &hash,
                 role: user.role,

@@ -9,8 +9,9 @@ use leptos_router::{
 };
 
 use crate::ui::pages::{
-    login::LoginPage, meter_detail::MeterDetailPage, meter_new::NewMeterPage, meters::MetersPage,
-    not_found::NotFound, outlook::OutlookPage, tokens::TokensPage,
+    admin_tips::AdminTipsPage, login::LoginPage, meter_detail::MeterDetailPage,
+    meter_new::NewMeterPage, meters::MetersPage, not_found::NotFound, outlook::OutlookPage,
+    tokens::TokensPage,
 };
 
 /// The document around the app, rendered on the server only. Pages are server components;
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                 // Async: the whole page waits for its data, so a missing meter can answer 404.
                 <Route path=path!("/meters/:id") view=MeterDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::InOrder />
+                <Route path=path!("/admin/tips") view=AdminTipsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

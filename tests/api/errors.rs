@@ -17,5 +17,6 @@ on_both_backends! {
         assert_eq!(res.status(), 404);
         let body: serde_json::Value = res.json().await.expect("json");
         assert_eq!(body["error"]["code"], "not_found");
+        assert_eq!(body["error"]["message"], "no such endpoint: GET /api/v1/nothing");
     }
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod cache;
 mod collector;
+mod daily_outlook;
 mod demo;
 mod errors;
 mod health;

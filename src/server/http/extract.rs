@@ -81,3 +81,19 @@ impl<S: Send + Sync> FromRequestParts<S> for FormUser {
             .ok_or_else(|| axum::response::Redirect::to("/login"))
     }
 }
+
+/// A signed-in administrator; 401 when signed out, 403 for members.
+pub struct AdminUser(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if user.is_admin() {
+            Ok(AdminUser(user))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}

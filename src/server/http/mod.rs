@@ -5,5 +5,6 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod middleware;
+pub mod openapi;
 pub mod router;
 pub mod routes;

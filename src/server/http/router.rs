@@ -23,7 +23,6 @@ use tower_http::{
 use crate::{
     server::{
         http::{
-            error::ApiError,
             forms::provide_request_context,
             middleware::{csrf, security_headers, session},
             routes,
@@ -73,9 +72,11 @@ async fn response_time(req: Request, next: Next) -> Response {
     res
 }
 
-/// Unknown `/api/...` addresses get a JSON 404, not the HTML page.
-async fn api_not_found() -> impl IntoResponse {
-    ApiError::NotFound
+/// Unknown `/api/...` addresses get a JSON 404 that says the endpoint does not exist
+/// (as opposed to a thing that does not), not the HTML page.
+async fn api_not_found(method: http::Method, uri: http::Uri) -> impl IntoResponse {
+    let body = serde_json::json!({"error": {"code": "not_found", "message": format!("no such endpoint: {method} {}", uri.path())}});
+    (http::StatusCode::NOT_FOUND, axum::Json(body))
 }
 
 pub fn build(state: AppState) -> Router {
@@ -91,6 +92,10 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::readings::router())
         .merge(routes::sources::router())
         .merge(routes::imports::router())
+        .merge(routes::outlook::router())
+        .merge(routes::seed::router())
+        .merge(routes::tips::router())
+        .merge(crate::server::http::openapi::router())
         .merge(routes::tokens::router());
     if state.settings.test_hooks {
         router = router.merge(routes::test_hooks::router());

@@ -6,6 +6,7 @@
 pub mod collector;
 pub mod retention;
 pub mod source;
+pub mod warmer;
 
 use std::time::Duration;
 
@@ -17,6 +18,8 @@ use crate::server::{jobs::collector::Collector, state::AppState, storage::blocks
 pub const LEASE: &str = "jobs";
 /// Retention runs this often (it is cheap when there is nothing to delete).
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+/// The warmer looks for users past 05:00 without today's outlook this often.
+const WARM_EVERY: Duration = Duration::from_secs(60);
 
 /// A random name for this process in the lease table.
 fn instance_name() -> String {
@@ -38,6 +41,7 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
         let mut leader = false;
         let mut last_renewal: Option<tokio::time::Instant> = None;
         let mut last_retention: Option<tokio::time::Instant> = None;
+        let mut last_warm: Option<tokio::time::Instant> = None;
         let mut partitions_day = i64::MIN;
         loop {
             tokio::select! {
@@ -68,6 +72,15 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                     Ok(()) => partitions_day = utc_day(now),
                     Err(e) => tracing::warn!(error = %e, "creating partitions failed"),
                 }
+            }
+            if last_warm.is_none_or(|t| t.elapsed() >= WARM_EVERY) {
+                last_warm = Some(tokio::time::Instant::now());
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = warmer::run_once(&state).await {
+                        tracing::warn!(error = %e, "warming failed");
+                    }
+                });
             }
             if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
                 last_retention = Some(tokio::time::Instant::now());

@@ -15,6 +15,7 @@ pub struct RetentionReport {
     pub rollup_blocks: u64,
     pub attempts: u64,
     pub sessions: u64,
+    pub outlooks: u64,
     pub partitions_dropped: Vec<String>,
     pub batches: u64,
     /// The longest any single batch held its transaction open.
@@ -70,6 +71,8 @@ pub async fn run_once(state: &AppState) -> StoreResult<RetentionReport> {
         tokio::task::yield_now().await;
     }
     report.sessions = db.delete_expired_sessions(now).await?;
+    // Precomputed outlooks are for the morning glance; two weeks is plenty.
+    report.outlooks = db.delete_outlooks_before(utc_day(now) - 14).await?;
     tracing::info!(
         raw_blocks = report.raw_blocks,
         rollup_blocks = report.rollup_blocks,

@@ -89,6 +89,11 @@ pub async fn write(db: &Db, readings: &[NewReading]) -> StoreResult<WriteReport>
     let locked: Vec<i64> = work.iter().map(|w| w.meter.id).collect();
     tx.lock_meters(&locked).await?;
     write_meters(&mut tx, &work).await?;
+    // Their owners' precomputed outlooks no longer hold; the next read recomputes them.
+    let mut owners: Vec<i64> = work.iter().map(|w| w.meter.owner_id).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    tx.stale_outlooks(&owners).await?;
     tx.commit().await?;
     Ok(WriteReport {
         stored: work.iter().map(|w| w.new.len()).sum(),

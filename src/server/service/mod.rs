@@ -2,13 +2,16 @@
 //! are thin adapters over these functions; these functions know nothing about HTTP.
 
 pub mod auth;
+pub mod charts;
 pub mod export;
 pub mod import;
 pub mod ingest;
 pub mod meters;
 pub mod outlook;
+pub mod peers;
 pub mod readings;
 pub mod sources;
+pub mod tips;
 pub mod tokens;
 
 use crate::{domain::DomainError, server::storage::StoreError};

@@ -14,6 +14,7 @@ pub mod codec;
 pub mod imports;
 pub mod leases;
 pub mod meters;
+pub mod outlooks;
 pub mod partitions;
 pub mod retention;
 pub mod rollups;

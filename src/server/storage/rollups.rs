@@ -129,3 +129,54 @@ impl Db {
             .await?))
     }
 }
+
+/// A meter that might belong to a peer, with its latest end-of-day pace.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PeerCandidate {
+    pub owner_id: i64,
+    pub unit: String,
+    pub quota: f64,
+    pub pace: Option<f64>,
+}
+
+impl Db {
+    /// The latest end-of-day pace of a quota meter.
+    pub async fn latest_pace(&self, meter_id: i64) -> StoreResult<Option<f64>> {
+        Ok(
+            with_pool!(self, pool => sqlx::query_scalar::<_, Option<f64>>(
+            "SELECT pace FROM daily_rollups WHERE meter_id = $1 ORDER BY day DESC LIMIT 1")
+            .bind(meter_id)
+            .fetch_optional(pool)
+            .await?)
+            .flatten(),
+        )
+    }
+
+    /// Other users' active quota meters in `location` with `unit` and a quota in
+    /// `[low, high]`, with their latest pace.
+    pub async fn peer_candidates(
+        &self,
+        user_id: i64,
+        location: &str,
+        unit: &str,
+        low: f64,
+        high: f64,
+    ) -> StoreResult<Vec<PeerCandidate>> {
+        let sql = "SELECT m.owner_id, m.unit, m.quota, \
+                   (SELECT d.pace FROM daily_rollups d WHERE d.meter_id = m.id ORDER BY d.day DESC LIMIT 1) AS pace \
+                   FROM meters m JOIN users u ON u.id = m.owner_id \
+                   WHERE m.kind = 'quota' AND m.archived_at IS NULL AND u.disabled_at IS NULL \
+                   AND u.id <> $1 AND lower(u.location) = lower($2) AND lower(m.unit) = lower($3) \
+                   AND m.quota BETWEEN $4 AND $5 ORDER BY m.owner_id, m.position, m.id";
+        Ok(
+            with_pool!(self, pool => sqlx::query_as::<_, PeerCandidate>(sql)
+            .bind(user_id)
+            .bind(location)
+            .bind(unit)
+            .bind(low)
+            .bind(high)
+            .fetch_all(pool)
+            .await?),
+        )
+    }
+}

@@ -19,8 +19,8 @@ pub fn shown_value(form: &str, name: &str, initial: &str) -> String {
 
 /// The message under a field, linked to it for screen readers.
 #[component]
-pub fn FieldError(form: &'static str, name: &'static str) -> impl IntoView {
-    feedback_for(form)
+pub fn FieldError(#[prop(into)] form: String, name: &'static str) -> impl IntoView {
+    feedback_for(&form)
         .and_then(|f| f.error(name).map(str::to_owned))
         .map(|message| {
             view! {
@@ -34,7 +34,7 @@ pub fn FieldError(form: &'static str, name: &'static str) -> impl IntoView {
 /// A text or number input with its label, hint and error.
 #[component]
 pub fn Field(
-    form: &'static str,
+    #[prop(into)] form: String,
     name: &'static str,
     label: &'static str,
     #[prop(optional, into)] initial: String,
@@ -45,7 +45,7 @@ pub fn Field(
     #[prop(optional)] list: Option<&'static str>,
     #[prop(optional)] autocomplete: Option<&'static str>,
 ) -> impl IntoView {
-    let has_error = feedback_for(form).is_some_and(|f| f.error(name).is_some());
+    let has_error = feedback_for(&form).is_some_and(|f| f.error(name).is_some());
     let id = format!("{form}-{name}");
     let hint_id = hint.map(|_| format!("{name}-hint"));
     let described = match (has_error, &hint_id) {
@@ -60,7 +60,7 @@ pub fn Field(
                 id=id
                 name=name
                 type=input_type
-                value=shown_value(form, name, &initial)
+                value=shown_value(&form, name, &initial)
                 required=required
                 step=step
                 list=list

@@ -1,46 +1,50 @@
-//! The outlook's meters, with the control that switches figures between compact and
-//! exact. An island: the server renders it, the browser hydrates it.
+//! The top of the outlook: the balance score with the day's primary insight, and each
+//! quota meter's card, with the control that switches figures between compact and exact.
+//! An island: the server renders it, the browser hydrates it.
 
 use leptos::prelude::*;
 
 use crate::{
-    domain::units::Precision,
-    dto::OutlookSummary,
-    ui::components::{precision_toggle::PrecisionToggle, quota_card::QuotaCard},
+    domain::{outlook::Outlook, units::Precision},
+    ui::components::{
+        balance_card::BalanceCard, precision_toggle::PrecisionToggle, quota_card::QuotaCard,
+    },
 };
 
 #[island]
-pub fn OutlookBoard(summary: OutlookSummary) -> impl IntoView {
+pub fn OutlookBoard(outlook: Outlook) -> impl IntoView {
     let precision = RwSignal::new(Precision::Compact);
-    // Effects run only in the browser, after hydration: the attribute tells users of
-    // assistive tech tooling and the end-to-end tests that the controls are live.
+    // Effects run only in the browser, after hydration: the attribute tells the
+    // end-to-end tests (and the curious) that the controls are live.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
-    let date = summary.date.clone();
-    let others = summary.others.clone();
+    let date = outlook.date.strftime("%A %-d %B").to_string();
+    let meters = outlook.meters.clone();
     view! {
         <div class="board" data-hydrated=move || hydrated.get().then_some("true")>
             <div class="row spread">
                 <h1>"Today" <span class="muted small">" · " {date}</span></h1>
                 <PrecisionToggle precision />
             </div>
-            {match summary.primary {
-                Some(primary) => view! { <QuotaCard meter=primary precision primary=true /> }.into_any(),
-                None => {
-                    view! {
-                        <section class="card">
-                            <h2>"No quota meter yet"</h2>
-                            <p>"Add a quota meter to see your daily budget here."</p>
-                        </section>
-                    }
-                        .into_any()
+            <BalanceCard score=outlook.balance_score status=outlook.status insight=outlook.primary_insight.text.clone() />
+            {if meters.is_empty() {
+                view! {
+                    <section class="card">
+                        <h2>"No quota meter yet"</h2>
+                        <p>"Add a quota meter to see your daily budget here."</p>
+                        <p><a class="button primary" href="/meters/new">"Add a meter"</a></p>
+                    </section>
                 }
+                    .into_any()
+            } else {
+                meters
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, meter)| view! { <QuotaCard meter precision primary=i == 0 /> })
+                    .collect_view()
+                    .into_any()
             }}
-            {others
-                .into_iter()
-                .map(|meter| view! { <QuotaCard meter precision primary=false /> })
-                .collect_view()}
         </div>
     }
 }

@@ -5,15 +5,21 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
+    domain::outlook::MeterTrend,
     domain::units::{Precision, format_amount},
-    dto::MeterPage,
-    server_fns::meters::get_meter_page,
+    dto::{MeterPage, Timeline},
+    server_fns::{
+        meters::get_meter_page,
+        outlook::{get_meter_timeline, get_meter_trend},
+    },
     ui::components::{
         field::{Field, FieldError, feedback_for},
         header::AppHeader,
         import_section::ImportSection,
         meter_form::MeterForm,
         source_section::SourceSection,
+        timeline_chart::TimelineChart,
+        trends::TrendChart,
     },
     ui::format,
 };
@@ -25,6 +31,8 @@ pub fn MeterDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let page = Resource::new(id, get_meter_page);
+    let trend = Resource::new(id, |id| get_meter_trend(id, 30));
+    let timeline = Resource::new(id, |id| get_meter_timeline(id, 24));
     let query = use_query_map();
     let saved = move || query.with(|q| q.get("saved"));
     view! {
@@ -45,7 +53,10 @@ pub fn MeterDetailPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading the meter…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(p) => view! { <MeterBody page=p /> }.into_any(),
+                        Ok(p) => {
+                            let (trend, timeline) = (trend.await.ok(), timeline.await.ok());
+                            view! { <MeterBody page=p trend timeline /> }.into_any()
+                        }
                         Err(_) => {
                             view! {
                                 <Title text="Not found · Headroom" />
@@ -63,7 +74,11 @@ pub fn MeterDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn MeterBody(page: MeterPage) -> impl IntoView {
+fn MeterBody(
+    page: MeterPage,
+    trend: Option<MeterTrend>,
+    timeline: Option<Timeline>,
+) -> impl IntoView {
     let m = page.meter;
     let unit = m.unit.clone();
     let amount = move |v: f64| format_amount(v, &unit, Precision::Compact);
@@ -75,6 +90,11 @@ fn MeterBody(page: MeterPage) -> impl IntoView {
             <h1>{m.name.clone()} {m.archived.then(|| view! { <span class="badge">"archived"</span> })}</h1>
             <a href="/meters" class="button quiet">"All meters"</a>
         </div>
+        <section class="card charts" aria-labelledby="charts-title" id="timeline">
+            <h2 id="charts-title">"Use over time"</h2>
+            {timeline.map(|t| view! { <TimelineChart timeline=t name=m.name.clone() /> })}
+            {trend.map(|t| view! { <TrendChart trend=t span="Last 30 days" /> })}
+        </section>
         <section class="card" aria-labelledby="recent-title">
             <h2 id="recent-title">"Recent days"</h2>
             {if page.recent_days.is_empty() {

@@ -1,5 +1,6 @@
 //! One file per page.
 
+pub mod admin_tips;
 pub mod login;
 pub mod meter_detail;
 pub mod meter_new;

@@ -1,12 +1,17 @@
-//! The outlook home: today's standing of the user's quota meters. Rendered on the server
-//! and streamed; the meters themselves are an island so their controls work in the browser.
+//! The outlook home, streamed in order as its parts are ready: the balance score and
+//! today's budgets first, then what to do now, then trends and the comparison with peers.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    server_fns::outlook::get_outlook_summary,
-    ui::{components::header::AppHeader, islands::outlook_board::OutlookBoard},
+    server_fns::outlook::{get_outlook, get_peer_comparison},
+    ui::{
+        components::{
+            day_notes::DayNotes, header::AppHeader, peers_card::PeersCard, trends::TrendChart,
+        },
+        islands::outlook_board::OutlookBoard,
+    },
 };
 
 #[component]
@@ -14,7 +19,8 @@ pub fn OutlookPage() -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server_fns::require_user_or_redirect();
 
-    let summary = Resource::new(|| (), |_| get_outlook_summary());
+    let outlook = Resource::new(|| (), |_| get_outlook());
+    let peers = Resource::new(|| (), |_| get_peer_comparison());
 
     view! {
         <Title text="Today · Headroom" />
@@ -22,8 +28,8 @@ pub fn OutlookPage() -> impl IntoView {
         <main class="page" id="main">
             <Suspense fallback=|| view! { <p class="muted">"Loading today's outlook…"</p> }>
                 {move || Suspend::new(async move {
-                    match summary.await {
-                        Ok(summary) => view! { <OutlookBoard summary /> }.into_any(),
+                    match outlook.await {
+                        Ok(outlook) => view! { <OutlookBoard outlook /> }.into_any(),
                         Err(e) => {
                             view! {
                                 <p class="notice error" role="alert">
@@ -32,6 +38,29 @@ pub fn OutlookPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
+                    }
+                })}
+            </Suspense>
+            <Suspense>
+                {move || Suspend::new(async move { outlook.await.ok().map(|outlook| view! { <DayNotes outlook /> }) })}
+            </Suspense>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let trends = outlook.await.map(|o| o.trends).unwrap_or_default();
+                    let peers = peers.await.ok();
+                    view! {
+                        {(!trends.is_empty())
+                            .then(|| {
+                                view! {
+                                    <section class="card" aria-labelledby="trends-title">
+                                        <h2 id="trends-title">"Last 7 days"</h2>
+                                        <div class="trends">
+                                            {trends.into_iter().map(|trend| view! { <TrendChart trend /> }).collect_view()}
+                                        </div>
+                                    </section>
+                                }
+                            })}
+                        {peers.map(|peers| view! { <PeersCard peers /> })}
                     }
                 })}
             </Suspense>

@@ -1,0 +1,193 @@
+//! The OpenAPI 3.1 description of the JSON API, served at `GET /api/v1/openapi.json`.
+//! Written out here (not derived from the handlers) so it reads as documentation; a test
+//! checks that every path it lists is routed.
+
+use axum::{Json, Router, routing::get};
+use serde_json::{Value, json};
+
+use crate::server::state::AppState;
+
+fn error_responses() -> Value {
+    let e = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let with = |d: &str| {
+        let mut v = e.clone();
+        v["description"] = json!(d);
+        v
+    };
+    json!({
+        "401": with("Not signed in, or no valid token"),
+        "403": with("Not allowed"),
+        "404": with("No such thing, or not yours"),
+        "422": with("Invalid input: see field, fields or items"),
+    })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn array(name: &str) -> Value {
+    json!({"type": "array", "items": schema(name)})
+}
+
+fn op(
+    summary: &str,
+    tag: &str,
+    parameters: Value,
+    body: Option<Value>,
+    status: &str,
+    response: Value,
+) -> Value {
+    let mut responses = error_responses();
+    responses[status] = response;
+    let mut o = json!({"summary": summary, "tags": [tag], "parameters": parameters, "responses": responses});
+    if let Some(b) = body {
+        o["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": b}}});
+    }
+    o
+}
+
+fn path_id(name: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer"}})
+}
+
+fn query(name: &str, kind: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": kind}})
+}
+
+/// The document.
+pub fn document() -> Value {
+    let id = path_id("id");
+    let uid = path_id("user_id");
+    let date = query(
+        "date",
+        "string",
+        "A local date, YYYY-MM-DD (default: today)",
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Headroom",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The daily outlook for metered quotas and sensors. Sign in with the /login form (session cookie) or send an API token (`Authorization: Bearer hr_…`; tokens only write readings). See docs/API.md for the rules behind each endpoint."
+        },
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "headroom_session"},
+                "token": {"type": "http", "scheme": "bearer"}
+            },
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                    "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"},
+                    "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+                    "items": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "field": {"type": "string"}, "message": {"type": "string"}}}}}}}},
+                "MeterDraft": {"type": "object", "properties": {
+                    "kind": {"enum": ["quota", "sensor"]}, "name": {"type": "string"}, "unit": {"type": "string"},
+                    "timezone": {"type": "string", "examples": ["Europe/Berlin"]}, "quota": {"type": "number", "minimum": 0},
+                    "reset_rule": {"type": "string", "examples": ["monthly:1", "monthly:last", "weekly:mon", "every:30:2026-01-05"]},
+                    "range_min": {"type": "number"}, "range_max": {"type": "number"}}},
+                "Meter": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "kind": {"type": "string"}, "name": {"type": "string"}, "unit": {"type": "string"},
+                    "timezone": {"type": "string"}, "quota": {"type": ["number", "null"]}, "reset_rule": {"type": ["string", "null"]},
+                    "range_min": {"type": ["number", "null"]}, "range_max": {"type": ["number", "null"]}, "archived": {"type": "boolean"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "latest": {"type": ["object", "null"], "properties": {"at": {"type": "string"}, "value": {"type": "number"}}}}},
+                "Reading": {"type": "object", "required": ["meter_id", "timestamp", "value"], "properties": {
+                    "meter_id": {"type": "integer"}, "timestamp": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]},
+                    "value": {"type": "number"}, "remaining": {"type": "number"}}},
+                "ReadingBatch": {"type": "object", "required": ["readings"], "properties": {"readings": {"type": "array", "maxItems": 10000, "items": schema("Reading")}}},
+                "Accepted": {"type": "object", "properties": {"accepted": {"type": "integer"}, "meters": {"type": "array", "items": {"type": "integer"}}, "rejected": {"type": "array"}}},
+                "Token": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"}, "scope": {"type": "string"},
+                    "meter_ids": {"type": "array", "items": {"type": "integer"}}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}, "revoked": {"type": "boolean"}}},
+                "NewToken": {"allOf": [schema("Token"), {"type": "object", "properties": {"token": {"type": "string", "description": "Shown this once"}}}]},
+                "Source": {"type": "object", "properties": {"kind": {"enum": ["http", "simulator"]}, "url": {"type": "string"}, "bearer_token": {"type": "string", "writeOnly": true},
+                    "headers": {"type": "object", "additionalProperties": {"type": "string"}}, "used_path": {"type": "string"}, "remaining_path": {"type": "string"},
+                    "quota_path": {"type": "string"}, "scale": {"type": "number"}, "interval_secs": {"type": "integer"}, "timeout_secs": {"type": "integer"}, "enabled": {"type": "boolean"}}},
+                "Attempt": {"type": "object", "properties": {"started_at": {"type": "string"}, "attempt": {"type": "integer"}, "status": {"enum": ["success", "failed", "timeout", "invalid"]},
+                    "response_ms": {"type": ["integer", "null"]}, "http_status": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}}},
+                "Import": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"enum": ["running", "done", "failed"]}, "done_bytes": {"type": "integer"},
+                    "total_bytes": {"type": "integer"}, "rows_imported": {"type": "integer"}, "rows_skipped": {"type": "integer"}, "note": {"type": ["string", "null"]}}},
+                "Outlook": {"type": "object", "description": "The daily outlook: per quota meter (snapshot, average, projection, run-out, pace, status, safe days, advice), sensors, balance score, primary insight, quick actions, encouragement, tip, streak and 7-day trends.",
+                    "properties": {"user_id": {"type": "integer"}, "date": {"type": "string", "format": "date"}, "balance_score": {"type": ["integer", "null"]},
+                    "status": {"type": ["string", "null"]}, "primary_insight": {"type": "object"}, "meters": {"type": "array"}, "sensors": {"type": "array"},
+                    "quick_actions": {"type": "array"}, "encouragement": {"type": ["string", "null"]}, "tip": {"type": ["object", "null"]}, "streak": {"type": "integer"},
+                    "best_streak": {"type": "integer"}, "trends": {"type": "array"}}},
+                "Trend": {"type": "object", "properties": {"meter_id": {"type": "integer"}, "days": {"type": "array", "items": {"type": "object", "properties": {
+                    "date": {"type": "string"}, "usage": {"type": ["number", "null"]}, "budget": {"type": ["number", "null"]}, "change": {"type": ["number", "null"]}, "rolling_3": {"type": ["number", "null"]}}}}}},
+                "Timeline": {"type": "object", "properties": {"meter_id": {"type": "integer"}, "counter": {"type": "boolean"}, "hours": {"type": "array", "items": {"type": "object", "properties": {
+                    "start": {"type": "integer"}, "consumption": {"type": ["number", "null"]}, "mean": {"type": ["number", "null"]}, "min": {"type": ["number", "null"]}, "max": {"type": ["number", "null"]}}}}}},
+                "PeerComparison": {"type": "object", "description": "Never another user's values: only the group's size and the caller's percentile in it.",
+                    "properties": {"available": {"type": "boolean"}, "group_size": {"type": "integer"}, "percentile": {"type": ["integer", "null"]}, "your_pace": {"type": ["number", "null"]}, "meter_id": {"type": ["integer", "null"]}}},
+                "Envelope": {"type": "object", "required": ["success", "timestamp"], "properties": {"success": {"type": "boolean"}, "data": {}, "cached": {"type": "boolean"},
+                    "load_time": {"type": "number", "description": "seconds"}, "timestamp": {"type": "string"}}},
+                "Tip": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"}, "active": {"type": "boolean"}}}
+            }
+        },
+        "security": [{"session": []}],
+        "paths": {
+            "/health": {"get": op("Database and cache status", "health", json!([]), None, "200", ok("Healthy or degraded (503 when the database is down)", json!({"type": "object"})))},
+            "/api/v1/meters": {
+                "get": op("Your meters", "meters", json!([]), None, "200", ok("Meters, archived last", array("Meter"))),
+                "post": op("Create a meter", "meters", json!([]), Some(schema("MeterDraft")), "201", ok("Created", schema("Meter")))},
+            "/api/v1/meters/{id}": {
+                "get": op("One meter", "meters", json!([id]), None, "200", ok("The meter", schema("Meter"))),
+                "patch": op("Change a meter (fields given)", "meters", json!([id]), Some(schema("MeterDraft")), "200", ok("Changed", schema("Meter")))},
+            "/api/v1/meters/{id}/archive": {"post": op("Archive a meter", "meters", json!([id]), None, "200", ok("Archived", schema("Meter")))},
+            "/api/v1/readings": {"post": {
+                "summary": "Store one reading or a batch of up to 10 000 (all or nothing; ?partial=true stores the good ones)", "tags": ["readings"],
+                "security": [{"token": []}, {"session": []}],
+                "parameters": [query("partial", "boolean", "Store the good entries and list the bad ones (207)")],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [schema("Reading"), schema("ReadingBatch")]}}}},
+                "responses": error_responses().as_object().cloned().map(|mut r| {
+                    r.insert("201".into(), ok("Committed", schema("Accepted")));
+                    r.insert("207".into(), ok("Partly committed (partial=true)", schema("Accepted")));
+                    r.insert("400".into(), ok("Not JSON", schema("Error")));
+                    r.insert("413".into(), ok("Body over 4 MiB", schema("Error")));
+                    Value::Object(r)
+                }).unwrap_or_default()}},
+            "/api/v1/meters/{id}/readings": {"get": op("Export readings as CSV or JSON", "readings",
+                json!([id, query("from", "string", "RFC 3339 or a date"), query("to", "string", "RFC 3339 or a date (inclusive)"), query("format", "string", "csv (default) or json")]),
+                None, "200", json!({"description": "The readings", "content": {"text/csv": {}, "application/json": {}}}))},
+            "/api/v1/meters/{id}/imports": {"post": {"summary": "Import a CSV file in the background", "tags": ["readings"], "parameters": [id, query("format", "string", "legacy (default) or generic")],
+                "requestBody": {"required": true, "content": {"text/csv": {}}}, "responses": {"202": ok("Started", schema("Import"))}}},
+            "/api/v1/imports/{id}": {"get": op("An import's progress", "readings", json!([id]), None, "200", ok("The import", schema("Import")))},
+            "/api/v1/meters/{id}/source": {
+                "get": op("Where readings are collected from", "collection", json!([id]), None, "200", ok("The source", schema("Source"))),
+                "put": op("Set the source", "collection", json!([id]), Some(schema("Source")), "200", ok("Saved", schema("Source"))),
+                "delete": op("Stop collecting", "collection", json!([id]), None, "204", json!({"description": "Removed"}))},
+            "/api/v1/meters/{id}/attempts": {"get": op("Latest collection attempts", "collection", json!([id]), None, "200", ok("Newest first", array("Attempt")))},
+            "/api/v1/meters/{id}/trends": {"get": op("Use per day", "outlook", json!([id, query("days", "integer", "1–366, default 7")]), None, "200", ok("Oldest first", schema("Trend")))},
+            "/api/v1/meters/{id}/timeline": {"get": op("Use per hour", "outlook", json!([id, query("hours", "integer", "1–168, default 24")]), None, "200", ok("Oldest first", schema("Timeline")))},
+            "/api/v1/outlook": {"get": op("Your daily outlook", "outlook", json!([date]), None, "200", ok("X-Cache: hit when precomputed", schema("Outlook")))},
+            "/api/v1/outlook/peers": {"get": op("Your pace among similar households", "outlook", json!([]), None, "200", ok("A percentile, never others' values", schema("PeerComparison")))},
+            "/api/v1/tokens": {
+                "get": op("Your API tokens", "tokens", json!([]), None, "200", ok("Without secrets", array("Token"))),
+                "post": op("Create a token for chosen meters", "tokens", json!([]), Some(json!({"type": "object", "properties": {"name": {"type": "string"}, "meter_ids": {"type": "array", "items": {"type": "integer"}}}})), "201", ok("The token, shown once", schema("NewToken")))},
+            "/api/v1/tokens/{id}": {"delete": op("Revoke a token", "tokens", json!([id]), None, "204", json!({"description": "Revoked"}))},
+            "/api/v1/admin/tips": {
+                "get": op("Tips of the day (admins)", "admin", json!([]), None, "200", ok("All tips", array("Tip"))),
+                "post": op("Add a tip (admins)", "admin", json!([]), Some(schema("Tip")), "201", ok("Added", schema("Tip")))},
+            "/api/v1/admin/tips/{id}": {"put": op("Change a tip (admins)", "admin", json!([id]), Some(schema("Tip")), "200", ok("Changed", schema("Tip")))},
+            "/api/usage/current": {"get": op("Your primary quota meter, in the old monitor's shape", "compatibility", json!([]), None, "200", ok("MB fields", json!({"type": "object"})))},
+            "/api/v2/daily-outlook/{user_id}": {"get": op("A user's daily outlook (yours; admins: anyone's)", "compatibility", json!([uid, date]), None, "200", ok("Envelope", schema("Envelope")))},
+            "/api/v2/daily-outlook/{user_id}/balance-score": {"get": op("A user's balance score", "compatibility", json!([uid, date]), None, "200", ok("Envelope", schema("Envelope")))},
+            "/api/v2/daily-outlook/{user_id}/peer-comparison": {"get": op("A user's peer comparison", "compatibility", json!([uid, date]), None, "200", ok("Envelope", schema("Envelope")))},
+            "/api/v2/daily-outlook/batch": {"post": op("Outlooks of up to 100 users (admins)", "compatibility", json!([]),
+                Some(json!({"type": "object", "properties": {"user_ids": {"type": "array", "maxItems": 100, "items": {"type": "integer"}}, "date": {"type": "string"}}})), "200", ok("Envelope", schema("Envelope")))},
+            "/api/v2/daily-outlook/health": {"get": op("The outlook service's health", "compatibility", json!([]), None, "200", ok("Envelope", schema("Envelope")))}
+        }
+    })
+}
+
+async fn serve() -> Json<Value> {
+    Json(document())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/openapi.json", get(serve))
+}

@@ -1,0 +1,115 @@
+//! Headroom's own outlook API: `GET /api/v1/outlook`, `/api/v1/outlook/peers`, and a meter's
+//! `/trends` and `/timeline`.
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderName, HeaderValue},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use crate::{
+    domain::outlook::{MeterTrend, peers::PeerComparison},
+    dto::Timeline,
+    server::{
+        http::{error::ApiError, extract::AuthUser},
+        service::{charts, outlook, peers},
+        state::AppState,
+    },
+};
+
+#[derive(Deserialize)]
+pub struct DateParam {
+    pub date: Option<String>,
+}
+
+/// `?date=YYYY-MM-DD`, if given.
+pub fn parse_date(raw: Option<&str>) -> Result<Option<Date>, ApiError> {
+    raw.filter(|d| !d.is_empty())
+        .map(|d| {
+            d.parse::<Date>()
+                .map_err(|_| ApiError::invalid("date", "must be a date like 2026-11-21"))
+        })
+        .transpose()
+}
+
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+
+async fn today(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Query(q): Query<DateParam>,
+) -> Result<Response, ApiError> {
+    let served = outlook::get(&state, user.id, parse_date(q.date.as_deref())?).await?;
+    let mut res = Json(served.outlook).into_response();
+    res.headers_mut().insert(
+        X_CACHE,
+        HeaderValue::from_static(if served.cached { "hit" } else { "miss" }),
+    );
+    Ok(res)
+}
+
+async fn peer_comparison(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<PeerComparison>, ApiError> {
+    let row = state
+        .db
+        .user_by_id(user.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(peers::compare(&state, &row).await?))
+}
+
+#[derive(Deserialize)]
+struct Days {
+    days: Option<i64>,
+}
+
+async fn trend(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i64>,
+    Query(q): Query<Days>,
+) -> Result<Json<MeterTrend>, ApiError> {
+    let days = q.days.unwrap_or(7);
+    if !(1..=charts::MAX_DAYS).contains(&days) {
+        return Err(ApiError::invalid(
+            "days",
+            format!("must be from 1 to {}", charts::MAX_DAYS),
+        ));
+    }
+    Ok(Json(charts::trend(&state, &user, id, days).await?))
+}
+
+#[derive(Deserialize)]
+struct Hours {
+    hours: Option<i64>,
+}
+
+async fn timeline(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i64>,
+    Query(q): Query<Hours>,
+) -> Result<Json<Timeline>, ApiError> {
+    let hours = q.hours.unwrap_or(24);
+    if !(1..=charts::MAX_HOURS).contains(&hours) {
+        return Err(ApiError::invalid(
+            "hours",
+            format!("must be from 1 to {}", charts::MAX_HOURS),
+        ));
+    }
+    Ok(Json(charts::timeline(&state, &user, id, hours).await?))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/outlook", get(today))
+        .route("/api/v1/outlook/peers", get(peer_comparison))
+        .route("/api/v1/meters/{id}/trends", get(trend))
+        .route("/api/v1/meters/{id}/timeline", get(timeline))
+}

@@ -1,0 +1,5 @@
+//! For administrators only.
+
+mod list_tips;
+
+pub use list_tips::*;
