@@ -203,3 +203,93 @@ pub struct TipView {
     pub body: String,
     pub active: bool,
 }
+
+/// What the outlook's interactive top needs, prepared on the server: labels already
+/// written, amounts as numbers (the browser formats them, compact or exact). Kept small
+/// and free of date types so the browser bundle stays small.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardView {
+    pub date_label: String,
+    pub balance_score: Option<u8>,
+    pub status: Option<String>,
+    pub insight: String,
+    pub meters: Vec<MeterCardView>,
+}
+
+/// One quota meter's card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterCardView {
+    pub meter_id: i64,
+    pub name: String,
+    pub unit: String,
+    pub status: String,
+    pub quota: f64,
+    pub used: f64,
+    pub remaining: f64,
+    pub daily_budget: f64,
+    pub used_today: f64,
+    pub left_today: f64,
+    pub fraction_used: f64,
+    pub average: f64,
+    pub average_label: String,
+    pub projected: f64,
+    pub projected_excess: f64,
+    pub safe_days: f64,
+    pub pace: f64,
+    pub days_label: String,
+    pub run_out_label: Option<String>,
+    pub advice: Vec<String>,
+}
+
+impl BoardView {
+    pub fn of(o: &crate::domain::outlook::Outlook) -> Self {
+        use crate::domain::outlook::meter::AverageBasis;
+        let day = |d: &jiff::civil::Date| d.strftime("%a %-d %b").to_string();
+        BoardView {
+            date_label: o.date.strftime("%A %-d %B").to_string(),
+            balance_score: o.balance_score,
+            status: o.status.map(|s| s.as_str().to_string()),
+            insight: o.primary_insight.text.clone(),
+            meters: o
+                .meters
+                .iter()
+                .map(|m| {
+                    let s = &m.snapshot;
+                    MeterCardView {
+                        meter_id: m.meter_id,
+                        name: m.name.clone(),
+                        unit: m.unit.clone(),
+                        status: m.status.as_str().to_string(),
+                        quota: s.quota,
+                        used: s.used,
+                        remaining: s.remaining,
+                        daily_budget: s.daily_budget,
+                        used_today: s.used_today,
+                        left_today: s.left_today,
+                        fraction_used: s.fraction_used,
+                        average: m.average,
+                        average_label: match m.average_basis {
+                            AverageBasis::LastSevenDays => "7-day average".into(),
+                            AverageBasis::PeriodSoFar => "Average so far".into(),
+                        },
+                        projected: m.projected_total,
+                        projected_excess: m.projected_excess,
+                        safe_days: m.safe_days,
+                        pace: m.pace,
+                        days_label: if s.days_left == 1 {
+                            "last day of this period".into()
+                        } else {
+                            format!(
+                                "{} days left, until {}",
+                                s.days_left,
+                                day(&m.period_last_day)
+                            )
+                        },
+                        run_out_label: m.run_out.map(|d| day(&d)),
+                        advice: m.advice.iter().map(|a| a.text(&m.unit)).collect(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}

@@ -2,10 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::domain::outlook::meter::Status;
-
 #[component]
-pub fn BalanceCard(score: Option<u8>, status: Option<Status>, insight: String) -> impl IntoView {
+pub fn BalanceCard(score: Option<u8>, status: Option<String>, insight: String) -> impl IntoView {
     view! {
         <section class="card balance" aria-label="Balance" data-testid="balance">
             {score
@@ -21,7 +19,7 @@ pub fn BalanceCard(score: Option<u8>, status: Option<Status>, insight: String) -
                 {status
                     .map(|st| {
                         view! {
-                            <span class=format!("badge status {}", st.as_str())>{format!("Balance: {}", st.as_str())}</span>
+                            <span class=format!("badge status {st}")>{format!("Balance: {st}")}</span>
                         }
                     })}
                 <p class="insight" data-testid="insight">{insight}</p>

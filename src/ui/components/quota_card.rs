@@ -3,50 +3,34 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{
-    outlook::meter::{AverageBasis, QuotaOutlook},
-    units::{Precision, format_amount, format_percent},
+use crate::{
+    domain::units::{Precision, format_amount, format_percent},
+    dto::MeterCardView,
 };
-
-fn day(d: &jiff::civil::Date) -> String {
-    d.strftime("%a %-d %b").to_string()
-}
 
 #[component]
 pub fn QuotaCard(
-    meter: QuotaOutlook,
+    meter: MeterCardView,
     precision: RwSignal<Precision>,
     primary: bool,
 ) -> impl IntoView {
-    let s = meter.snapshot;
-    let unit = StoredValue::new(meter.unit.clone());
-    let amount = move |v: f64| unit.with_value(|u| format_amount(v, u, precision.get()));
-    let over = s.remaining < 0.0;
-    let today_over = s.left_today < 0.0;
+    let m = StoredValue::new(meter.clone());
+    let amount = move |v: f64| m.with_value(|m| format_amount(v, &m.unit, precision.get()));
+    let over = meter.remaining < 0.0;
+    let today_over = meter.left_today < 0.0;
+    let heading_over = meter.projected_excess > 0.0;
     let heading_id = format!("meter-{}", meter.meter_id);
     let labelled_by = heading_id.clone();
-    let days = if s.days_left == 1 {
-        "last day of this period".to_string()
-    } else {
-        format!(
-            "{} days left, until {}",
-            s.days_left,
-            day(&meter.period_last_day)
-        )
-    };
-    let average_label = match meter.average_basis {
-        AverageBasis::LastSevenDays => "7-day average",
-        AverageBasis::PeriodSoFar => "Average so far",
-    };
-    let (projected, excess, safe_days, run_out) = (
-        meter.projected_total,
-        meter.projected_excess,
-        meter.safe_days,
-        meter.run_out,
+    let (budget, left, used, remaining, used_today, average, projected, quota) = (
+        meter.daily_budget,
+        meter.left_today,
+        meter.used,
+        meter.remaining,
+        meter.used_today,
+        meter.average,
+        meter.projected,
+        meter.quota,
     );
-    let average = meter.average;
-    let heading_over = excess > 0.0;
-    let advice: Vec<String> = meter.advice.iter().map(|a| a.text(&meter.unit)).collect();
     view! {
         <section
             class=if primary { "card quota primary" } else { "card quota" }
@@ -55,39 +39,39 @@ pub fn QuotaCard(
         >
             <div class="row spread">
                 <h2 id=heading_id>{meter.name.clone()}</h2>
-                <span class=format!("badge status {}", meter.status.as_str())>{meter.status.as_str()}</span>
+                <span class=format!("badge status {}", meter.status)>{meter.status.clone()}</span>
             </div>
             <div class="budget">
                 <span class="label">"Today's budget"</span>
-                <strong class="big" data-testid="daily-budget">{move || amount(s.daily_budget)}</strong>
+                <strong class="big" data-testid="daily-budget">{move || amount(budget)}</strong>
                 <span class=if today_over { "left over" } else { "left" } data-testid="left-today">
                     {move || {
                         if today_over {
-                            format!("{} over today's budget", amount(-s.left_today))
+                            format!("{} over today's budget", amount(-left))
                         } else {
-                            format!("{} left today", amount(s.left_today))
+                            format!("{} left today", amount(left))
                         }
                     }}
                 </span>
             </div>
-            <progress max="1" value=s.fraction_used.clamp(0.0, 1.0) aria-label="Share of quota used">
-                {format_percent(s.fraction_used)}
+            <progress max="1" value=meter.fraction_used.clamp(0.0, 1.0) aria-label="Share of quota used">
+                {format_percent(meter.fraction_used)}
             </progress>
             <dl class="figures">
                 <div>
                     <dt>"Used"</dt>
-                    <dd data-testid="used">{move || amount(s.used)}</dd>
+                    <dd data-testid="used">{move || amount(used)}</dd>
                 </div>
                 <div>
                     <dt>{if over { "Over by" } else { "Remaining" }}</dt>
-                    <dd data-testid="remaining" class:over=over>{move || amount(s.remaining.abs())}</dd>
+                    <dd data-testid="remaining" class:over=over>{move || amount(remaining.abs())}</dd>
                 </div>
                 <div>
                     <dt>"Used today"</dt>
-                    <dd>{move || amount(s.used_today)}</dd>
+                    <dd>{move || amount(used_today)}</dd>
                 </div>
                 <div>
-                    <dt>{average_label}</dt>
+                    <dt>{meter.average_label.clone()}</dt>
                     <dd data-testid="average">{move || amount(average)}</dd>
                 </div>
                 <div>
@@ -96,21 +80,24 @@ pub fn QuotaCard(
                 </div>
                 <div>
                     <dt>"Safe days"</dt>
-                    <dd data-testid="safe-days">{format!("{:.0}", safe_days.floor())}</dd>
+                    <dd data-testid="safe-days">{format!("{:.0}", meter.safe_days.floor())}</dd>
                 </div>
                 <div>
-                    <dt>"Pace"</dt>
+                    <dt title="Quota divided by projected use, at most 100 %">"Pace score"</dt>
                     <dd data-testid="pace">{format_percent(meter.pace)}</dd>
                 </div>
                 <div>
                     <dt>"Quota"</dt>
-                    <dd>{move || amount(s.quota)}</dd>
+                    <dd>{move || amount(quota)}</dd>
                 </div>
             </dl>
-            {run_out.map(|d| view! { <p class="notice warn" data-testid="run-out">"Runs out on " {day(&d)} " at this pace."</p> })}
-            <ul class="advice">{advice.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul>
+            {meter
+                .run_out_label
+                .clone()
+                .map(|d| view! { <p class="notice warn" data-testid="run-out">"Runs out on " {d} " at this pace."</p> })}
+            <ul class="advice">{meter.advice.clone().into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul>
             <p class="muted small">
-                {format!("{} used · {days}", format_percent(s.fraction_used))}
+                {format!("{} used · {}", format_percent(meter.fraction_used), meter.days_label)}
                 " · "
                 <a href=format!("/meters/{}", meter.meter_id)>"Details"</a>
             </p>

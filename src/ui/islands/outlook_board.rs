@@ -5,29 +5,30 @@
 use leptos::prelude::*;
 
 use crate::{
-    domain::{outlook::Outlook, units::Precision},
+    domain::units::Precision,
+    dto::BoardView,
     ui::components::{
         balance_card::BalanceCard, precision_toggle::PrecisionToggle, quota_card::QuotaCard,
     },
 };
 
 #[island]
-pub fn OutlookBoard(outlook: Outlook) -> impl IntoView {
+pub fn OutlookBoard(board: BoardView) -> impl IntoView {
     let precision = RwSignal::new(Precision::Compact);
     // Effects run only in the browser, after hydration: the attribute tells the
     // end-to-end tests (and the curious) that the controls are live.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
-    let date = outlook.date.strftime("%A %-d %B").to_string();
-    let meters = outlook.meters.clone();
+    let date = board.date_label.clone();
+    let meters = board.meters.clone();
     view! {
         <div class="board" data-hydrated=move || hydrated.get().then_some("true")>
             <div class="row spread">
                 <h1>"Today" <span class="muted small">" · " {date}</span></h1>
                 <PrecisionToggle precision />
             </div>
-            <BalanceCard score=outlook.balance_score status=outlook.status insight=outlook.primary_insight.text.clone() />
+            <BalanceCard score=board.balance_score status=board.status.clone() insight=board.insight.clone() />
             {if meters.is_empty() {
                 view! {
                     <section class="card">

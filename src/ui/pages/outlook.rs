@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
+    dto::BoardView,
     server_fns::outlook::{get_outlook, get_peer_comparison},
     ui::{
         components::{
@@ -29,7 +30,7 @@ pub fn OutlookPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading today's outlook…"</p> }>
                 {move || Suspend::new(async move {
                     match outlook.await {
-                        Ok(outlook) => view! { <OutlookBoard outlook /> }.into_any(),
+                        Ok(outlook) => view! { <OutlookBoard board=BoardView::of(&outlook) /> }.into_any(),
                         Err(e) => {
                             view! {
                                 <p class="notice error" role="alert">
