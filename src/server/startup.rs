@@ -2,6 +2,7 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
+use axum::serve::ListenerExt as _;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
@@ -100,6 +101,13 @@ impl Application {
         } else {
             None
         };
+        // Streamed pages go out in several small writes; with Nagle's algorithm on, each
+        // one after the first waits for the client's delayed ACK (40 ms on Linux).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let serve = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -51,6 +51,8 @@ on_both_backends! {
         let (_, meter) = mia(&app).await;
         let res = app.get("/api/v1/outlook").await;
         assert_eq!(res.headers()["x-cache"], "miss");
+        let timing = res.headers()["server-timing"].to_str().unwrap_or("").to_string();
+        assert!(timing.starts_with("outlook;desc=miss;dur="), "{timing}");
         let o: Value = res.json().await.expect("json");
         let m = &o["meters"][0];
         // 120 000 left this morning over 10 days; 4 000 used today.
@@ -157,6 +159,78 @@ on_both_backends! {
         assert_eq!(res.status(), 422);
         let (status, health) = json_of(app.get("/api/v2/daily-outlook/health").await).await;
         assert_eq!((status, health["data"]["status"].as_str()), (200, Some("healthy")));
+    }
+
+    async fn days_follow_the_meters_clock_across_daylight_saving_changes(backend) {
+        // Berlin springs forward on 29 March 2026: that day starts at 23:00 UTC the evening
+        // before and has 23 hours.
+        let app = spawn_app_with(backend, Options { now: "2026-03-29T10:00:00Z".parse().ok(), ..Options::default() }).await;
+        let user = app.signed_in_user("jonas@example.org", "Europe/Berlin").await;
+        let meter = app.add_quota_meter(user, "Data", 1_000.0, "monthly:1", "Europe/Berlin").await;
+        app.add_readings(meter, &[
+            ("2026-03-27T22:50:00Z", 80.0), // 23:50 on the 27th, local
+            ("2026-03-28T22:50:00Z", 100.0), // 23:50 on the 28th, local
+            ("2026-03-28T23:10:00Z", 105.0), // 00:10 on the 29th, local
+            ("2026-03-29T09:50:00Z", 130.0),
+        ]).await;
+        let (status, o) = json_of(app.get("/api/v1/outlook").await).await;
+        assert_eq!(status, 200, "{o}");
+        let m = &o["meters"][0];
+        assert_eq!(figure(m, "snapshot.used_today"), 30.0);
+        // 900 left this morning over the 29th, 30th and 31st.
+        assert_eq!(figure(m, "snapshot.days_left"), 3.0);
+        assert_eq!(figure(m, "snapshot.daily_budget"), 300.0);
+        assert_eq!(figure(m, "snapshot.left_today"), 270.0);
+        let days = o["trends"][0]["days"].as_array().expect("days");
+        let last = days.last().expect("a day");
+        assert_eq!((last["date"].as_str(), figure(last, "usage")), (Some("2026-03-28"), 20.0));
+    }
+
+    async fn a_twenty_five_hour_day_counts_all_its_hours(backend) {
+        // Berlin falls back on 25 October 2026: that day runs from 22:00 UTC on the 24th to
+        // 23:00 UTC on the 25th.
+        let app = spawn_app_with(backend, Options { now: "2026-10-26T08:00:00Z".parse().ok(), ..Options::default() }).await;
+        let user = app.signed_in_user("lena@example.org", "Europe/Berlin").await;
+        let meter = app.add_quota_meter(user, "Data", 1_000.0, "monthly:1", "Europe/Berlin").await;
+        app.add_readings(meter, &[
+            ("2026-10-24T21:50:00Z", 500.0), // 23:50 on the 24th, summer time
+            ("2026-10-25T00:30:00Z", 520.0), // 02:30 the first time
+            ("2026-10-25T01:30:00Z", 540.0), // 02:30 the second time
+            ("2026-10-25T22:50:00Z", 750.0), // 23:50 on the 25th, winter time
+            ("2026-10-26T07:50:00Z", 760.0),
+        ]).await;
+        let (status, t) = json_of(app.get(&format!("/api/v1/meters/{meter}/trends?days=2")).await).await;
+        assert_eq!(status, 200, "{t}");
+        let days = t["days"].as_array().expect("days");
+        assert_eq!((days[1]["date"].as_str(), figure(&days[1], "usage")), (Some("2026-10-25"), 250.0));
+        let (_, o) = json_of(app.get("/api/v1/outlook").await).await;
+        assert_eq!(figure(&o["meters"][0], "snapshot.used_today"), 10.0);
+    }
+
+    async fn streaks_reach_back_past_the_detailed_days(backend) {
+        // 5 000 MB a day through October and November (a budget near 10 000), except
+        // 60 000 on 20 October: today, 21 November, the run is 21 October – 20 November.
+        let app = spawn_app_with(backend, Options { now: NOW.parse().ok(), ..Options::default() }).await;
+        let user = app.signed_in_user("olga@example.org", "Europe/Tallinn").await;
+        let meter = app.add_quota_meter(user, "Fibre", 310_000.0, "monthly:1", "Europe/Tallinn").await;
+        let mut readings = Vec::new();
+        let mut used = 0.0;
+        for (month, days) in [(10, 31), (11, 20)] {
+            used = 0.0;
+            for d in 1..=days {
+                used += if (month, d) == (10, 20) { 60_000.0 } else { 5_000.0 };
+                // 20:50 UTC is late evening in Tallinn in summer and winter time alike.
+                readings.push((format!("2026-{month:02}-{d:02}T20:50:00Z"), used));
+            }
+        }
+        readings.push(("2026-11-21T07:50:00Z".into(), used + 1_000.0));
+        let refs: Vec<(&str, f64)> = readings.iter().map(|(t, v)| (t.as_str(), *v)).collect();
+        app.add_readings(meter, &refs).await;
+        let (status, o) = json_of(app.get("/api/v1/outlook").await).await;
+        assert_eq!(status, 200, "{o}");
+        assert_eq!((o["streak"].as_u64(), o["best_streak"].as_u64()), (Some(31), Some(31)));
+        assert_eq!(o["meters"][0]["streak"].as_u64(), Some(31));
+        assert_eq!(o["encouragement"].as_str(), Some("31 days in a row within budget: your longest run this year."));
     }
 
     async fn outlooks_are_warmed_after_five_in_each_users_morning(backend) {

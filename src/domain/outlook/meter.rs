@@ -30,6 +30,37 @@ impl DayRecord {
     }
 }
 
+/// Consecutive days with the same verdict — within budget, over it, or without data.
+/// Days older than the detailed history reach the engine as runs, so a year of
+/// streak history costs a few rows instead of 366.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DayRun {
+    pub first: Date,
+    pub last: Date,
+    /// As [`DayRecord::within_budget`] says of every day in the run.
+    pub within: Option<bool>,
+}
+
+/// `records` (oldest first) as runs of equal verdicts over consecutive dates: the shape
+/// in which the server reads older history (its SQL does the same grouping).
+pub fn runs_of(records: &[DayRecord]) -> Vec<DayRun> {
+    let mut out: Vec<DayRun> = Vec::new();
+    for r in records {
+        let within = r.within_budget();
+        match out.last_mut() {
+            Some(run) if run.within == within && run.last.tomorrow().ok() == Some(r.date) => {
+                run.last = r.date;
+            }
+            _ => out.push(DayRun {
+                first: r.date,
+                last: r.date,
+                within,
+            }),
+        }
+    }
+    out
+}
+
 /// Everything the engine needs about one quota meter; the server gathers it from the
 /// daily rollups (no scan of raw readings).
 #[derive(Debug, Clone, PartialEq)]
@@ -48,8 +79,26 @@ pub struct QuotaMeterData {
     pub latest: Option<CounterSample>,
     /// The newest reading in the period from before today began.
     pub at_day_start: Option<CounterSample>,
-    /// Finished days before today, oldest first (up to a year back).
+    /// Recent finished days before today, oldest first, with their figures.
     pub history: Vec<DayRecord>,
+    /// Older finished days (up to a year back) as runs, oldest first, all before
+    /// `history`: they count only for streaks.
+    pub earlier: Vec<DayRun>,
+}
+
+impl QuotaMeterData {
+    /// Every finished day with a rollup, oldest first, and whether it stayed within budget.
+    pub fn verdicts(&self) -> impl Iterator<Item = (Date, Option<bool>)> + '_ {
+        self.earlier
+            .iter()
+            .flat_map(|run| {
+                run.first
+                    .series(jiff::Span::new().days(1))
+                    .take_while(move |d| *d <= run.last)
+                    .map(move |d| (d, run.within))
+            })
+            .chain(self.history.iter().map(|h| (h.date, h.within_budget())))
+    }
 }
 
 /// How a meter is doing, by pace score.
@@ -127,11 +176,12 @@ pub struct QuotaOutlook {
 }
 
 /// Finished days in a row within budget, counted back from the newest.
-pub fn streak_of(history: &[DayRecord], yesterday: Date) -> u32 {
+pub fn streak_of(d: &QuotaMeterData, yesterday: Date) -> u32 {
+    let days: Vec<_> = d.verdicts().collect();
     let mut expect = yesterday;
     let mut n = 0;
-    for d in history.iter().rev() {
-        if d.date != expect || d.within_budget() != Some(true) {
+    for (date, within) in days.into_iter().rev() {
+        if date != expect || within != Some(true) {
             break;
         }
         n += 1;
@@ -203,7 +253,7 @@ impl QuotaOutlook {
             days_left
         };
         let yesterday = d.today.yesterday().unwrap_or(d.today);
-        let streak = streak_of(&d.history, yesterday);
+        let streak = streak_of(d, yesterday);
         let reading_age_hours = d.latest.map(|l| (d.now - l.at).max(0) as f64 / 3600.0);
         let mut out = QuotaOutlook {
             meter_id: d.meter_id,

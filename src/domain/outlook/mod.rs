@@ -96,9 +96,9 @@ pub struct Outlook {
 fn days_within(meters: &[QuotaMeterData]) -> BTreeMap<Date, Option<bool>> {
     let mut by_day: BTreeMap<Date, Option<bool>> = BTreeMap::new();
     for m in meters {
-        for d in &m.history {
-            let entry = by_day.entry(d.date).or_insert(None);
-            if let Some(ok) = d.within_budget() {
+        for (date, within) in m.verdicts() {
+            let entry = by_day.entry(date).or_insert(None);
+            if let Some(ok) = within {
                 *entry = Some(entry.unwrap_or(true) && ok);
             }
         }

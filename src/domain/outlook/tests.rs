@@ -5,7 +5,8 @@ use proptest::prelude::*;
 
 use super::{
     advice::Advice,
-    meter::{AverageBasis, DayRecord, QuotaMeterData, QuotaOutlook, Status, streak_of},
+    meter::DayRun,
+    meter::{AverageBasis, DayRecord, QuotaMeterData, QuotaOutlook, Status, runs_of, streak_of},
     *,
 };
 use crate::domain::{
@@ -55,6 +56,7 @@ fn november(average: f64) -> QuotaMeterData {
         latest: Some(sample(NOV_1 + 20 * 86_400 + 35_000, 204_000.0)),
         at_day_start: Some(sample(NOV_1 + 20 * 86_400 - 600, 200_000.0)),
         history: week(average, 10_000.0, today),
+        earlier: vec![],
     }
 }
 
@@ -227,10 +229,47 @@ fn last_day_rules_in_short_months_and_leap_years() {
 #[test]
 fn streaks_count_finished_days_within_budget() {
     let today = date(2026, 11, 21);
-    let mut h = week(9_000.0, 10_000.0, today);
-    assert_eq!(streak_of(&h, date(2026, 11, 20)), 7);
-    h[3].usage = Some(10_500.0);
-    assert_eq!(streak_of(&h, date(2026, 11, 20)), 3);
+    let mut m = november(9_000.0);
+    assert_eq!(streak_of(&m, date(2026, 11, 20)), 7);
+    m.history[3].usage = Some(10_500.0);
+    assert_eq!(streak_of(&m, date(2026, 11, 20)), 3);
+    assert_eq!(m.today, today);
+}
+
+#[test]
+fn older_days_count_through_their_runs() {
+    let mut m = november(9_000.0);
+    // 1–13 November: within budget until the 6th, over on the 7th, within again after.
+    m.earlier = vec![
+        DayRun {
+            first: date(2026, 11, 1),
+            last: date(2026, 11, 6),
+            within: Some(true),
+        },
+        DayRun {
+            first: date(2026, 11, 7),
+            last: date(2026, 11, 7),
+            within: Some(false),
+        },
+        DayRun {
+            first: date(2026, 11, 8),
+            last: date(2026, 11, 13),
+            within: Some(true),
+        },
+    ];
+    assert_eq!(streak_of(&m, date(2026, 11, 20)), 13);
+    let o = Outlook::compute(&OutlookInput {
+        user_id: 1,
+        today: m.today,
+        now: m.now,
+        meters: vec![m.clone()],
+        sensors: vec![],
+        tip: None,
+    });
+    assert_eq!((o.streak, o.best_streak), (13, 13));
+    // A day without data breaks the run like a day over budget.
+    m.earlier[2].within = None;
+    assert_eq!(streak_of(&m, date(2026, 11, 20)), 7);
 }
 
 #[test]
@@ -394,6 +433,7 @@ fn arb_meter() -> impl Strategy<Value = QuotaMeterData> {
                     )),
                     at_day_start: (day_start > start_ts).then(|| sample(day_start - 600, at_start)),
                     history,
+                    earlier: vec![],
                 }
             },
         )
@@ -466,6 +506,38 @@ proptest! {
                 }
             }
         }
+    }
+
+    #[test]
+    fn older_history_as_runs_gives_the_same_outlook(
+        base in arb_meter(),
+        days in prop::collection::vec((1i64..3, prop::option::of(0.0f64..2.0)), 0..80),
+        cut in 0usize..80,
+    ) {
+        // Walk back from yesterday in steps of 1–2 days (a step of 2 leaves a gap); usage
+        // as a share of a budget of 100, or no data.
+        let mut full = base.clone();
+        let mut back = 0;
+        let mut records: Vec<DayRecord> = days.iter().map(|(step, share)| {
+            back += step;
+            DayRecord {
+                date: base.today.checked_sub(jiff::Span::new().days(back)).expect("date"),
+                usage: share.map(|s| s * 100.0),
+                budget: Some(100.0),
+            }
+        }).collect();
+        records.reverse();
+        full.history = records.clone();
+        // Only days before the last eight may become runs: trends and averages need the rest.
+        let keep_from = base.today.checked_sub(jiff::Span::new().days(8)).expect("date");
+        let cut = cut.min(records.iter().take_while(|r| r.date < keep_from).count());
+        let mut split = base;
+        split.earlier = runs_of(&records[..cut]);
+        split.history = records[cut..].to_vec();
+        let compute = |m: QuotaMeterData| Outlook::compute(&OutlookInput {
+            user_id: 1, today: m.today, now: m.now, meters: vec![m], sensors: vec![], tip: None,
+        });
+        prop_assert_eq!(compute(full), compute(split));
     }
 
     #[test]

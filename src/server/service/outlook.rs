@@ -11,7 +11,7 @@ use crate::{
         meter::NormalRange,
         outlook::{
             Outlook, OutlookInput, TipTemplate,
-            meter::{DayRecord, QuotaMeterData},
+            meter::{DayRecord, DayRun, QuotaMeterData},
             sensor::SensorData,
             tips,
         },
@@ -21,7 +21,11 @@ use crate::{
     server::{
         service::{ServiceError, ServiceResult},
         state::AppState,
-        storage::{StoreResult, meters::MeterRow, rollups::DailyRow},
+        storage::{
+            StoreResult,
+            meters::MeterRow,
+            rollups::{DailyRow, VERDICT_CHUNK_DAYS, VerdictChunkRow},
+        },
     },
 };
 
@@ -56,12 +60,58 @@ fn now_for(state: &AppState, date: Date, today: Date, tz: &TimeZone) -> i64 {
     }
 }
 
+/// Days of full daily rows: enough for trends, averages, "now" and "this morning". Older
+/// days are read as runs of verdicts, for streaks. A meter silent for longer has its
+/// newest day looked up on its own.
+const DETAIL_DAYS: i64 = 14;
+
+/// Verdict masks (oldest chunk first; the SQL's literal 62 is [`VERDICT_CHUNK_DAYS`]) as runs of consecutive days with the same verdict.
+/// Days without one are left out: for streaks they break a run just as a gap does.
+fn runs_of_verdicts(chunks: &[VerdictChunkRow]) -> Vec<DayRun> {
+    let mut runs: Vec<DayRun> = Vec::new();
+    for c in chunks {
+        for bit in 0..VERDICT_CHUNK_DAYS {
+            let within = if c.within_bits >> bit & 1 == 1 {
+                true
+            } else if c.over_bits >> bit & 1 == 1 {
+                false
+            } else {
+                continue;
+            };
+            let date = date_of_day_number(c.chunk * VERDICT_CHUNK_DAYS + bit);
+            match runs.last_mut() {
+                Some(run)
+                    if run.within == Some(within) && run.last.tomorrow().ok() == Some(date) =>
+                {
+                    run.last = date;
+                }
+                _ => runs.push(DayRun {
+                    first: date,
+                    last: date,
+                    within: Some(within),
+                }),
+            }
+        }
+    }
+    runs
+}
+
+/// The rows of one meter in rows ordered by meter.
+fn rows_of<T>(rows: &[T], meter_id: i64, key: impl Fn(&T) -> i64) -> &[T] {
+    let start = rows.partition_point(|r| key(r) < meter_id);
+    let end = rows.partition_point(|r| key(r) <= meter_id);
+    &rows[start..end]
+}
+
+/// What the engine needs about quota meter `m`; `recent` holds its full rows of the last
+/// [`DETAIL_DAYS`] and `verdicts` the year before them, both read for all meters at once.
 async fn quota_data(
     state: &AppState,
     m: &MeterRow,
     date: Date,
-    rule: ResetRule,
-    quota: f64,
+    (rule, quota): (ResetRule, f64),
+    recent: &[DailyRow],
+    verdicts: &[VerdictChunkRow],
 ) -> StoreResult<QuotaMeterData> {
     let tz = timezone(&m.timezone);
     let today_here = local_today(state, &m.timezone);
@@ -69,12 +119,15 @@ async fn quota_data(
     let day = day_number(date);
     let period = rule.period_containing(date);
     let period_start_ts = period.start_instant(&tz).as_second();
-    let rows = state
-        .db
-        .daily_rollups(m.id, day - HISTORY_DAYS, day)
-        .await?;
-    let today_row = rows.last().filter(|r| r.day == day);
-    let latest = match today_row {
+    let at_day_start = match recent.iter().rev().find(|r| r.day < day) {
+        Some(r) => Some(last_of(r)),
+        None => state
+            .db
+            .latest_daily_at_or_before(m.id, day - 1)
+            .await?
+            .map(|r| last_of(&r)),
+    };
+    let latest = match recent.last().filter(|r| r.day == day) {
         Some(r) if r.last_ts <= now => Some(last_of(r)),
         // Today's rollup holds readings stamped after "now": find the newest that is not.
         Some(_) => state
@@ -86,11 +139,10 @@ async fn quota_data(
                 used: r.value,
                 remaining: r.remaining,
             }),
-        None => rows.iter().rev().find(|r| r.day < day).map(last_of),
+        None => at_day_start,
     };
-    let at_day_start = rows.iter().rev().find(|r| r.day < day).map(last_of);
     let in_period = |s: &CounterSample| s.at >= period_start_ts;
-    let history = rows
+    let history = recent
         .iter()
         .filter(|r| r.day < day)
         .map(|r| DayRecord {
@@ -99,6 +151,7 @@ async fn quota_data(
             budget: r.budget,
         })
         .collect();
+    let earlier = runs_of_verdicts(verdicts);
     Ok(QuotaMeterData {
         meter_id: m.id,
         name: m.name.clone(),
@@ -111,6 +164,7 @@ async fn quota_data(
         latest: latest.filter(in_period),
         at_day_start: at_day_start.filter(in_period),
         history,
+        earlier,
     })
 }
 
@@ -160,15 +214,41 @@ async fn tip_for(state: &AppState, date: Date) -> StoreResult<Option<TipTemplate
 pub async fn compute(state: &AppState, user_id: i64, date: Date) -> StoreResult<Outlook> {
     let mut meters = Vec::new();
     let mut sensors = Vec::new();
-    for m in state.db.active_meters(user_id).await? {
+    let active = state.db.active_meters(user_id).await?;
+    let day = day_number(date);
+    // Two queries for all quota meters, however many: a few days of full rows and the
+    // year before them as verdict masks.
+    let (recent, verdicts) = if active.iter().any(|m| m.kind == "quota") {
+        (
+            state
+                .db
+                .owner_daily_rollups(user_id, day - DETAIL_DAYS, day)
+                .await?,
+            state
+                .db
+                .owner_verdicts(user_id, day - HISTORY_DAYS, day - DETAIL_DAYS - 1)
+                .await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    for m in active {
         match (
             m.kind.as_str(),
             m.quota,
             m.reset_rule.as_deref().and_then(|r| r.parse().ok()),
         ) {
-            ("quota", Some(quota), Some(rule)) => {
-                meters.push(quota_data(state, &m, date, rule, quota).await?)
-            }
+            ("quota", Some(quota), Some(rule)) => meters.push(
+                quota_data(
+                    state,
+                    &m,
+                    date,
+                    (rule, quota),
+                    rows_of(&recent, m.id, |r| r.meter_id),
+                    rows_of(&verdicts, m.id, |r| r.meter_id),
+                )
+                .await?,
+            ),
             ("sensor", ..) => sensors.push(sensor_data(state, &m, date).await?),
             _ => tracing::warn!(
                 meter.id = m.id,
@@ -236,4 +316,55 @@ pub async fn get(state: &AppState, user_id: i64, date: Option<Date>) -> ServiceR
         cached: false,
         load_time: started.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn verdict_masks_become_runs_across_chunks() {
+        // The last two days of one chunk within budget, the first of the next too, then one
+        // over, one without a verdict, and one within.
+        let chunk = 330;
+        let first = chunk * VERDICT_CHUNK_DAYS + 60;
+        let rows = [
+            VerdictChunkRow {
+                meter_id: 1,
+                chunk,
+                within_bits: 0b11 << 60,
+                over_bits: 0,
+            },
+            VerdictChunkRow {
+                meter_id: 1,
+                chunk: chunk + 1,
+                within_bits: 0b1001,
+                over_bits: 0b10,
+            },
+        ];
+        let runs = runs_of_verdicts(&rows);
+        let d = |n: i64| date_of_day_number(first + n);
+        assert_eq!(
+            runs,
+            vec![
+                DayRun {
+                    first: d(0),
+                    last: d(2),
+                    within: Some(true)
+                },
+                DayRun {
+                    first: d(3),
+                    last: d(3),
+                    within: Some(false)
+                },
+                DayRun {
+                    first: d(5),
+                    last: d(5),
+                    within: Some(true)
+                },
+            ]
+        );
+        assert_eq!(d(0), date(2026, 3, 8));
+    }
 }

@@ -55,6 +55,27 @@ pub struct WeeklyRow {
     pub usage: Option<f64>,
 }
 
+/// Which days of a stretch of [`VERDICT_CHUNK_DAYS`] stayed within budget and which went
+/// over, as bit masks (bit `i` is day `chunk * VERDICT_CHUNK_DAYS + i`): a year of
+/// verdicts for streaks in a handful of rows. Days in neither mask had no verdict.
+#[derive(Debug, Clone, Copy, PartialEq, sqlx::FromRow)]
+pub struct VerdictChunkRow {
+    pub meter_id: i64,
+    pub chunk: i64,
+    pub within_bits: i64,
+    pub over_bits: i64,
+}
+
+/// Days per verdict chunk: as many as fit below the sign bit of an `i64`.
+pub const VERDICT_CHUNK_DAYS: i64 = 62;
+
+/// The owner's active quota meters, as a subquery: one round trip serves all of them.
+macro_rules! owner_quota_meters {
+    () => {
+        "SELECT id FROM meters WHERE owner_id = $1 AND kind = 'quota' AND archived_at IS NULL"
+    };
+}
+
 macro_rules! daily_columns {
     () => {
         "meter_id, day, count, sum, min, max, first, last, first_ts, last_ts, last_remaining, \
@@ -74,6 +95,59 @@ impl Tx {
 }
 
 impl Db {
+    /// The verdicts of days `from..=to` of every active quota meter of `owner_id`, by
+    /// meter then chunk. Summing distinct powers of two is a bitwise OR that both SQLite
+    /// and PostgreSQL aggregate natively. The verdict mirrors `DayRecord::within_budget`,
+    /// tolerance included.
+    pub async fn owner_verdicts(
+        &self,
+        owner_id: i64,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<Vec<VerdictChunkRow>> {
+        let sql = concat!(
+            "SELECT meter_id, day / 62 AS chunk,",
+            " CAST(SUM(CASE WHEN usage <= budget * 1.000000001 + 0.000000001",
+            "  THEN CAST(1 AS BIGINT) << CAST(day % 62 AS INTEGER) ELSE 0 END) AS BIGINT) AS within_bits,",
+            " CAST(SUM(CASE WHEN usage > budget * 1.000000001 + 0.000000001",
+            "  THEN CAST(1 AS BIGINT) << CAST(day % 62 AS INTEGER) ELSE 0 END) AS BIGINT) AS over_bits",
+            " FROM daily_rollups WHERE meter_id IN (",
+            owner_quota_meters!(),
+            ") AND day BETWEEN $2 AND $3 GROUP BY meter_id, day / 62 ORDER BY meter_id, chunk"
+        );
+        Ok(
+            with_pool!(self, pool => sqlx::query_as::<_, VerdictChunkRow>(sql)
+            .bind(owner_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?),
+        )
+    }
+
+    /// Full daily rows of every active quota meter of `owner_id` for local days
+    /// `from..=to`, by meter then day.
+    pub async fn owner_daily_rollups(
+        &self,
+        owner_id: i64,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<Vec<DailyRow>> {
+        let sql = concat!(
+            "SELECT ",
+            daily_columns!(),
+            " FROM daily_rollups WHERE meter_id IN (",
+            owner_quota_meters!(),
+            ") AND day BETWEEN $2 AND $3 ORDER BY meter_id, day"
+        );
+        Ok(with_pool!(self, pool => sqlx::query_as::<_, DailyRow>(sql)
+            .bind(owner_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?))
+    }
+
     /// Daily rows of `meter_id` for local days `from..=to`, oldest first.
     pub async fn daily_rollups(
         &self,

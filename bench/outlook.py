@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""The outlook's own speed: a user with 3 quota meters, each holding 12 months of 10-minute
+readings (the legacy monitor's CSV from gen_readings.py, ending now), imported with
+`headroom import`.
+
+* Uncached computation: a new reading marks the outlook stale, so the next
+  `GET /api/v1/outlook` computes it from the rollups and stores it. The server reports
+  that time in its `Server-Timing` header (reading rollups + computing + storing); the
+  client's round trip on loopback is printed beside it.
+* Precomputed: the same request again (a stored outlook).
+* The outlook page (`GET /`, streamed HTML, read to its last byte) with the outlook stored
+  and with it stale.
+"""
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+from lib import Client, Keepalive, percentile
+
+TIMING = re.compile(r"dur=([0-9.]+)")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def timed_get(conn, path, cookie):
+    t0 = time.perf_counter()
+    conn.conn.request("GET", path, headers={"cookie": cookie, "accept-encoding": "identity"})
+    res = conn.conn.getresponse()
+    body = res.read()
+    took = (time.perf_counter() - t0) * 1000
+    if res.status != 200:
+        raise RuntimeError(f"GET {path}: {res.status} {body[:200]!r}")
+    return took, res, body
+
+
+def summary(values):
+    return {"p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
+            "mean": round(sum(values) / len(values), 3)}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--base", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--binary", required=True)
+    p.add_argument("--database-url", required=True)
+    p.add_argument("--generator", required=True, help="path of the baseline's gen_readings.py")
+    p.add_argument("--work", required=True, help="a scratch folder for the CSV files")
+    p.add_argument("--rounds", type=int, default=200)
+    p.add_argument("--label", default="")
+    a = p.parse_args()
+
+    c = Client(a.base)
+    c.sign_in(a.email, a.password)
+    cookie = "; ".join(f"{k.name}={k.value}" for k in c.jar)
+    now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    end = now - dt.timedelta(minutes=now.minute % 10)
+    env = dict(os.environ, HEADROOM_DATABASE_URL=a.database_url, HEADROOM_LOG="warn")
+    meters, readings = [], 0
+    for i, name in enumerate(["Home fibre", "Mobile", "Office line"]):
+        m = c.json("POST", "/api/v1/meters", {"kind": "quota", "name": name, "unit": "MB", "timezone": "UTC",
+                                              "quota": 1048576, "reset_rule": "monthly:1"})["id"]
+        path = os.path.join(a.work, f"outlook-{i}.csv")
+        with open(path, "w") as f:
+            subprocess.run([sys.executable, a.generator, "--months", "12", "--seed", str(20 + i),
+                            "--end", end.strftime("%Y-%m-%dT%H:%M")], check=True, stdout=f)
+        with open(path) as f:
+            rows = sum(1 for _ in f) - 1
+        run([a.binary, "import", "--meter", str(m), "--format", "legacy", path], env=env)
+        meters.append(m)
+        readings += rows
+
+    # The last imported row is the newest reading; new ones follow it a second apart.
+    with open(os.path.join(a.work, "outlook-0.csv")) as f:
+        last = f.readlines()[-1].split(",")
+    last_at = dt.datetime.fromisoformat(last[0].replace("Z", "+00:00"))
+    last_used = float(last[1])
+
+    api = Keepalive(a.base)
+    miss_server, miss_client, hit_server, hit_client, page_hit, page_miss = [], [], [], [], [], []
+    page_bytes = 0
+    for i in range(a.rounds):
+        at = last_at + dt.timedelta(seconds=i + 1)
+        status, raw = api.post("/api/v1/readings", json.dumps(
+            {"meter_id": meters[0], "timestamp": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "value": last_used + i + 1}),
+            {"cookie": cookie, "content-type": "application/json"})
+        if status != 201:
+            raise RuntimeError(f"reading refused: {status} {raw[:200]!r}")
+        if i % 2 == 0:
+            took, res, _ = timed_get(api, "/api/v1/outlook", cookie)
+            assert res.getheader("x-cache") == "miss", res.getheader("x-cache")
+            miss_server.append(float(TIMING.search(res.getheader("server-timing")).group(1)))
+            miss_client.append(took)
+            took, res, _ = timed_get(api, "/api/v1/outlook", cookie)
+            assert res.getheader("x-cache") == "hit", res.getheader("x-cache")
+            hit_server.append(float(TIMING.search(res.getheader("server-timing")).group(1)))
+            hit_client.append(took)
+            took, _, body = timed_get(api, "/", cookie)
+            page_hit.append(took)
+            page_bytes = len(body)
+        else:
+            took, _, _ = timed_get(api, "/", cookie)
+            page_miss.append(took)
+
+    figures = {
+        "uncached_server_ms": summary(miss_server), "uncached_round_trip_ms": summary(miss_client),
+        "stored_server_ms": summary(hit_server), "stored_round_trip_ms": summary(hit_client),
+        "page_stored_ms": summary(page_hit), "page_stale_ms": summary(page_miss),
+    }
+    print(f"outlook [{a.label}]: 3 quota meters, {readings:,} readings (12 months, 10-minute)")
+    print(f"  uncached outlook, server time     p50 {figures['uncached_server_ms']['p50']:7.2f} ms"
+          f"  p95 {figures['uncached_server_ms']['p95']:7.2f} ms   (budget ≤ 5 ms)")
+    print(f"  uncached outlook, round trip      p50 {figures['uncached_round_trip_ms']['p50']:7.2f} ms"
+          f"  p95 {figures['uncached_round_trip_ms']['p95']:7.2f} ms")
+    print(f"  stored outlook, server time       p50 {figures['stored_server_ms']['p50']:7.2f} ms"
+          f"  p95 {figures['stored_server_ms']['p95']:7.2f} ms")
+    print(f"  outlook page ({page_bytes:,} B HTML), stored p50 {figures['page_stored_ms']['p50']:7.2f} ms"
+          f"  p95 {figures['page_stored_ms']['p95']:7.2f} ms")
+    print(f"  outlook page, stale (recomputed)  p50 {figures['page_stale_ms']['p50']:7.2f} ms"
+          f"  p95 {figures['page_stale_ms']['p95']:7.2f} ms")
+    print(json.dumps({"bench": "outlook", "backend": a.label, "readings": readings, **figures}), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
