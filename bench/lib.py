@@ -4,6 +4,8 @@ so the benchmarks run wherever Python 3 does."""
 import http.client
 import http.cookiejar
 import json
+import os
+import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -80,3 +82,24 @@ class Keepalive:
         res = self.conn.getresponse()
         data = res.read()
         return res.status, data
+
+
+def cookie_header(client):
+    """The signed-in client's cookies as one `Cookie` header value (for other tools)."""
+    return "; ".join(f"{k.name}={k.value}" for k in client.jar)
+
+
+def import_legacy_csv(client, binary, database_url, path, name, env=None):
+    """Creates a 1 TiB/month quota meter (MB, UTC, resets on the 1st) through the API and
+    loads a legacy monitor CSV into it with `headroom import`. Returns (meter id, rows)."""
+    meter = client.json("POST", "/api/v1/meters", {"kind": "quota", "name": name, "unit": "MB", "timezone": "UTC",
+                                                   "quota": 1048576, "reset_rule": "monthly:1"})["id"]
+    run_env = dict(os.environ, HEADROOM_DATABASE_URL=database_url, HEADROOM_LOG="warn")
+    run_env.update(env or {})
+    done = subprocess.run([binary, "import", "--meter", str(meter), "--format", "legacy", path],
+                          capture_output=True, text=True, env=run_env)
+    if done.returncode != 0:
+        raise RuntimeError(f"headroom import {path} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    with open(path) as f:
+        rows = sum(1 for _ in f) - 1
+    return meter, rows

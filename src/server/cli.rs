@@ -229,6 +229,27 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Running servers cannot see this process's writes in their caches: bump the cache epoch
+/// they poll, and with Redis drop the shared copies (which also tells every instance).
+async fn tell_servers(
+    settings: &Settings,
+    db: &Db,
+    meter: &crate::server::storage::meters::MeterRow,
+) {
+    if let Err(e) = db.bump_cache_epoch().await {
+        eprintln!("warning: running servers may show cached figures for a while ({e})");
+    }
+    if settings.redis_url.is_some()
+        && let Ok(cache) = crate::server::cache::Cache::from_settings(settings)
+    {
+        let tags = [
+            crate::server::service::freshness::meter_tag(meter.id),
+            crate::server::service::freshness::user_tag(meter.owner_id),
+        ];
+        cache.invalidate_tags(&tags).await;
+    }
+}
+
 async fn import(
     settings: &Settings,
     meter_id: i64,
@@ -274,8 +295,9 @@ async fn import(
     let outcome = import::run(&db, &meter, &row, file, now, oldest, move |done, _| {
         bar2.set_position(done)
     })
-    .await
-    .map_err(|e| match e {
+    .await;
+    tell_servers(settings, &db, &meter).await;
+    let outcome = outcome.map_err(|e| match e {
         crate::server::service::ServiceError::Invalid(errors) => {
             anyhow::anyhow!(
                 errors

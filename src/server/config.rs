@@ -15,6 +15,13 @@
 //! | `HEADROOM_SESSION_DAYS` | `session_days` | 30 | how long a sign-in lasts |
 //! | `HEADROOM_SHUTDOWN_GRACE_SECS` | `shutdown_grace_secs` | 20 | how long to drain requests on SIGTERM |
 //! | `HEADROOM_MEMORY_CACHE_MB` | `memory_cache_mb` | 64 | in-process cache budget in MiB |
+//! | `HEADROOM_CACHE_TTL` | `cache_ttl` | the seeds' (SPEC S6) | TTL overrides per strategy, e.g. `outlook=3600,dashboard=60` |
+//! | `HEADROOM_CACHE_LOCAL_TTL_SECS` | `cache_local_ttl_secs` | 60 | with Redis: longest an in-process copy lives (bounds staleness while pub/sub is down) |
+//! | `HEADROOM_CACHE_COMPRESS_BYTES` | `cache_compress_bytes` | 1024 | values at least this big are stored compressed in Redis |
+//! | `HEADROOM_REDIS_TIMEOUT_MS` | `redis_timeout_ms` | 50 | longest wait on one Redis operation before it counts as failed |
+//! | `HEADROOM_RATE_LIMITS` | `rate_limits` | `budget=50,mid=100,professional=200,enterprise=500` | API requests per hour by plan tier |
+//! | `HEADROOM_RATE_LIMIT_ADMINS` | `rate_limit_admins` | `false` | count administrators' requests too |
+//! | `HEADROOM_REQUEST_TIMEOUT_SECS` | `request_timeout_secs` | 30 | a request still unanswered after this gets 503 |
 //! | `HEADROOM_SEED_DEMO` | `seed_demo` | `false` | seed demo data when the database has no users |
 //! | `HEADROOM_RETENTION_RAW_DAYS` | `retention_raw_days` | 365 | keep raw readings this long |
 //! | `HEADROOM_RETENTION_ROLLUP_DAYS` | `retention_rollup_days` | 730 | keep 15-minute and hourly rollups this long (daily and weekly: forever) |
@@ -33,9 +40,12 @@ use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     str::FromStr,
+    time::Duration,
 };
 
 use jiff::Timestamp;
+
+pub use crate::server::cache::Ttls;
 
 /// Everything the server is configured with.
 #[derive(Debug, Clone)]
@@ -51,6 +61,12 @@ pub struct Settings {
     pub session_days: u32,
     pub shutdown_grace_secs: u64,
     pub memory_cache_mb: u64,
+    pub cache_ttls: Ttls,
+    pub cache_local_ttl: Duration,
+    pub cache_compress_bytes: usize,
+    pub redis_timeout: Duration,
+    pub rate_limits: RateLimits,
+    pub request_timeout: Duration,
     pub seed_demo: bool,
     pub retention: Retention,
     pub jobs_enabled: bool,
@@ -58,6 +74,46 @@ pub struct Settings {
     pub collector_retry_ms: u64,
     pub fixed_now: Option<Timestamp>,
     pub test_hooks: bool,
+}
+
+/// API requests per hour allowed by plan tier (SPEC S7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    pub per_hour: BTreeMap<String, u32>,
+    pub count_admins: bool,
+}
+
+pub const PLAN_TIERS: [&str; 4] = ["budget", "mid", "professional", "enterprise"];
+
+impl RateLimits {
+    /// The seeds' limits, with overrides from `tier=n,tier=n`; `None` for an unknown tier or
+    /// a number that is not a whole number from 1 to 10 000 000.
+    pub fn with_overrides(spec: &str) -> Option<BTreeMap<String, u32>> {
+        let mut limits: BTreeMap<String, u32> = PLAN_TIERS
+            .iter()
+            .zip([50, 100, 200, 500])
+            .map(|(t, n)| ((*t).to_string(), n))
+            .collect();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (tier, n) = part.split_once('=')?;
+            let tier = tier.trim();
+            let n: u32 = n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=10_000_000).contains(n))?;
+            *limits.get_mut(tier)? = n;
+        }
+        Some(limits)
+    }
+
+    /// The hourly limit of `tier`; an unknown tier gets the smallest.
+    pub fn for_tier(&self, tier: &str) -> u32 {
+        self.per_hour
+            .get(tier)
+            .copied()
+            .unwrap_or_else(|| self.per_hour.values().copied().min().unwrap_or(50))
+    }
 }
 
 /// How long each kind of data is kept, in days.
@@ -157,6 +213,13 @@ const KEYS: &[&str] = &[
     "session_days",
     "shutdown_grace_secs",
     "memory_cache_mb",
+    "cache_ttl",
+    "cache_local_ttl_secs",
+    "cache_compress_bytes",
+    "redis_timeout_ms",
+    "rate_limits",
+    "rate_limit_admins",
+    "request_timeout_secs",
     "seed_demo",
     "retention_raw_days",
     "retention_rollup_days",
@@ -363,6 +426,45 @@ impl Settings {
             "a whole number of MiB from 1 to 65536",
             |s| s.parse().ok().filter(|n| (1..=65_536).contains(n)),
         );
+        let cache_ttls = src.parse_with(
+            "cache_ttl",
+            Ttls::default(),
+            "strategy=seconds pairs like outlook=3600,dashboard=60 (strategies: dashboard, trends, timeline, outlook, balance_score, peer_comparison, content_templates, performance_summary, session)",
+            Ttls::with_overrides,
+        );
+        let cache_local_ttl = Duration::from_secs(src.parse_with(
+            "cache_local_ttl_secs",
+            60,
+            "a whole number of seconds from 1 to 86400",
+            |s| s.parse().ok().filter(|n| (1..=86_400).contains(n)),
+        ));
+        let cache_compress_bytes = src.parse_with(
+            "cache_compress_bytes",
+            1024,
+            "a whole number of bytes",
+            |s| s.parse().ok(),
+        );
+        let redis_timeout = Duration::from_millis(src.parse_with(
+            "redis_timeout_ms",
+            50,
+            "a whole number of milliseconds from 1 to 10000",
+            |s| s.parse().ok().filter(|n| (1..=10_000).contains(n)),
+        ));
+        let rate_limits = RateLimits {
+            per_hour: src.parse_with(
+                "rate_limits",
+                RateLimits::with_overrides("").unwrap_or_default(),
+                "tier=requests-per-hour pairs like budget=50,enterprise=500 (tiers: budget, mid, professional, enterprise)",
+                RateLimits::with_overrides,
+            ),
+            count_admins: src.flag("rate_limit_admins"),
+        };
+        let request_timeout = Duration::from_secs(src.parse_with(
+            "request_timeout_secs",
+            30,
+            "a whole number of seconds from 1 to 3600",
+            |s| s.parse().ok().filter(|n| (1..=3600).contains(n)),
+        ));
         let seed_demo = src.flag("seed_demo");
         let days = |src: &mut Sources, key: &str, default: i64| {
             src.parse_with(
@@ -423,6 +525,12 @@ impl Settings {
             session_days,
             shutdown_grace_secs,
             memory_cache_mb,
+            cache_ttls,
+            cache_local_ttl,
+            cache_compress_bytes,
+            redis_timeout,
+            rate_limits,
+            request_timeout,
             seed_demo,
             retention,
             jobs_enabled,
@@ -481,6 +589,40 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("hunter2"), "password leaked: {text}");
+    }
+
+    #[test]
+    fn cache_ttls_and_rate_limits_are_configurable_by_name() {
+        let s = Settings::from_sources(
+            env(&[
+                ("HEADROOM_CACHE_TTL", "outlook=600"),
+                ("HEADROOM_RATE_LIMITS", "budget=10"),
+            ]),
+            None,
+            addr(),
+        )
+        .expect("valid");
+        assert_eq!(
+            s.cache_ttls
+                .get(crate::server::cache::Strategy::Outlook)
+                .as_secs(),
+            600
+        );
+        assert_eq!(s.rate_limits.for_tier("budget"), 10);
+        assert_eq!(s.rate_limits.for_tier("enterprise"), 500);
+        assert!(!s.rate_limits.count_admins);
+        let err = Settings::from_sources(
+            env(&[
+                ("HEADROOM_CACHE_TTL", "outlok=600"),
+                ("HEADROOM_RATE_LIMITS", "gold=10"),
+            ]),
+            None,
+            addr(),
+        )
+        .expect_err("two problems")
+        .to_string();
+        assert!(err.contains("HEADROOM_CACHE_TTL = \"outlok=600\""), "{err}");
+        assert!(err.contains("HEADROOM_RATE_LIMITS = \"gold=10\""), "{err}");
     }
 
     #[test]

@@ -55,6 +55,7 @@ impl Application {
             demo::seed(&db, clock.now(), demo::DemoSize::full()).await?;
         }
         let cache = Cache::from_settings(&settings)?;
+        cache.spawn_listener();
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
@@ -65,7 +66,11 @@ impl Application {
             leptos,
             clock,
             login_throttle: LoginThrottle::default(),
+            rate_counts: Default::default(),
         }));
+        tokio::spawn(crate::server::service::freshness::follow_cache_epoch(
+            state.clone(),
+        ));
         if let Err(e) = crate::server::service::import::resume_all(&state).await {
             tracing::warn!(error = ?e, "could not resume imports");
         }

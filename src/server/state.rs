@@ -26,6 +26,8 @@ pub struct App {
     pub clock: Clock,
     /// Failed sign-in counts, to slow down password guessing.
     pub login_throttle: LoginThrottle,
+    /// API requests per user and hour, counted here when Redis cannot count them.
+    pub rate_counts: crate::server::http::middleware::rate_limit::LocalCounts,
 }
 
 impl Deref for AppState {

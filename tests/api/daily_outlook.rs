@@ -365,7 +365,11 @@ async fn peers_are_compared_only_in_groups_of_five_and_never_shown() {
     );
 
     add("fifth@example.org", "Tartu", "MB", 102_400.0, 5_000.0).await; // pace below mine
-    app.state.cache.remove(&format!("peers:{me}")).await;
+    // Peer comparisons live 30 minutes; drop this one to see the new household now.
+    app.state
+        .cache
+        .invalidate_key(&format!("peer_comparison:u{me}"))
+        .await;
     let res = as_me
         .get(app.url("/api/v1/outlook/peers"))
         .send()

@@ -16,6 +16,14 @@ on_both_backends! {
         assert!(body["cache"]["memory"]["capacity_bytes"].as_u64().unwrap_or(0) > 0);
     }
 
+    async fn liveness_is_plain_text_and_needs_nothing_else(backend) {
+        let app = spawn_app(backend).await;
+        let res = app.get("/health/live").await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().unwrap_or("").starts_with("text/plain"));
+        assert_eq!(res.text().await.expect("body"), "ok");
+    }
+
     async fn health_sees_redis_when_configured(backend) {
         let app = spawn_app_with(backend, Options {
             env: vec![("HEADROOM_REDIS_URL", redis_url())],

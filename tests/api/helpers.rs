@@ -217,9 +217,16 @@ impl TestApp {
                 remaining: None,
             })
             .collect();
-        ingest::write(&self.state.db, &rows)
+        let report = ingest::write(&self.state.db, &rows)
             .await
             .expect("insert readings");
+        // As every server-side writer does: drop what the readings make stale.
+        headroom::server::service::freshness::readings_written(
+            &self.state,
+            &report.meters,
+            &report.owners,
+        )
+        .await;
     }
 
     /// Signs in through the real form; returns the sign-in response.

@@ -10,6 +10,7 @@ mod daily_outlook;
 mod demo;
 mod errors;
 mod health;
+mod http_layer;
 mod import;
 mod ingest;
 mod leader;

@@ -11,7 +11,7 @@ use crate::server::storage::users::UserRow;
 /// The signed-in user of a request, put into request extensions by the session
 /// middleware. Server functions and handlers read it from there; nothing else decides
 /// who the caller is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CurrentUser {
     pub id: i64,
     pub email: String,

@@ -142,6 +142,7 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::NotFound => ApiError::NotFound,
             ServiceError::Store(e) => e.into(),
+            ServiceError::Internal(e) => ApiError::Internal(e),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP layer: router, routes, middleware and the one error type. Adapters only: the
 //! work happens in `server::service`.
 
+pub mod cached;
 pub mod error;
 pub mod extract;
 pub mod forms;

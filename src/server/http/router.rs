@@ -9,14 +9,23 @@ use std::{
 use axum::{
     Router,
     extract::{MatchedPath, Request},
-    http::{HeaderValue, header::HeaderName},
+    http::{
+        HeaderValue,
+        header::{self, HeaderName},
+    },
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::any,
 };
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{
+    compression::{
+        CompressionLayer,
+        predicate::{NotForContentType, Predicate, SizeAbove},
+    },
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -24,7 +33,7 @@ use crate::{
     server::{
         http::{
             forms::provide_request_context,
-            middleware::{csrf, security_headers, session},
+            middleware::{conditional, csrf, rate_limit, security_headers, session, timeout},
             routes,
         },
         state::AppState,
@@ -95,14 +104,31 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::outlook::router())
         .merge(routes::seed::router())
         .merge(routes::tips::router())
+        .merge(routes::performance::router())
         .merge(crate::server::http::openapi::router())
         .merge(routes::tokens::router());
     if state.settings.test_hooks {
         router = router.merge(routes::test_hooks::router());
     }
 
+    // Hashed build output: served from its precompressed copies and cached for a year,
+    // since a new build has new names.
+    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref())
+        .join(leptos_options.site_pkg_dir.as_ref());
+    let pkg = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
+        .service(
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
+
     router
         .route("/api/{*rest}", any(api_not_found))
+        .nest_service(&format!("/{}", leptos_options.site_pkg_dir), pkg)
         .leptos_routes_with_context(&state, page_routes, provide_request_context, {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -111,12 +137,35 @@ pub fn build(state: AppState) -> Router {
             AppState,
             _,
         >(provide_request_context, shell))
+        // Inner to outer. On the way in a request meets the outer layers first: its id,
+        // timing, compression, CSRF, then its session, then the rate limit (which needs
+        // the session's user), then the conditional-GET check.
+        .layer(middleware::from_fn(conditional::not_modified))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::resolve,
         ))
         .layer(middleware::from_fn(csrf::guard))
         .layer(middleware::from_fn(security_headers::apply))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            timeout::limit,
+        ))
+        // Text over 1 KiB, by Accept-Encoding (brotli, zstd, gzip); streamed pages too.
+        .layer(
+            CompressionLayer::new().compress_when(
+                SizeAbove::new(1024)
+                    .and(NotForContentType::GRPC)
+                    .and(NotForContentType::IMAGES)
+                    .and(NotForContentType::SSE)
+                    .and(NotForContentType::const_new("application/wasm")),
+            ),
+        )
+        .layer(middleware::from_fn(conditional::weaken_etag_when_encoded))
         .layer(middleware::from_fn(response_time))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {

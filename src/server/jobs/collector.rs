@@ -16,7 +16,10 @@ use tokio::task::JoinHandle;
 use crate::server::{
     demo::simulate_next,
     jobs::source::{self, Attempt, Outcome},
-    service::ingest::{self, NewReading},
+    service::{
+        freshness,
+        ingest::{self, NewReading},
+    },
     state::AppState,
     storage::{
         StoreResult,
@@ -181,7 +184,7 @@ impl Collector {
                 if let Some(q) = quota {
                     self.apply_quota(source.meter_id, q).await?;
                 }
-                ingest::write(
+                let report = ingest::write(
                     db,
                     &[NewReading {
                         meter_id: source.meter_id,
@@ -191,6 +194,7 @@ impl Collector {
                     }],
                 )
                 .await?;
+                freshness::readings_written(&self.state, &report.meters, &report.owners).await;
                 0
             }
             None => {
@@ -220,6 +224,7 @@ impl Collector {
             db.set_meter_quota(meter_id, quota).await?;
             if let Some(updated) = db.meter(meter_id).await? {
                 ingest::rebuild_local_rollups(db, &updated).await?;
+                freshness::meter_changed(&self.state, meter_id, updated.owner_id).await;
             }
             tracing::info!(meter.id = meter_id, quota, "quota changed by the source");
         }

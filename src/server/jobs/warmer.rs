@@ -68,7 +68,11 @@ pub async fn run_once(state: &AppState) -> StoreResult<WarmReport> {
     let results: Vec<_> = futures::stream::iter(todo)
         .map(|(id, date)| {
             let state = state.clone();
-            async move { outlook::get(&state, id, Some(date)).await.map(|_| ()) }
+            async move {
+                outlook::cached(&state, outlook::Whose::id(id), Some(date))
+                    .await
+                    .map(|_| ())
+            }
         })
         .buffer_unordered(PARALLEL)
         .collect()

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use crate::server::{
     auth::{CurrentUser, password, session},
+    cache::{self, Strategy},
     state::AppState,
     storage::StoreResult,
 };
@@ -46,7 +47,7 @@ pub async fn sign_in(
     };
     state.login_throttle.record_success(email, ip);
     if let Some(old) = previous_token {
-        state.db.delete_session(&session::token_hash(old)).await?;
+        forget(state, old).await?;
     }
     let token = session::new_token();
     let now = state.clock.now_secs();
@@ -63,14 +64,40 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(state: &AppState, token: &str) -> StoreResult<()> {
-    state.db.delete_session(&session::token_hash(token)).await
+    forget(state, token).await
 }
 
-/// The user behind a session token, if the session is valid.
+/// Ends a session: the row, and its cached copy in every instance.
+async fn forget(state: &AppState, token: &str) -> StoreResult<()> {
+    let hash = session::token_hash(token);
+    state.db.delete_session(&hash).await?;
+    state.cache.invalidate_key(&session_key(&hash)).await;
+    Ok(())
+}
+
+/// Sessions are cached by the hash of their token, never the token itself.
+fn session_key(hash: &[u8]) -> String {
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    cache::key(Strategy::Session, hex)
+}
+
+/// The user behind a session token, if the session is valid. Cached briefly (the
+/// `session` strategy, 60 s by default), so a request does not cost a query to know its
+/// user; signing out drops the copy everywhere at once.
 pub async fn user_for_token(state: &AppState, token: &str) -> StoreResult<Option<CurrentUser>> {
-    let row = state
-        .db
-        .session_user(&session::token_hash(token), state.clock.now_secs())
-        .await?;
-    Ok(row.map(CurrentUser::from))
+    let hash = session::token_hash(token);
+    let key = session_key(&hash);
+    if let Some(hit) = state.cache.get(Strategy::Session, &key).await
+        && let Some(user) = hit.json::<CurrentUser>()
+    {
+        return Ok(Some(user));
+    }
+    let row = state.db.session_user(&hash, state.clock.now_secs()).await?;
+    let user = row.map(CurrentUser::from);
+    if let Some(u) = &user
+        && let Ok(bytes) = serde_json::to_vec(u)
+    {
+        state.cache.put(Strategy::Session, &key, &[], bytes).await;
+    }
+    Ok(user)
 }

@@ -19,7 +19,7 @@ use crate::dto::ImportView;
 use crate::server::{
     auth::CurrentUser,
     service::{
-        ServiceError, ServiceResult,
+        ServiceError, ServiceResult, freshness,
         ingest::{self, NewReading},
         outlook::timezone,
         readings::check_entry,
@@ -448,7 +448,10 @@ fn spawn_run(state: AppState, meter: MeterRow, row: ImportRow, path: PathBuf) {
     tokio::spawn(async move {
         let now = state.clock.now_secs();
         let oldest = crate::server::service::readings::oldest_allowed(&state, now);
-        match run(&state.db, &meter, &row, &path, now, oldest, |_, _| {}).await {
+        let outcome = run(&state.db, &meter, &row, &path, now, oldest, |_, _| {}).await;
+        // Even a stopped import may have written some batches.
+        freshness::meter_changed(&state, meter.id, meter.owner_id).await;
+        match outcome {
             Ok(_) => {
                 let _ = tokio::fs::remove_file(&path).await;
             }

@@ -44,8 +44,9 @@ pub struct NewReading {
 pub struct WriteReport {
     /// Readings written (a repeated instant counts once: the last one wins).
     pub stored: usize,
-    /// Meters whose data changed, for cache invalidation.
+    /// Meters whose data changed, and their owners, for cache invalidation.
     pub meters: Vec<i64>,
+    pub owners: Vec<i64>,
 }
 
 /// Stores `readings` (already validated and authorised) and refreshes their rollups.
@@ -98,6 +99,7 @@ pub async fn write(db: &Db, readings: &[NewReading]) -> StoreResult<WriteReport>
     Ok(WriteReport {
         stored: work.iter().map(|w| w.new.len()).sum(),
         meters: locked,
+        owners,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::{
     dto::{LatestReading, MeterView},
     server::{
         auth::CurrentUser,
-        service::{ServiceError, ServiceResult, ingest, outlook::timezone},
+        service::{ServiceError, ServiceResult, freshness, ingest, outlook::timezone},
         state::AppState,
         storage::meters::{MeterRow, MeterUpdate, NewMeter},
     },
@@ -96,6 +96,7 @@ pub async fn create(
         })
         .await?;
     tracing::info!(meter.id = id, user.id = user.id, "meter created");
+    freshness::meter_changed(state, id, user.id).await;
     owned(state, user, id).await
 }
 
@@ -148,12 +149,14 @@ pub async fn update(
         ingest::rebuild_local_rollups(&state.db, &updated).await?;
     }
     tracing::info!(meter.id = id, rebuilt = rules_changed, "meter updated");
+    freshness::meter_changed(state, id, user.id).await;
     Ok(updated)
 }
 
 pub async fn archive(state: &AppState, user: &CurrentUser, id: i64) -> ServiceResult<MeterRow> {
     owned(state, user, id).await?;
     state.db.archive_meter(id, state.clock.now_secs()).await?;
+    freshness::meter_changed(state, id, user.id).await;
     tracing::info!(meter.id = id, "meter archived");
     owned(state, user, id).await
 }

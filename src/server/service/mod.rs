@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod charts;
 pub mod export;
+pub mod freshness;
 pub mod import;
 pub mod ingest;
 pub mod meters;
@@ -42,6 +43,15 @@ pub enum ServiceError {
     NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A bug, not the caller's input (a cached value that no longer decodes, say).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<serde_json::Error> for ServiceError {
+    fn from(e: serde_json::Error) -> Self {
+        ServiceError::Internal(e.into())
+    }
 }
 
 impl From<DomainError> for ServiceError {

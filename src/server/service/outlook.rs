@@ -19,7 +19,8 @@ use crate::{
         quota::CounterSample,
     },
     server::{
-        service::{ServiceError, ServiceResult},
+        cache::{self, Hit, Strategy},
+        service::{ServiceError, ServiceResult, freshness},
         state::AppState,
         storage::{
             StoreResult,
@@ -276,16 +277,44 @@ pub struct Served {
     pub load_time: f64,
 }
 
-/// The outlook of `user_id` for `date` (default: the user's today): precomputed when
-/// fresh, otherwise computed now and kept for the next read.
-pub async fn get(state: &AppState, user_id: i64, date: Option<Date>) -> ServiceResult<Served> {
-    let started = Instant::now();
-    let user = state
-        .db
-        .user_by_id(user_id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let today = local_today(state, &user.timezone);
+/// Whose outlook, and their timezone when the caller already knows it (a signed-in user
+/// reading their own), which saves a database query on the hot path.
+#[derive(Debug, Clone, Copy)]
+pub struct Whose<'a> {
+    pub user_id: i64,
+    pub timezone: Option<&'a str>,
+}
+
+impl<'a> Whose<'a> {
+    pub fn me(user: &'a crate::server::auth::CurrentUser) -> Self {
+        Whose {
+            user_id: user.id,
+            timezone: Some(&user.timezone),
+        }
+    }
+
+    pub fn id(user_id: i64) -> Self {
+        Whose {
+            user_id,
+            timezone: None,
+        }
+    }
+}
+
+/// The local day an outlook is asked for: `date`, or the user's today. Future days are
+/// refused; an unknown user is `NotFound`.
+pub async fn day_of(state: &AppState, whose: Whose<'_>, date: Option<Date>) -> ServiceResult<Date> {
+    let today = match whose.timezone {
+        Some(tz) => local_today(state, tz),
+        None => {
+            let user = state
+                .db
+                .user_by_id(whose.user_id)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            local_today(state, &user.timezone)
+        }
+    };
     let date = date.unwrap_or(today);
     if date > today {
         return Err(crate::domain::DomainError::new(
@@ -294,26 +323,59 @@ pub async fn get(state: &AppState, user_id: i64, date: Option<Date>) -> ServiceR
         )
         .into());
     }
-    let day = day_number(date);
-    if let Some(json) = state.db.fresh_outlook(user_id, day).await?
-        && let Ok(outlook) = serde_json::from_str::<Outlook>(&json)
-    {
-        return Ok(Served {
-            outlook,
-            cached: true,
-            load_time: started.elapsed().as_secs_f64(),
-        });
-    }
-    let outlook = compute(state, user_id, date).await?;
-    if let Ok(json) = serde_json::to_string(&outlook) {
-        state
-            .db
-            .put_outlook(user_id, day, state.clock.now_secs(), &json)
-            .await?;
-    }
+    Ok(date)
+}
+
+/// The cache key of `user_id`'s outlook for `date`, and of values derived from it
+/// (`outlook:u1:2026-11-21`, `outlook:u1:2026-11-21:v2`); all carry the tag `user:<id>`.
+pub fn cache_key(strategy: Strategy, user_id: i64, date: Date, variant: &str) -> String {
+    cache::key(strategy, format_args!("u{user_id}:{date}{variant}"))
+}
+
+/// The outlook as cached JSON bytes, read through the cache: in-process copy, Redis, the
+/// precomputed row, or computed now (and kept at every level for the next read).
+pub async fn cached(
+    state: &AppState,
+    whose: Whose<'_>,
+    date: Option<Date>,
+) -> ServiceResult<(Hit, Date)> {
+    let date = day_of(state, whose, date).await?;
+    let user_id = whose.user_id;
+    let key = cache_key(Strategy::Outlook, user_id, date, "");
+    let hit = state
+        .cache
+        .get_or_compute(
+            Strategy::Outlook,
+            &key,
+            &[freshness::user_tag(user_id)],
+            || async move {
+                let day = day_number(date);
+                if let Some(json) = state.db.fresh_outlook(user_id, day).await? {
+                    return Ok::<_, ServiceError>(json.into_bytes());
+                }
+                let outlook = compute(state, user_id, date).await?;
+                let json = serde_json::to_string(&outlook)?;
+                state
+                    .db
+                    .put_outlook(user_id, day, state.clock.now_secs(), &json)
+                    .await?;
+                Ok(json.into_bytes())
+            },
+        )
+        .await?;
+    Ok((hit, date))
+}
+
+/// The outlook of `user_id` for `date` (default: the user's today), as a value.
+pub async fn get(state: &AppState, whose: Whose<'_>, date: Option<Date>) -> ServiceResult<Served> {
+    let started = Instant::now();
+    let (hit, _) = cached(state, whose, date).await?;
+    let outlook = hit
+        .json::<Outlook>()
+        .ok_or_else(|| anyhow::anyhow!("a cached outlook does not decode"))?;
     Ok(Served {
         outlook,
-        cached: false,
+        cached: hit.cached(),
         load_time: started.elapsed().as_secs_f64(),
     })
 }

@@ -1,22 +1,32 @@
 //! How a user's pace compares with households on a similar plan nearby — as a percentile,
 //! never with anyone else's figures.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::collections::BTreeMap;
 
 use crate::{
     domain::outlook::peers::{PeerComparison, QUOTA_TOLERANCE, similar_plan},
-    server::{service::ServiceResult, state::AppState, storage::users::UserRow},
+    server::{
+        cache::{self, Strategy},
+        service::ServiceResult,
+        state::AppState,
+        storage::users::UserRow,
+    },
 };
 
-/// Peer groups change slowly; SPEC S6 caches them for 30 minutes.
-const CACHE_TTL: Duration = Duration::from_secs(30 * 60);
-
 /// The comparison for `user`'s primary quota meter, by the latest end-of-day pace.
+/// Peer groups change slowly: the comparison is cached (`peer_comparison`, 30 minutes by
+/// default) and not invalidated by each reading.
 pub async fn compare(state: &AppState, user: &UserRow) -> ServiceResult<PeerComparison> {
-    let key = format!("peers:{}", user.id);
-    if let Some(hit) = state.cache.get_json::<PeerComparison>(&key).await {
-        return Ok(hit);
-    }
+    let key = cache::key(Strategy::PeerComparison, format_args!("u{}", user.id));
+    let hit = state
+        .cache
+        .get_or_compute_json(Strategy::PeerComparison, &key, &[], || compute(state, user))
+        .await?;
+    hit.json()
+        .ok_or_else(|| anyhow::anyhow!("cached peer comparison unreadable").into())
+}
+
+async fn compute(state: &AppState, user: &UserRow) -> ServiceResult<PeerComparison> {
     let meters = state.db.active_meters(user.id).await?;
     let Some(mine) = meters
         .iter()
@@ -53,6 +63,5 @@ pub async fn compare(state: &AppState, user: &UserRow) -> ServiceResult<PeerComp
         }
         (pace, _) => PeerComparison::unavailable(1, Some(mine.id), pace),
     };
-    state.cache.set_json(&key, &result, CACHE_TTL).await;
     Ok(result)
 }

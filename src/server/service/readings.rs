@@ -15,7 +15,7 @@ use crate::domain::meter::MeterKind;
 use crate::server::{
     auth::CurrentUser,
     service::{
-        ItemError, ServiceError, ServiceResult,
+        ItemError, ServiceError, ServiceResult, freshness,
         ingest::{self, NewReading, WriteReport},
         meters::kind_of,
         tokens::TokenPrincipal,
@@ -219,9 +219,12 @@ pub async fn accept(
         WriteReport {
             stored: 0,
             meters: Vec::new(),
+            owners: Vec::new(),
         }
     } else {
-        ingest::write(&state.db, &good).await?
+        let report = ingest::write(&state.db, &good).await?;
+        freshness::readings_written(state, &report.meters, &report.owners).await;
+        report
     };
     Ok(Outcome {
         report,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::{
     domain::outlook::tips::check_template,
     server::{
-        service::{ServiceError, ServiceResult},
+        service::{ServiceError, ServiceResult, freshness},
         state::AppState,
         storage::outlooks::TipRow,
     },
@@ -60,6 +60,7 @@ pub async fn create(state: &AppState, input: &TipInput) -> ServiceResult<TipView
         )
         .await?;
     state.db.stale_all_outlooks().await?;
+    freshness::all_outlooks_changed(state).await;
     Ok(TipView {
         id,
         title: input.title.trim().into(),
@@ -84,6 +85,7 @@ pub async fn update(state: &AppState, id: i64, input: &TipInput) -> ServiceResul
         return Err(ServiceError::NotFound);
     }
     state.db.stale_all_outlooks().await?;
+    freshness::all_outlooks_changed(state).await;
     Ok(TipView {
         id,
         title: input.title.trim().into(),

@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod blocks;
+pub mod cache_epoch;
 pub mod codec;
 pub mod imports;
 pub mod leases;

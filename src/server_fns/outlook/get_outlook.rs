@@ -7,8 +7,12 @@ use crate::domain::outlook::Outlook;
 pub async fn get_outlook() -> Result<Outlook, ServerFnError> {
     let user = crate::server_fns::require_user()?;
     let state = crate::server_fns::app_state()?;
-    crate::server::service::outlook::get(&state, user.id, None)
-        .await
-        .map(|served| served.outlook)
-        .map_err(crate::server_fns::internal)
+    crate::server::service::outlook::get(
+        &state,
+        crate::server::service::outlook::Whose::me(&user),
+        None,
+    )
+    .await
+    .map(|served| served.outlook)
+    .map_err(crate::server_fns::internal)
 }

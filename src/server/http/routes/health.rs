@@ -53,6 +53,15 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     (code, Json(body))
 }
 
+/// Liveness for load balancers and process managers: answers while the process serves
+/// HTTP at all, without touching the database or the cache. It is also the "trivial
+/// route" the load benchmark measures the server's ceiling with.
+async fn live() -> &'static str {
+    "ok"
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health))
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/live", get(live))
 }

@@ -15,16 +15,24 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use jiff::civil::Date;
+
 use crate::{
     domain::outlook::Outlook,
     server::{
         auth::CurrentUser,
+        cache::{Hit, Strategy},
         http::{
+            cached,
             error::ApiError,
             extract::{AuthUser, JsonBody},
             routes::outlook::{DateParam, parse_date},
         },
-        service::{ServiceError, outlook, peers},
+        service::{
+            ServiceError, freshness,
+            outlook::{self, Whose},
+            peers,
+        },
         state::AppState,
     },
 };
@@ -94,22 +102,67 @@ fn not_found_is_404(e: ServiceError) -> V2Error {
     V2Error(e.into())
 }
 
+/// Whose outlook a caller asks for: their own (timezone known, no query) or, for an
+/// admin, anyone's.
+fn whose(caller: &CurrentUser, user_id: i64) -> Whose<'_> {
+    if caller.id == user_id {
+        Whose::me(caller)
+    } else {
+        Whose::id(user_id)
+    }
+}
+
+/// A view derived from the outlook (the seeds' shapes), cached under its own key with
+/// the user's tag, so a hit is bytes out without touching the outlook itself.
+async fn derived(
+    state: &AppState,
+    whose: Whose<'_>,
+    date: Option<Date>,
+    (strategy, variant): (Strategy, &str),
+    view: impl FnOnce(&Outlook) -> Result<Value, ServiceError>,
+) -> Result<Hit, ServiceError> {
+    let date = outlook::day_of(state, whose, date).await?;
+    let key = outlook::cache_key(strategy, whose.user_id, date, variant);
+    state
+        .cache
+        .get_or_compute_json(
+            strategy,
+            &key,
+            &[freshness::user_tag(whose.user_id)],
+            || async move {
+                let served = outlook::get(state, whose, Some(date)).await?;
+                view(&served.outlook)
+            },
+        )
+        .await
+}
+
+fn enveloped(state: &AppState, hit: &Hit, started: Instant) -> Response {
+    cached::envelope(
+        hit,
+        started.elapsed().as_secs_f64(),
+        &state.clock.now().to_string(),
+    )
+}
+
 async fn daily_outlook(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
     Path(user_id): Path<i64>,
     Query(q): Query<DateParam>,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Response, V2Error> {
     allowed(&caller, user_id)?;
-    let served = outlook::get(&state, user_id, parse_date(q.date.as_deref())?)
-        .await
-        .map_err(not_found_is_404)?;
-    Ok(envelope(
-        seed_outlook(&served.outlook),
-        served.cached,
-        served.load_time,
+    let started = Instant::now();
+    let hit = derived(
         &state,
-    ))
+        whose(&caller, user_id),
+        parse_date(q.date.as_deref())?,
+        (Strategy::Outlook, ":v2"),
+        |o| Ok(seed_outlook(o)),
+    )
+    .await
+    .map_err(not_found_is_404)?;
+    Ok(enveloped(&state, &hit, started))
 }
 
 async fn balance_score(
@@ -117,20 +170,27 @@ async fn balance_score(
     AuthUser(caller): AuthUser,
     Path(user_id): Path<i64>,
     Query(q): Query<DateParam>,
-) -> Result<Json<Value>, V2Error> {
+) -> Result<Response, V2Error> {
     allowed(&caller, user_id)?;
-    let served = outlook::get(&state, user_id, parse_date(q.date.as_deref())?)
-        .await
-        .map_err(not_found_is_404)?;
-    let o = &served.outlook;
-    let components: Vec<Value> = o
-        .meters
-        .iter()
-        .map(|m| json!({"meter_id": m.meter_id, "name": m.name, "pace_score": m.pace, "status": m.status}))
-        .collect();
-    let data = json!({"user_id": user_id, "date": o.date.to_string(), "balance_score": o.balance_score,
-                      "status": o.status, "components": components});
-    Ok(envelope(data, served.cached, served.load_time, &state))
+    let started = Instant::now();
+    let hit = derived(
+        &state,
+        whose(&caller, user_id),
+        parse_date(q.date.as_deref())?,
+        (Strategy::BalanceScore, ""),
+        |o| {
+            let components: Vec<Value> = o
+                .meters
+                .iter()
+                .map(|m| json!({"meter_id": m.meter_id, "name": m.name, "pace_score": m.pace, "status": m.status}))
+                .collect();
+            Ok(json!({"user_id": o.user_id, "date": o.date.to_string(), "balance_score": o.balance_score,
+                      "status": o.status, "components": components}))
+        },
+    )
+    .await
+    .map_err(not_found_is_404)?;
+    Ok(enveloped(&state, &hit, started))
 }
 
 async fn peer_comparison(
@@ -184,7 +244,7 @@ async fn batch(
     let date = parse_date(req.date.as_deref())?;
     let (mut outlooks, mut not_found, mut all_cached) = (Vec::new(), Vec::new(), true);
     for id in req.user_ids {
-        match outlook::get(&state, id, date).await {
+        match outlook::get(&state, Whose::id(id), date).await {
             Ok(served) => {
                 all_cached &= served.cached;
                 outlooks.push(seed_outlook(&served.outlook));
@@ -235,22 +295,31 @@ fn mb_per(unit: &str) -> Option<f64> {
 async fn usage_current(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-) -> Result<Json<Value>, ApiError> {
-    let served = outlook::get(&state, user.id, None).await?;
-    let Some(m) = served.outlook.meters.first() else {
-        return Err(ApiError::NotFound);
-    };
-    let factor = mb_per(&m.unit).unwrap_or(1.0);
-    let s = &m.snapshot;
-    Ok(Json(json!({
-        "meter_id": m.meter_id,
-        "unit": if mb_per(&m.unit).is_some() { "MB" } else { m.unit.as_str() },
-        "total_used_mb": s.used * factor,
-        "remaining_mb": s.remaining * factor,
-        "daily_budget_mb": s.daily_budget * factor,
-        "last_updated": s.last_reading_at.and_then(|t| jiff::Timestamp::from_second(t).ok()).map(|t| t.to_string()),
-        "efficiency_score": m.pace,
-    })))
+) -> Result<Response, ApiError> {
+    let hit = derived(
+        &state,
+        Whose::me(&user),
+        None,
+        (Strategy::Dashboard, ":usage"),
+        |o| {
+            let Some(m) = o.meters.first() else {
+                return Err(ServiceError::NotFound);
+            };
+            let factor = mb_per(&m.unit).unwrap_or(1.0);
+            let s = &m.snapshot;
+            Ok(json!({
+                "meter_id": m.meter_id,
+                "unit": if mb_per(&m.unit).is_some() { "MB" } else { m.unit.as_str() },
+                "total_used_mb": s.used * factor,
+                "remaining_mb": s.remaining * factor,
+                "daily_budget_mb": s.daily_budget * factor,
+                "last_updated": s.last_reading_at.and_then(|t| jiff::Timestamp::from_second(t).ok()).map(|t| t.to_string()),
+                "efficiency_score": m.pace,
+            }))
+        },
+    )
+    .await?;
+    Ok(cached::json(&hit))
 }
 
 pub fn router() -> Router<AppState> {

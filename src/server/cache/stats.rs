@@ -1,0 +1,113 @@
+//! Counters behind `GET /api/performance/cache/stats`: per strategy and per tier. Plain
+//! relaxed atomics: statistics may be a request behind, never a lock on the hot path.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+    time::Duration,
+};
+
+use serde::Serialize;
+
+use super::Strategy;
+
+#[derive(Default)]
+pub struct StrategyCounters {
+    pub memory_hits: AtomicU64,
+    pub redis_hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub computations: AtomicU64,
+    pub compute_ns: AtomicU64,
+    /// Computed while a write invalidated the cache, so deliberately not kept.
+    pub not_kept: AtomicU64,
+}
+
+/// Time spent in one tier's reads.
+#[derive(Default)]
+pub struct Latency {
+    pub ops: AtomicU64,
+    pub ns: AtomicU64,
+}
+
+impl Latency {
+    pub fn record(&self, took: Duration) {
+        self.ops.fetch_add(1, Relaxed);
+        self.ns
+            .fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    pub fn mean_ms(&self) -> f64 {
+        let ops = self.ops.load(Relaxed);
+        if ops == 0 {
+            0.0
+        } else {
+            self.ns.load(Relaxed) as f64 / ops as f64 / 1e6
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    pub strategies: [StrategyCounters; Strategy::ALL.len()],
+    pub memory: Latency,
+    pub memory_evicted: AtomicU64,
+    pub memory_expired: AtomicU64,
+    pub redis: Latency,
+    pub redis_errors: AtomicU64,
+    /// Calls that did not go to Redis because its breaker was open.
+    pub redis_skipped: AtomicU64,
+    pub invalidations: AtomicU64,
+    /// Invalidations that arrived from other instances over pub/sub.
+    pub remote_invalidations: AtomicU64,
+}
+
+impl Counters {
+    pub fn of(&self, s: Strategy) -> &StrategyCounters {
+        &self.strategies[s as usize]
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyStats {
+    pub strategy: &'static str,
+    pub ttl_secs: u64,
+    pub hits: u64,
+    pub memory_hits: u64,
+    pub redis_hits: u64,
+    pub misses: u64,
+    /// Share of reads answered from a cache tier, 0–1 (`null` before the first read).
+    pub hit_rate: Option<f64>,
+    pub computations: u64,
+    pub mean_compute_ms: f64,
+    pub not_kept: u64,
+}
+
+impl StrategyStats {
+    pub fn from(s: Strategy, ttl: Duration, c: &StrategyCounters) -> Self {
+        let memory_hits = c.memory_hits.load(Relaxed);
+        let redis_hits = c.redis_hits.load(Relaxed);
+        let misses = c.misses.load(Relaxed);
+        let hits = memory_hits + redis_hits;
+        let computations = c.computations.load(Relaxed);
+        StrategyStats {
+            strategy: s.name(),
+            ttl_secs: ttl.as_secs(),
+            hits,
+            memory_hits,
+            redis_hits,
+            misses,
+            hit_rate: hit_rate(hits, misses),
+            computations,
+            mean_compute_ms: if computations == 0 {
+                0.0
+            } else {
+                c.compute_ns.load(Relaxed) as f64 / computations as f64 / 1e6
+            },
+            not_kept: c.not_kept.load(Relaxed),
+        }
+    }
+}
+
+pub fn hit_rate(hits: u64, misses: u64) -> Option<f64> {
+    let total = hits + misses;
+    (total > 0).then(|| hits as f64 / total as f64)
+}

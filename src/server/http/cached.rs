@@ -1,0 +1,79 @@
+//! Responses straight from cached JSON bytes: no decoding and re-encoding on a hit, an
+//! ETag from the value's hash, and `Cache-Control: private, no-cache` (a user's own data,
+//! revalidated each time, so a 304 costs the client a round trip but no body).
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    http::{HeaderValue, StatusCode, header},
+    response::Response,
+};
+use bytes::Bytes;
+
+use crate::server::cache::Hit;
+
+pub const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
+
+fn body_of(bytes: &Arc<[u8]>) -> Body {
+    Body::from(Bytes::from_owner(ArcBytes(bytes.clone())))
+}
+
+/// Lets `Bytes` borrow the cached allocation instead of copying it.
+struct ArcBytes(Arc<[u8]>);
+
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+fn etag(hit: &Hit, weak: bool) -> HeaderValue {
+    let text = if weak {
+        format!("W/\"{:016x}\"", hit.etag)
+    } else {
+        format!("\"{:016x}\"", hit.etag)
+    };
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+fn json_response(body: Body, tag: HeaderValue, cached: bool) -> Response {
+    let mut res = Response::new(body);
+    *res.status_mut() = StatusCode::OK;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::ETAG, tag);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    h.insert(
+        X_CACHE,
+        HeaderValue::from_static(if cached { "hit" } else { "miss" }),
+    );
+    res
+}
+
+/// The cached JSON as the whole body, with a strong ETag.
+pub fn json(hit: &Hit) -> Response {
+    json_response(body_of(&hit.bytes), etag(hit, false), hit.cached())
+}
+
+/// The seeds' envelope `{success, data, cached, load_time, timestamp}` around cached JSON,
+/// spliced rather than re-serialised. Its ETag is weak: the data is the same while the
+/// envelope's timing fields change with every response.
+pub fn envelope(hit: &Hit, load_time: f64, timestamp: &str) -> Response {
+    let head = b"{\"success\":true,\"data\":";
+    let tail = format!(
+        ",\"cached\":{},\"load_time\":{load_time},\"timestamp\":\"{timestamp}\"}}",
+        hit.cached()
+    );
+    let mut out = Vec::with_capacity(head.len() + hit.bytes.len() + tail.len());
+    out.extend_from_slice(head);
+    out.extend_from_slice(&hit.bytes);
+    out.extend_from_slice(tail.as_bytes());
+    json_response(Body::from(out), etag(hit, true), hit.cached())
+}

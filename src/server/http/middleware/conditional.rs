@@ -1,0 +1,89 @@
+//! `If-None-Match` → `304 Not Modified` for any successful GET whose response carries an
+//! ETag (the JSON APIs answer from cached bytes with one). Comparison is weak, as RFC 9110
+//! asks for `If-None-Match`, so a compressed copy's weakened tag still matches.
+
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::Response,
+};
+
+fn opaque(tag: &str) -> &str {
+    tag.trim().trim_start_matches("W/")
+}
+
+/// Does the `If-None-Match` list name `etag`?
+pub fn matches(if_none_match: &str, etag: &str) -> bool {
+    let etag = opaque(etag);
+    if_none_match
+        .split(',')
+        .any(|t| t.trim() == "*" || opaque(t) == etag)
+}
+
+pub async fn not_modified(req: Request, next: Next) -> Response {
+    let wanted = (matches!(*req.method(), Method::GET | Method::HEAD))
+        .then(|| req.headers().get(header::IF_NONE_MATCH).cloned())
+        .flatten();
+    let res = next.run(req).await;
+    let Some(wanted) = wanted.as_ref().and_then(|v| v.to_str().ok()) else {
+        return res;
+    };
+    let hit = res.status() == StatusCode::OK
+        && res
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|etag| matches(wanted, etag));
+    if !hit {
+        return res;
+    }
+    // A 304 repeats the validators and caching headers of the 200 it stands for.
+    let mut headers = HeaderMap::new();
+    for name in [
+        header::ETAG,
+        header::CACHE_CONTROL,
+        header::VARY,
+        header::EXPIRES,
+    ] {
+        if let Some(v) = res.headers().get(&name) {
+            headers.insert(name, v.clone());
+        }
+    }
+    let mut out = Response::new(Body::empty());
+    *out.status_mut() = StatusCode::NOT_MODIFIED;
+    *out.headers_mut() = headers;
+    out
+}
+
+/// Compressing a body changes its bytes, so a strong ETag becomes weak on the compressed
+/// copy (as nginx does); `If-None-Match` still matches it, byte-range requests do not.
+pub async fn weaken_etag_when_encoded(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if res.headers().contains_key(header::CONTENT_ENCODING)
+        && let Some(tag) = res
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+        && !tag.starts_with("W/")
+        && let Ok(weak) = HeaderValue::from_str(&format!("W/{tag}"))
+    {
+        res.headers_mut().insert(header::ETAG, weak);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_comparison_over_a_list() {
+        assert!(matches("\"abc\"", "\"abc\""));
+        assert!(matches("W/\"abc\"", "\"abc\""));
+        assert!(matches("\"x\", W/\"abc\"", "W/\"abc\""));
+        assert!(matches("*", "\"abc\""));
+        assert!(!matches("\"abd\"", "\"abc\""));
+    }
+}
