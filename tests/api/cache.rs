@@ -140,6 +140,42 @@ async fn redis_tier_is_shared_between_instances() {
 }
 
 #[tokio::test]
+async fn a_value_promoted_from_redis_is_dropped_by_its_tag() {
+    let redis = OwnRedis::start();
+    let a = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;
+    let b = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // both listeners subscribed
+    let (key, tags) = ("outlook:u9:2026-11-21", vec!["user:9".to_string()]);
+    a.state
+        .cache
+        .put(Strategy::Outlook, key, &tags, b"{\"v\":1}".to_vec())
+        .await;
+    let promoted = b
+        .state
+        .cache
+        .get_or_compute(Strategy::Outlook, key, &tags, || async {
+            Ok::<_, std::convert::Infallible>(b"{}".to_vec())
+        })
+        .await
+        .expect("value");
+    assert_eq!(promoted.source, Source::Redis);
+    assert_eq!(
+        b.state
+            .cache
+            .get(Strategy::Outlook, key)
+            .await
+            .map(|h| h.source),
+        Some(Source::Memory)
+    );
+    a.state.cache.invalidate_tags(&tags).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        b.state.cache.get(Strategy::Outlook, key).await.is_none(),
+        "B kept a promoted copy past its tag's invalidation"
+    );
+}
+
+#[tokio::test]
 async fn a_write_on_one_instance_is_seen_by_another_within_100_ms() {
     let redis = OwnRedis::start();
     let a = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;

@@ -154,6 +154,7 @@ pub struct RedisTierStats {
     pub errors: u64,
     pub skipped: u64,
     pub used_memory_bytes: Option<u64>,
+    /// Keys in the Redis database (`DBSIZE`).
     pub keys: Option<u64>,
 }
 
@@ -231,8 +232,14 @@ impl Cache {
         self.generation.fetch_add(1, Relaxed);
     }
 
-    /// The cached value of `key`, from memory or Redis.
+    /// The cached value of an untagged `key`, from memory or Redis.
     pub async fn get(&self, strategy: Strategy, key: &str) -> Option<Hit> {
+        self.lookup(strategy, key, &[]).await
+    }
+
+    /// The cached value of `key`. A copy promoted from Redis is filed under `tags` here
+    /// too, so a later invalidation of those tags (ours or another instance's) finds it.
+    async fn lookup(&self, strategy: Strategy, key: &str, tags: &[String]) -> Option<Hit> {
         let counters = self.counters.of(strategy);
         let started = Instant::now();
         let entry = self.memory.get(key).await;
@@ -259,7 +266,7 @@ impl Cache {
                             hit.bytes.clone(),
                             hit.etag,
                             self.local_ttl(left),
-                            &[],
+                            tags,
                         )
                         .await;
                 }
@@ -309,7 +316,7 @@ impl Cache {
     where
         Fut: Future<Output = Result<Vec<u8>, E>>,
     {
-        if let Some(hit) = self.get(strategy, key).await {
+        if let Some(hit) = self.lookup(strategy, key, tags).await {
             return Ok(hit);
         }
         let cell = {
@@ -485,11 +492,7 @@ impl Cache {
         let (status, used, keys) = match &self.redis {
             None => ("disabled", None, None),
             Some(r) => match r.ping().await {
-                Some(_) => (
-                    "ok",
-                    r.used_memory().await,
-                    r.keys("", 100_000).await.map(|k| k.len() as u64),
-                ),
+                Some(_) => ("ok", r.used_memory().await, r.db_size().await),
                 None => ("down", None, None),
             },
         };

@@ -137,12 +137,25 @@ async fn derived(
         .await
 }
 
-fn enveloped(state: &AppState, hit: &Hit, started: Instant) -> Response {
-    cached::envelope(
-        hit,
+/// A v2 view of `user_id`'s outlook in the seeds' envelope: permission, date, cache.
+async fn enveloped_view(
+    state: &AppState,
+    caller: &CurrentUser,
+    user_id: i64,
+    date: Option<&str>,
+    kind: (Strategy, &str),
+    view: impl FnOnce(&Outlook) -> Result<Value, ServiceError>,
+) -> Result<Response, V2Error> {
+    allowed(caller, user_id)?;
+    let started = Instant::now();
+    let hit = derived(state, whose(caller, user_id), parse_date(date)?, kind, view)
+        .await
+        .map_err(not_found_is_404)?;
+    Ok(cached::envelope(
+        &hit,
         started.elapsed().as_secs_f64(),
         &state.clock.now().to_string(),
-    )
+    ))
 }
 
 async fn daily_outlook(
@@ -151,18 +164,11 @@ async fn daily_outlook(
     Path(user_id): Path<i64>,
     Query(q): Query<DateParam>,
 ) -> Result<Response, V2Error> {
-    allowed(&caller, user_id)?;
-    let started = Instant::now();
-    let hit = derived(
-        &state,
-        whose(&caller, user_id),
-        parse_date(q.date.as_deref())?,
-        (Strategy::Outlook, ":v2"),
-        |o| Ok(seed_outlook(o)),
-    )
+    let kind = (Strategy::Outlook, ":v2");
+    enveloped_view(&state, &caller, user_id, q.date.as_deref(), kind, |o| {
+        Ok(seed_outlook(o))
+    })
     .await
-    .map_err(not_found_is_404)?;
-    Ok(enveloped(&state, &hit, started))
 }
 
 async fn balance_score(
@@ -171,26 +177,17 @@ async fn balance_score(
     Path(user_id): Path<i64>,
     Query(q): Query<DateParam>,
 ) -> Result<Response, V2Error> {
-    allowed(&caller, user_id)?;
-    let started = Instant::now();
-    let hit = derived(
-        &state,
-        whose(&caller, user_id),
-        parse_date(q.date.as_deref())?,
-        (Strategy::BalanceScore, ""),
-        |o| {
-            let components: Vec<Value> = o
-                .meters
-                .iter()
-                .map(|m| json!({"meter_id": m.meter_id, "name": m.name, "pace_score": m.pace, "status": m.status}))
-                .collect();
-            Ok(json!({"user_id": o.user_id, "date": o.date.to_string(), "balance_score": o.balance_score,
-                      "status": o.status, "components": components}))
-        },
-    )
+    let kind = (Strategy::BalanceScore, "");
+    enveloped_view(&state, &caller, user_id, q.date.as_deref(), kind, |o| {
+        let components: Vec<Value> = o
+            .meters
+            .iter()
+            .map(|m| json!({"meter_id": m.meter_id, "name": m.name, "pace_score": m.pace, "status": m.status}))
+            .collect();
+        Ok(json!({"user_id": o.user_id, "date": o.date.to_string(), "balance_score": o.balance_score,
+                  "status": o.status, "components": components}))
+    })
     .await
-    .map_err(not_found_is_404)?;
-    Ok(enveloped(&state, &hit, started))
 }
 
 async fn peer_comparison(
