@@ -1,7 +1,7 @@
 //! The HTTP performance layer: compression, ETags and 304s, immutable hashed assets,
 //! and per-plan rate limits that hold exactly under concurrency.
 
-use std::sync::Arc;
+use std::{io::Read, sync::Arc};
 
 use serde_json::json;
 
@@ -86,6 +86,7 @@ async fn text_over_a_kibibyte_is_compressed_by_accept_encoding() {
             .unwrap_or("")
             .to_string()
     };
+    let mut encoded = Vec::new();
     for (enc, expected) in [
         ("br", "br"),
         ("gzip", "gzip"),
@@ -113,6 +114,8 @@ async fn text_over_a_kibibyte_is_compressed_by_accept_encoding() {
                 .starts_with("W/"),
             "a compressed copy's tag is weak"
         );
+        assert_eq!(res.headers()["vary"], "accept-encoding");
+        encoded.push((expected, res.bytes().await.expect("body").to_vec()));
     }
     let plain = raw
         .get(app.url("/api/v1/outlook"))
@@ -121,6 +124,24 @@ async fn text_over_a_kibibyte_is_compressed_by_accept_encoding() {
         .await
         .expect("GET");
     assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.expect("body").to_vec();
+    // Each compressed copy (made once per cache entry) is exactly the plain body.
+    for (enc, body) in encoded {
+        let mut out = Vec::new();
+        match enc {
+            "br" => brotli::Decompressor::new(&body[..], 4096)
+                .read_to_end(&mut out)
+                .map(drop),
+            "gzip" => flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut out)
+                .map(drop),
+            _ => zstd::stream::read::Decoder::new(&body[..])
+                .and_then(|mut d| d.read_to_end(&mut out))
+                .map(drop),
+        }
+        .expect("decodes");
+        assert_eq!(out, plain, "{enc}");
+    }
     // Small answers are not worth it.
     let small = raw
         .get(app.url("/health/live"))

@@ -11,13 +11,14 @@ use std::{
 
 use moka::{Expiry, future::Cache as Moka, notification::RemovalCause};
 
-use super::{MemoryStatus, Strategy, stats::Counters};
+use super::{Derived, Hit, MemoryStatus, Strategy, stats::Counters};
 
 #[derive(Clone)]
 pub struct Entry {
     pub bytes: Arc<[u8]>,
     pub etag: u64,
     pub strategy: Strategy,
+    pub derived: Arc<Derived>,
     ttl: Duration,
     tags: Arc<[String]>,
 }
@@ -103,8 +104,7 @@ impl MemoryTier {
         &self,
         key: &str,
         strategy: Strategy,
-        bytes: Arc<[u8]>,
-        etag: u64,
+        hit: &Hit,
         ttl: Duration,
         tags: &[String],
     ) {
@@ -121,9 +121,10 @@ impl MemoryTier {
             }
         }
         let entry = Entry {
-            bytes,
-            etag,
+            bytes: hit.bytes.clone(),
+            etag: hit.etag,
             strategy,
+            derived: hit.derived.clone(),
             ttl,
             tags: tags.into(),
         };
@@ -198,8 +199,8 @@ mod tests {
 
     async fn put(t: &MemoryTier, key: &str, bytes: Vec<u8>, ttl: Duration, tags: &[&str]) {
         let tags: Vec<String> = tags.iter().map(ToString::to_string).collect();
-        t.insert(key, Strategy::Outlook, bytes.into(), 1, ttl, &tags)
-            .await;
+        let hit = Hit::new(bytes.into(), super::super::Source::Computed);
+        t.insert(key, Strategy::Outlook, &hit, ttl, &tags).await;
     }
 
     #[tokio::test]

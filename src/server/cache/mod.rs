@@ -8,6 +8,7 @@
 //! instance. A Redis failure is never an error for the caller: it reads as a miss.
 
 mod breaker;
+mod derived;
 mod memory;
 mod pubsub;
 mod redis_tier;
@@ -27,6 +28,7 @@ use std::{
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::OnceCell;
 
+pub use derived::{Derived, Encoding};
 pub use memory::MemoryTier;
 pub use pubsub::Invalidation;
 pub use redis_tier::RedisTier;
@@ -51,15 +53,18 @@ pub struct Hit {
     pub bytes: Arc<[u8]>,
     pub etag: u64,
     pub source: Source,
+    /// Compressed copies and the decoded value, shared with the in-process entry.
+    pub derived: Arc<Derived>,
 }
 
 impl Hit {
-    fn new(bytes: Arc<[u8]>, source: Source) -> Self {
+    pub(super) fn new(bytes: Arc<[u8]>, source: Source) -> Self {
         let etag = xxhash_rust::xxh3::xxh3_64(&bytes);
         Hit {
             bytes,
             etag,
             source,
+            derived: Arc::default(),
         }
     }
 
@@ -70,6 +75,16 @@ impl Hit {
     /// The value as `T`; `None` if the bytes are not a `T` (an older format, say).
     pub fn json<T: DeserializeOwned>(&self) -> Option<T> {
         serde_json::from_slice(&self.bytes).ok()
+    }
+
+    /// The value as `T`, parsed once per cached entry and shared by every reader of it.
+    pub fn decoded<T: DeserializeOwned + Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        self.derived.decoded(&self.bytes)
+    }
+
+    /// The value compressed with `encoding`, compressed once per cached entry.
+    pub fn encoded(&self, encoding: Encoding) -> Option<bytes::Bytes> {
+        self.derived.encoded(encoding, &self.bytes)
     }
 }
 
@@ -250,6 +265,7 @@ impl Cache {
                 bytes: e.bytes,
                 etag: e.etag,
                 source: Source::Memory,
+                derived: e.derived,
             });
         }
         if let Some(redis) = &self.redis {
@@ -260,14 +276,7 @@ impl Cache {
                 // Promote for what is left of its life, unless it was invalidated meanwhile.
                 if self.generation.load(Relaxed) == generation {
                     self.memory
-                        .insert(
-                            key,
-                            strategy,
-                            hit.bytes.clone(),
-                            hit.etag,
-                            self.local_ttl(left),
-                            tags,
-                        )
+                        .insert(key, strategy, &hit, self.local_ttl(left), tags)
                         .await;
                 }
                 return Some(hit);
@@ -293,14 +302,7 @@ impl Cache {
             redis.set(key, &hit.bytes, ttl, tags).await;
         }
         self.memory
-            .insert(
-                key,
-                strategy,
-                hit.bytes.clone(),
-                hit.etag,
-                self.local_ttl(ttl),
-                tags,
-            )
+            .insert(key, strategy, hit, self.local_ttl(ttl), tags)
             .await;
     }
 

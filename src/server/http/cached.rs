@@ -11,7 +11,7 @@ use axum::{
 };
 use bytes::Bytes;
 
-use crate::server::cache::Hit;
+use crate::server::cache::{Encoding, Hit};
 
 pub const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
 
@@ -57,9 +57,47 @@ fn json_response(body: Body, tag: HeaderValue, cached: bool) -> Response {
     res
 }
 
-/// The cached JSON as the whole body, with a strong ETag.
+/// The cached JSON as the whole body, with a strong ETag. The response remembers its
+/// cache entry so the HTTP layer can send that entry's compressed copy.
 pub fn json(hit: &Hit) -> Response {
-    json_response(body_of(&hit.bytes), etag(hit, false), hit.cached())
+    let mut res = json_response(body_of(&hit.bytes), etag(hit, false), hit.cached());
+    res.extensions_mut().insert(CachedBody(hit.clone()));
+    res
+}
+
+/// Marks a response whose body is exactly a cached value's bytes.
+#[derive(Clone)]
+struct CachedBody(Hit);
+
+/// Bodies below this are sent as they are, as with the streaming compressor.
+const MIN_COMPRESSED_BYTES: usize = 1024;
+
+/// Swaps a cached body for its compressed copy (made once per cache entry, not once per
+/// response) when the client accepts one. Anything else is left to the streaming
+/// compressor further out, which passes bodies that already have a `Content-Encoding`.
+pub fn send_precompressed(res: &mut Response, accept_encoding: &str) {
+    let Some(CachedBody(hit)) = res.extensions_mut().remove::<CachedBody>() else {
+        return;
+    };
+    if res.status() != StatusCode::OK
+        || hit.bytes.len() < MIN_COMPRESSED_BYTES
+        || res.headers().contains_key(header::CONTENT_ENCODING)
+    {
+        return;
+    }
+    let Some(encoding) = Encoding::preferred(accept_encoding) else {
+        return;
+    };
+    let Some(body) = hit.encoded(encoding) else {
+        return;
+    };
+    *res.body_mut() = Body::from(body);
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_ENCODING,
+        HeaderValue::from_static(encoding.token()),
+    );
+    h.append(header::VARY, HeaderValue::from_static("accept-encoding"));
 }
 
 /// The seeds' envelope `{success, data, cached, load_time, timestamp}` around cached JSON,

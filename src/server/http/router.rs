@@ -1,20 +1,10 @@
 //! The whole HTTP surface in one place: JSON and form routes, Leptos pages and server
 //! functions, static files, and the middleware every request passes through.
 
-use std::{
-    sync::atomic::{AtomicU64, Ordering},
-    time::{Instant, SystemTime, UNIX_EPOCH},
-};
-
 use axum::{
     Router,
-    extract::{MatchedPath, Request},
-    http::{
-        HeaderValue,
-        header::{self, HeaderName},
-    },
-    middleware::{self, Next},
-    response::{IntoResponse, Response},
+    http::{HeaderValue, header},
+    response::IntoResponse,
     routing::any,
 };
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -23,63 +13,21 @@ use tower_http::{
         CompressionLayer,
         predicate::{NotForContentType, Predicate, SizeAbove},
     },
-    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     services::ServeDir,
     set_header::SetResponseHeaderLayer,
-    trace::TraceLayer,
 };
 
 use crate::{
     server::{
         http::{
             forms::provide_request_context,
-            middleware::{conditional, csrf, rate_limit, security_headers, session, timeout},
+            middleware::{edge::EdgeLayer, gate::GateLayer},
             routes,
         },
         state::AppState,
     },
     ui::app::{App, shell},
 };
-
-const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time");
-
-/// Request ids: a per-process random prefix and a counter — unique, cheap, sortable in a
-/// log, and no lock on the hot path.
-#[derive(Clone)]
-struct ProcessRequestIds {
-    prefix: u32,
-}
-
-static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
-
-impl MakeRequestId for ProcessRequestIds {
-    fn make_request_id<B>(&mut self, _req: &http::Request<B>) -> Option<RequestId> {
-        let n = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{:08x}-{n:x}", self.prefix))
-            .ok()
-            .map(RequestId::new)
-    }
-}
-
-fn process_prefix() -> u32 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    nanos ^ std::process::id().rotate_left(16)
-}
-
-/// Time to response headers, in milliseconds, on every response.
-async fn response_time(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let mut res = next.run(req).await;
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    if let Ok(v) = HeaderValue::from_str(&format!("{ms:.2}ms")) {
-        res.headers_mut().insert(X_RESPONSE_TIME, v);
-    }
-    res
-}
 
 /// Unknown `/api/...` addresses get a JSON 404 that says the endpoint does not exist
 /// (as opposed to a thing that does not), not the HTML page.
@@ -137,56 +85,25 @@ pub fn build(state: AppState) -> Router {
             AppState,
             _,
         >(provide_request_context, shell))
-        // Inner to outer. On the way in a request meets the outer layers first: its id,
-        // timing, compression, CSRF, then its session, then the rate limit (which needs
-        // the session's user), then the conditional-GET check.
-        .layer(middleware::from_fn(conditional::not_modified))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            rate_limit::limit,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            session::resolve,
-        ))
-        .layer(middleware::from_fn(csrf::guard))
-        .layer(middleware::from_fn(security_headers::apply))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            timeout::limit,
-        ))
-        // Text over 1 KiB, by Accept-Encoding (brotli, zstd, gzip); streamed pages too.
+        // One `layer` call for the whole pipeline: each call wraps every route in another
+        // boxed service, so three calls would cost three boxes per request. Outer to
+        // inner: the edge (id, span, timing), compression, the gate (CSRF, timeout,
+        // session, rate limit, pre-compressed cached bodies, 304s, security headers).
         .layer(
-            CompressionLayer::new().compress_when(
-                SizeAbove::new(1024)
-                    .and(NotForContentType::GRPC)
-                    .and(NotForContentType::IMAGES)
-                    .and(NotForContentType::SSE)
-                    .and(NotForContentType::const_new("application/wasm")),
-            ),
+            tower::ServiceBuilder::new()
+                .layer(EdgeLayer::new())
+                // Text over 1 KiB, by Accept-Encoding (brotli, zstd, gzip); streamed pages
+                // too. Bodies the gate already encoded pass through.
+                .layer(
+                    CompressionLayer::new().compress_when(
+                        SizeAbove::new(1024)
+                            .and(NotForContentType::GRPC)
+                            .and(NotForContentType::IMAGES)
+                            .and(NotForContentType::SSE)
+                            .and(NotForContentType::const_new("application/wasm")),
+                    ),
+                )
+                .layer(GateLayer::new(state.clone())),
         )
-        .layer(middleware::from_fn(conditional::weaken_etag_when_encoded))
-        .layer(middleware::from_fn(response_time))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
-                let route = req
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or("fallback", MatchedPath::as_str);
-                let id = req
-                    .headers()
-                    .get(X_REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %req.method(), route, request_id = id)
-            }),
-        )
-        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
-        .layer(SetRequestIdLayer::new(
-            X_REQUEST_ID,
-            ProcessRequestIds {
-                prefix: process_prefix(),
-            },
-        ))
         .with_state(state)
 }

@@ -87,10 +87,11 @@ fn session_key(hash: &[u8]) -> String {
 pub async fn user_for_token(state: &AppState, token: &str) -> StoreResult<Option<CurrentUser>> {
     let hash = session::token_hash(token);
     let key = session_key(&hash);
+    // Parsed once per cached session, not on every request it authenticates.
     if let Some(hit) = state.cache.get(Strategy::Session, &key).await
-        && let Some(user) = hit.json::<CurrentUser>()
+        && let Some(user) = hit.decoded::<CurrentUser>()
     {
-        return Ok(Some(user));
+        return Ok(Some(CurrentUser::clone(&user)));
     }
     let row = state.db.session_user(&hash, state.clock.now_secs()).await?;
     let user = row.map(CurrentUser::from);

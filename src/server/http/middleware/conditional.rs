@@ -6,7 +6,6 @@ use axum::{
     body::Body,
     extract::Request,
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    middleware::Next,
     response::Response,
 };
 
@@ -22,11 +21,15 @@ pub fn matches(if_none_match: &str, etag: &str) -> bool {
         .any(|t| t.trim() == "*" || opaque(t) == etag)
 }
 
-pub async fn not_modified(req: Request, next: Next) -> Response {
-    let wanted = (matches!(*req.method(), Method::GET | Method::HEAD))
+/// The `If-None-Match` of a GET or HEAD, taken before the request moves on.
+pub fn wanted(req: &Request) -> Option<HeaderValue> {
+    matches!(*req.method(), Method::GET | Method::HEAD)
         .then(|| req.headers().get(header::IF_NONE_MATCH).cloned())
-        .flatten();
-    let res = next.run(req).await;
+        .flatten()
+}
+
+/// `res`, or a bodiless 304 carrying its validators when the client already has it.
+pub fn answer(wanted: Option<HeaderValue>, res: Response) -> Response {
     let Some(wanted) = wanted.as_ref().and_then(|v| v.to_str().ok()) else {
         return res;
     };
@@ -39,7 +42,6 @@ pub async fn not_modified(req: Request, next: Next) -> Response {
     if !hit {
         return res;
     }
-    // A 304 repeats the validators and caching headers of the 200 it stands for.
     let mut headers = HeaderMap::new();
     for name in [
         header::ETAG,
@@ -55,23 +57,6 @@ pub async fn not_modified(req: Request, next: Next) -> Response {
     *out.status_mut() = StatusCode::NOT_MODIFIED;
     *out.headers_mut() = headers;
     out
-}
-
-/// Compressing a body changes its bytes, so a strong ETag becomes weak on the compressed
-/// copy (as nginx does); `If-None-Match` still matches it, byte-range requests do not.
-pub async fn weaken_etag_when_encoded(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    if res.headers().contains_key(header::CONTENT_ENCODING)
-        && let Some(tag) = res
-            .headers()
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-        && !tag.starts_with("W/")
-        && let Ok(weak) = HeaderValue::from_str(&format!("W/{tag}"))
-    {
-        res.headers_mut().insert(header::ETAG, weak);
-    }
-    res
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 use axum::{
     extract::Request,
     http::{HeaderMap, Method, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
@@ -34,13 +33,14 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     !origin_host.eq_ignore_ascii_case(host)
 }
 
-pub async fn guard(req: Request, next: Next) -> Response {
+/// The refusal for a state-changing request from another site; `None` lets it through.
+pub fn refusal(req: &Request) -> Option<Response> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && is_cross_site(req.headers()) {
         tracing::warn!(path = %req.uri().path(), "cross-site request refused");
-        return ApiError::Forbidden.into_response();
+        return Some(ApiError::Forbidden.into_response());
     }
-    next.run(req).await
+    None
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
-//! Tower/axum middleware: session resolution, CSRF defence, security headers, rate
-//! limits, conditional GETs and request timeouts.
+//! The HTTP layer's request pipeline: `edge` (outermost) and `gate` (innermost) are the
+//! two layers; the other modules are the steps the gate runs.
 
 pub mod conditional;
 pub mod csrf;
+pub mod edge;
+pub mod gate;
 pub mod rate_limit;
 pub mod security_headers;
 pub mod session;

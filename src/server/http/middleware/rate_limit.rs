@@ -18,9 +18,7 @@ use std::{
 };
 
 use axum::{
-    extract::{Request, State},
-    http::{HeaderValue, header::HeaderName},
-    middleware::Next,
+    http::{HeaderMap, HeaderValue, header::HeaderName},
     response::{IntoResponse, Response},
 };
 
@@ -62,13 +60,44 @@ fn counted_path(path: &str) -> bool {
         .any(|p| path.starts_with(p))
 }
 
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(user) = req.extensions().get::<CurrentUser>() else {
-        return next.run(req).await;
-    };
+/// One request's place in its user's hourly allowance.
+pub struct Quota {
+    max: u64,
+    count: u64,
+    reset_secs: u64,
+}
+
+impl Quota {
+    pub fn exceeded(&self) -> bool {
+        self.count > self.max
+    }
+
+    /// The 429 for a request over the allowance.
+    pub fn refusal(&self) -> Response {
+        ApiError::TooManyRequests {
+            retry_after_secs: self.reset_secs.max(1),
+        }
+        .into_response()
+    }
+
+    /// `RateLimit-*` on whatever answered the request (a 304 included).
+    pub fn stamp(&self, h: &mut HeaderMap) {
+        h.insert(LIMIT, HeaderValue::from(self.max));
+        h.insert(
+            REMAINING,
+            HeaderValue::from(self.max.saturating_sub(self.count)),
+        );
+        h.insert(RESET, HeaderValue::from(self.reset_secs));
+    }
+}
+
+/// Counts a request for `path` against `user`'s allowance; `None` when it is not counted
+/// (outside the documented API, or an exempt administrator). Anonymous requests are not
+/// counted either: the caller has no user to pass.
+pub async fn take(state: &AppState, user: &CurrentUser, path: &str) -> Option<Quota> {
     let limits = &state.settings.rate_limits;
-    if !counted_path(req.uri().path()) || (user.is_admin() && !limits.count_admins) {
-        return next.run(req).await;
+    if !counted_path(path) || (user.is_admin() && !limits.count_admins) {
+        return None;
     }
     let max = u64::from(limits.for_tier(&user.plan_tier));
     let now = state.clock.now_secs();
@@ -83,19 +112,13 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         Some(n) => n,
         None => state.rate_counts.add(user.id, window),
     };
-    let mut res = if count > max {
-        tracing::info!(user.id = user.id, tier = %user.plan_tier, "rate limited");
-        ApiError::TooManyRequests {
-            retry_after_secs: u64::try_from(reset).unwrap_or(1),
-        }
-        .into_response()
-    } else {
-        next.run(req).await
+    let quota = Quota {
+        max,
+        count,
+        reset_secs: u64::try_from(reset).unwrap_or(0),
     };
-    let h = res.headers_mut();
-    h.insert(LIMIT, HeaderValue::from(max));
-    h.insert(REMAINING, HeaderValue::from(max.saturating_sub(count)));
-    let reset = u64::try_from(reset).unwrap_or(0);
-    h.insert(RESET, HeaderValue::from(reset));
-    res
+    if quota.exceeded() {
+        tracing::info!(user.id = user.id, tier = %user.plan_tier, "rate limited");
+    }
+    Some(quota)
 }

@@ -4,9 +4,7 @@
 //! would govern the worker itself.
 
 use axum::{
-    extract::Request,
     http::{HeaderName, HeaderValue, header},
-    middleware::Next,
     response::Response,
 };
 
@@ -20,8 +18,7 @@ const FIXED: [(HeaderName, &str); 4] = [
     ),
 ];
 
-pub async fn apply(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+pub fn add(res: &mut Response) {
     let h = res.headers_mut();
     for (name, value) in FIXED {
         h.entry(name).or_insert(HeaderValue::from_static(value));
@@ -36,5 +33,4 @@ pub async fn apply(req: Request, next: Next) -> Response {
                 "default-src 'none'; frame-ancestors 'none'",
             ));
     }
-    res
 }

@@ -2,28 +2,27 @@
 //! instead of holding its connection (and a database connection) forever. The handler's
 //! future is dropped, which cancels its work at the next await.
 
+use std::{future::Future, time::Duration};
+
 use axum::{
     Json,
-    extract::{Request, State},
-    http::StatusCode,
-    middleware::Next,
+    extract::Request,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use crate::server::state::AppState;
-
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    // An upload's time is the client's bandwidth, not the server being stuck.
-    let upload = req
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
+/// Uploads stream for as long as they need (an import can take minutes on a slow link);
+/// their handlers bound their own work.
+pub fn exempt(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/"));
-    if upload {
-        return next.run(req).await;
-    }
-    let limit = state.settings.request_timeout;
-    match tokio::time::timeout(limit, next.run(req)).await {
+        .is_some_and(|v| v.starts_with("multipart/"))
+}
+
+/// `work`'s response, or a JSON 503 once `limit` has passed.
+pub async fn within(limit: Duration, work: impl Future<Output = Response>) -> Response {
+    match tokio::time::timeout(limit, work).await {
         Ok(res) => res,
         Err(_) => {
             tracing::warn!(after = ?limit, "request timed out");

@@ -1,0 +1,116 @@
+//! Everything between compression and the handler, in one layer: the CSRF check, the
+//! request timeout, the session, the rate limit, cached bodies sent pre-compressed, the
+//! conditional GET, and security headers on whatever comes out.
+//!
+//! One hand-written service instead of six `from_fn` layers (see `edge.rs` for why); the
+//! steps stay in their own modules and read in order here.
+
+use std::{
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
+use axum::{
+    extract::Request,
+    http::{HeaderValue, header},
+    response::Response,
+};
+use tower::{Layer, Service};
+
+use super::{conditional, csrf, rate_limit, security_headers, session, timeout};
+use crate::server::{auth::CurrentUser, http::cached, state::AppState};
+
+#[derive(Clone)]
+pub struct GateLayer {
+    state: AppState,
+}
+
+impl GateLayer {
+    pub fn new(state: AppState) -> Self {
+        GateLayer { state }
+    }
+}
+
+impl<S> Layer<S> for GateLayer {
+    type Service = Gate<S>;
+
+    fn layer(&self, inner: S) -> Gate<S> {
+        Gate {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Gate<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for Gate<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The handler runs after awaits (session, rate limit), so it takes the service
+        // that was polled ready and leaves a fresh clone behind (tower's usual dance).
+        let fresh = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, fresh);
+        let state = self.state.clone();
+        Box::pin(async move {
+            // Decided before any await: a borrowed request would make the future !Send.
+            let refused = csrf::refusal(&req);
+            let exempt = timeout::exempt(&req);
+            let mut res = match refused {
+                Some(refused) => refused,
+                None if exempt => pass(state, inner, req).await,
+                None => {
+                    let limit = state.settings.request_timeout;
+                    timeout::within(limit, pass(state, inner, req)).await
+                }
+            };
+            security_headers::add(&mut res);
+            Ok(res)
+        })
+    }
+}
+
+async fn pass<S>(state: AppState, mut inner: S, mut req: Request) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    session::attach(&state, &mut req).await;
+    let wanted = conditional::wanted(&req);
+    let accept: Option<HeaderValue> = req.headers().get(header::ACCEPT_ENCODING).cloned();
+    let quota = match req.extensions().get::<CurrentUser>() {
+        Some(user) => rate_limit::take(&state, user, req.uri().path()).await,
+        None => None,
+    };
+    let mut res = match &quota {
+        Some(q) if q.exceeded() => q.refusal(),
+        _ => {
+            let Ok(res) = inner.call(req).await;
+            res
+        }
+    };
+    if let Some(accept) = accept.as_ref().and_then(|v| v.to_str().ok()) {
+        cached::send_precompressed(&mut res, accept);
+    }
+    let mut res = conditional::answer(wanted, res);
+    if let Some(q) = quota {
+        q.stamp(res.headers_mut());
+    }
+    res
+}
