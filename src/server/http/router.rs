@@ -167,6 +167,10 @@ pub fn build(state: AppState) -> Router {
         )
         .layer(middleware::from_fn(conditional::weaken_etag_when_encoded))
         .layer(middleware::from_fn(response_time))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::server::perf::collect::track,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &http::Request<_>| {
                 let route = req
