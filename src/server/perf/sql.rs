@@ -229,7 +229,10 @@ pub fn normalize(sql: &str) -> String {
 
 /// `(?, ?, ?)` and `(?,?),(?,?)` → `(?…)`.
 fn collapse_lists(s: &str) -> String {
-    let mut out = s.replace("?, ?", "?,?");
+    let mut out = s.to_owned();
+    while out.contains("?, ?") {
+        out = out.replace("?, ?", "?,?");
+    }
     while out.contains("?,?,?") {
         out = out.replace("?,?,?", "?,?");
     }
