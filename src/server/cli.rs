@@ -180,7 +180,11 @@ fn println_line(line: &str) {
 async fn execute(cli: Cli) -> anyhow::Result<()> {
     let leptos = site::leptos_options()?;
     let settings = Settings::from_environment(cli.config.as_deref(), leptos.site_addr)?;
-    telemetry::init(&settings.log_filter, settings.log_format);
+    telemetry::init(
+        &settings.log_filter,
+        settings.log_format,
+        settings.monitoring,
+    );
     tracing::debug!(?settings, "settings");
     match cli.command {
         Command::Serve => serve(settings, leptos).await,

@@ -31,6 +31,8 @@
 //! | `HEADROOM_COLLECTOR_RETRY_MS` | `collector_retry_ms` | 10000 | wait before the one retry of a failed collection |
 //! | `HEADROOM_NOW` | `now` | none | pin "now" (RFC 3339), for benchmarks and demos |
 //! | `HEADROOM_TEST_HOOKS` | `test_hooks` | `false` | mount `/__test/*` routes used by the test suite |
+//! | `HEADROOM_MONITORING` | `monitoring` | `true` | the performance center's collection (per-route and per-statement timing, sampler); `false` for an overhead comparison |
+//! | `HEADROOM_MONITORING_SAMPLE_SECS` | `monitoring_sample_secs` | 5 | how often the sampler snapshots the counters, scores and raises alerts (0: never on its own — tests drive it) |
 //!
 //! Secrets (URLs with passwords) are wrapped in [`Secret`] so `Debug` and logs never show them.
 
@@ -74,6 +76,8 @@ pub struct Settings {
     pub collector_retry_ms: u64,
     pub fixed_now: Option<Timestamp>,
     pub test_hooks: bool,
+    pub monitoring: bool,
+    pub monitoring_sample_secs: u64,
 }
 
 /// API requests per hour allowed by plan tier (SPEC S7).
@@ -229,6 +233,8 @@ const KEYS: &[&str] = &[
     "collector_retry_ms",
     "now",
     "test_hooks",
+    "monitoring",
+    "monitoring_sample_secs",
 ];
 
 fn env_name(key: &str) -> String {
@@ -499,6 +505,13 @@ impl Settings {
             |s| s.parse::<Timestamp>().ok().map(Some),
         );
         let test_hooks = src.flag("test_hooks");
+        let monitoring = src.parse_with("monitoring", true, "true or false", parse_bool);
+        let monitoring_sample_secs = src.parse_with(
+            "monitoring_sample_secs",
+            5,
+            "a whole number of seconds up to 300 (0: no automatic sampling)",
+            |s| s.parse().ok().filter(|n| *n <= 300),
+        );
 
         let known: Vec<String> = KEYS.iter().map(|k| env_name(k)).collect();
         for var in src.env.keys() {
@@ -538,6 +551,8 @@ impl Settings {
             collector_retry_ms,
             fixed_now,
             test_hooks,
+            monitoring,
+            monitoring_sample_secs,
         })
     }
 }

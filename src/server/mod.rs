@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod jobs;
+pub mod perf;
 pub mod service;
 pub mod site;
 pub mod startup;

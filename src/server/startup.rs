@@ -59,6 +59,10 @@ impl Application {
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
+        let perf = crate::server::perf::Perf::new(settings.monitoring);
+        if settings.monitoring {
+            crate::server::telemetry::init_statement_listener();
+        }
         let state = AppState(Arc::new(App {
             db,
             cache,
@@ -67,7 +71,9 @@ impl Application {
             clock,
             login_throttle: LoginThrottle::default(),
             rate_counts: Default::default(),
+            perf,
         }));
+        crate::server::perf::sampler::load(&state).await?;
         tokio::spawn(crate::server::service::freshness::follow_cache_epoch(
             state.clone(),
         ));
@@ -101,6 +107,7 @@ impl Application {
         let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
         let app = router::build(state.clone());
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let sampler = crate::server::perf::sampler::start(state.clone(), stopping_rx.clone());
         let jobs = if state.settings.jobs_enabled {
             Some(jobs::start(state.clone(), stopping_rx.clone())?)
         } else {
@@ -133,6 +140,9 @@ impl Application {
         if let Some(jobs) = jobs {
             // The scheduler saw the same signal; let it hand the lease back.
             let _ = tokio::time::timeout(Duration::from_secs(5), jobs).await;
+        }
+        if let Some(sampler) = sampler {
+            let _ = tokio::time::timeout(Duration::from_secs(5), sampler).await;
         }
         state.db.close().await;
         tracing::info!("stopped");

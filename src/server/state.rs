@@ -28,6 +28,8 @@ pub struct App {
     pub login_throttle: LoginThrottle,
     /// API requests per user and hour, counted here when Redis cannot count them.
     pub rate_counts: crate::server::http::middleware::rate_limit::LocalCounts,
+    /// The performance center: request, statement and job statistics, score, alerts.
+    pub perf: crate::server::perf::Perf,
 }
 
 impl Deref for AppState {

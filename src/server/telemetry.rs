@@ -1,24 +1,40 @@
 //! Structured logs through `tracing`: human-readable by default, JSON lines for log
 //! shippers (`HEADROOM_LOG_FORMAT=json`).
+//!
+//! With monitoring on, a second layer listens (through its own filter) for sqlx's
+//! statement events only, for the performance center's per-statement statistics; the log
+//! filter still decides alone what is printed.
 
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use tracing_subscriber::{EnvFilter, Layer, fmt, prelude::*};
 
-use crate::server::config::LogFormat;
+use crate::server::{config::LogFormat, perf::sql};
 
 /// Installs the global subscriber. Safe to call more than once (later calls do nothing),
 /// which tests rely on.
-pub fn init(filter: &str, format: LogFormat) {
+pub fn init(filter: &str, format: LogFormat, monitoring: bool) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let registry = tracing_subscriber::registry().with(filter);
+    let sql_layer = monitoring.then(|| sql::SqlLayer.with_filter(sql::filter()));
+    let registry = tracing_subscriber::registry().with(sql_layer);
     let _ = match format {
-        LogFormat::Pretty => registry.with(fmt::layer().with_target(false)).try_init(),
+        LogFormat::Pretty => registry
+            .with(fmt::layer().with_target(false).with_filter(filter))
+            .try_init(),
         LogFormat::Json => registry
             .with(
                 fmt::layer()
                     .json()
                     .flatten_event(true)
-                    .with_current_span(true),
+                    .with_current_span(true)
+                    .with_filter(filter),
             )
             .try_init(),
     };
+}
+
+/// For embedders that install no subscriber of their own (the test suite): listens for
+/// statement events only. Does nothing when a global subscriber is already set.
+pub fn init_statement_listener() {
+    let _ = tracing_subscriber::registry()
+        .with(sql::SqlLayer.with_filter(sql::filter()))
+        .try_init();
 }

@@ -9,8 +9,17 @@ use leptos_router::{
 };
 
 use crate::ui::pages::{
-    admin_tips::AdminTipsPage, login::LoginPage, meter_detail::MeterDetailPage,
-    meter_new::NewMeterPage, meters::MetersPage, not_found::NotFound, outlook::OutlookPage,
+    admin_tips::AdminTipsPage,
+    login::LoginPage,
+    meter_detail::MeterDetailPage,
+    meter_new::NewMeterPage,
+    meters::MetersPage,
+    not_found::NotFound,
+    outlook::OutlookPage,
+    perf::{
+        PerfCachePage, PerfOverviewPage, PerfQueriesPage, PerfRoutesPage, PerfSsrPage,
+        PerfSystemPage,
+    },
     tokens::TokensPage,
 };
 
@@ -60,6 +69,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/meters/:id") view=MeterDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::InOrder />
                 <Route path=path!("/admin/tips") view=AdminTipsPage ssr=SsrMode::Async />
+                // Async, so a member's request can answer 403 before any HTML goes out.
+                <Route path=path!("/admin/performance") view=PerfOverviewPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/performance/routes") view=PerfRoutesPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/performance/queries") view=PerfQueriesPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/performance/cache") view=PerfCachePage ssr=SsrMode::Async />
+                <Route path=path!("/admin/performance/ssr") view=PerfSsrPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/performance/system") view=PerfSystemPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -62,6 +62,49 @@ fn query(name: &str, kind: &str, description: &str) -> Value {
 
 /// The document.
 pub fn document() -> Value {
+    let mut doc = base_document();
+    if let (Some(paths), Value::Object(perf)) = (doc["paths"].as_object_mut(), performance_paths())
+    {
+        paths.extend(perf);
+    }
+    doc
+}
+
+/// The performance center (admins only; SPEC S8, S12).
+fn performance_paths() -> Value {
+    let id = path_id("id");
+    let obj = || json!({"type": "object"});
+    let tag = "performance";
+    json!({
+        "/api/performance/metrics": {"get": op("Request, statement, cache, job and system figures (admins)", tag, json!([]), None, "200", ok("Last 5 minutes in the seed's shape, detail since start", obj()))},
+        "/api/performance/analytics": {"get": op("Score, alerts, trend, recommendations and chart points (admins)", tag,
+            json!([query("minutes", "integer", "1–10080, default 5")]), None, "200", ok("Analytics", obj()))},
+        "/api/performance/summary": {"get": op("Health score with its components and key figures (admins)", tag, json!([]), None, "200", ok("Summary", obj()))},
+        "/api/performance/alerts": {"get": op("Performance alerts, newest first (admins)", tag,
+            json!([query("resolved", "boolean", "true or false; omit for all"), query("limit", "integer", "1–1000, default 100")]), None, "200", ok("Alerts", obj()))},
+        "/api/performance/alerts/{id}/resolve": {"post": op("Resolve an alert (admins)", tag, json!([id]), None, "200", ok("The alert", obj()))},
+        "/api/performance/alerts/{id}/acknowledge": {"post": op("Acknowledge an alert (admins)", tag, json!([id]), None, "200", ok("The alert", obj()))},
+        "/api/performance/thresholds": {
+            "get": op("Alert thresholds and presets (admins)", tag, json!([]), None, "200", ok("Thresholds", obj())),
+            "put": op("Change thresholds or apply a preset (admins)", tag, json!([]), Some(json!({"type": "object", "properties": {
+                "preset": {"type": "string", "enum": ["production", "development", "custom"]},
+                "slow_request_threshold": {"type": "number"}, "slow_query_threshold": {"type": "number"},
+                "high_memory_threshold": {"type": "number"}, "error_rate_threshold": {"type": "number"},
+                "cache_hit_rate_threshold": {"type": "number"}}})), "200", ok("Thresholds", obj()))},
+        "/api/performance/stream": {"get": op("Live samples as server-sent events (admins)", tag, json!([]), None, "200",
+            json!({"description": "text/event-stream, one `sample` event per tick", "content": {"text/event-stream": {"schema": {"type": "string"}}}}))},
+        "/api/performance/cache/stats": {"get": op("Cache statistics per tier and strategy (admins)", tag, json!([]), None, "200", ok("Statistics", obj()))},
+        "/api/performance/cache/keys": {"get": op("Cache keys by pattern (admins)", tag,
+            json!([query("pattern", "string", "a key or a prefix ending in *"), query("limit", "integer", "1–10000, default 200")]), None, "200", ok("Keys per tier", obj()))},
+        "/api/performance/cache/clear": {"post": op("Clear cache entries by pattern (admins)", tag, json!([]),
+            Some(json!({"type": "object", "properties": {"pattern": {"type": "string"}}})), "200", ok("Cleared per tier", obj()))},
+        "/api/v2/daily-outlook/performance": {"get": op("The outlook's performance figures (admins)", "compatibility", json!([]), None, "200", ok("Envelope", schema("Envelope")))},
+        "/metrics": {"get": op("Prometheus text exposition (admin session or admin's bearer token)", tag, json!([]), None, "200",
+            json!({"description": "text/plain; version=0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}))}
+    })
+}
+
+fn base_document() -> Value {
     let id = path_id("id");
     let uid = path_id("user_id");
     let date = query(

@@ -91,7 +91,7 @@ pub fn build(state: AppState) -> Router {
         // session, rate limit, pre-compressed cached bodies, 304s, security headers).
         .layer(
             tower::ServiceBuilder::new()
-                .layer(EdgeLayer::new())
+                .layer(EdgeLayer::new(state.clone()))
                 // Text over 1 KiB, by Accept-Encoding (brotli, zstd, gzip); streamed pages
                 // too. Bodies the gate already encoded pass through.
                 .layer(

@@ -64,7 +64,13 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
             if !leader {
                 continue;
             }
-            if let Err(e) = collector.run_once().await {
+            let started = std::time::Instant::now();
+            let collected = collector.run_once().await;
+            state
+                .perf
+                .jobs
+                .record("collector", started.elapsed(), collected.is_ok());
+            if let Err(e) = collected {
                 tracing::warn!(error = %e, "collector pass failed");
             }
             if utc_day(now) != partitions_day {
@@ -77,7 +83,13 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                 last_warm = Some(tokio::time::Instant::now());
                 let state = state.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = warmer::run_once(&state).await {
+                    let started = std::time::Instant::now();
+                    let warmed = warmer::run_once(&state).await;
+                    state
+                        .perf
+                        .jobs
+                        .record("warmer", started.elapsed(), warmed.is_ok());
+                    if let Err(e) = warmed {
                         tracing::warn!(error = %e, "warming failed");
                     }
                 });
@@ -86,7 +98,13 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                 last_retention = Some(tokio::time::Instant::now());
                 let state = state.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = retention::run_once(&state).await {
+                    let started = std::time::Instant::now();
+                    let kept = retention::run_once(&state).await;
+                    state
+                        .perf
+                        .jobs
+                        .record("retention", started.elapsed(), kept.is_ok());
+                    if let Err(e) = kept {
                         tracing::warn!(error = %e, "retention failed");
                     }
                 });

@@ -17,6 +17,7 @@ pub mod leases;
 pub mod meters;
 pub mod outlooks;
 pub mod partitions;
+pub mod perf;
 pub mod retention;
 pub mod rollups;
 pub mod sessions;

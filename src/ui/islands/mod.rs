@@ -3,3 +3,4 @@
 
 pub mod import_progress;
 pub mod outlook_board;
+pub mod perf_live;

@@ -7,4 +7,5 @@ pub mod meter_new;
 pub mod meters;
 pub mod not_found;
 pub mod outlook;
+pub mod perf;
 pub mod tokens;

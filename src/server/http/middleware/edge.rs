@@ -1,6 +1,7 @@
 //! The outermost layer every request meets: its id (taken from `X-Request-ID` when a
 //! proxy sent one, made here otherwise), the log span that carries that id, the
-//! `X-Response-Time` stamp, and weakening a strong ETag when the body was encoded.
+//! `X-Response-Time` stamp, the performance center's per-route figures, and weakening a
+//! strong ETag when the body was encoded.
 //!
 //! Hand-written rather than a stack of `from_fn` layers: each of those cost a boxed
 //! service clone and a boxed future per request, and together they were most of a cached
@@ -22,6 +23,8 @@ use axum::{
 use tower::{Layer, Service};
 use tracing::Instrument;
 
+use crate::server::state::AppState;
+
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time");
 
@@ -32,23 +35,19 @@ static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
 #[derive(Clone)]
 pub struct EdgeLayer {
     prefix: u32,
+    state: AppState,
 }
 
 impl EdgeLayer {
-    pub fn new() -> Self {
+    pub fn new(state: AppState) -> Self {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         EdgeLayer {
             prefix: nanos ^ std::process::id().rotate_left(16),
+            state,
         }
-    }
-}
-
-impl Default for EdgeLayer {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -59,6 +58,7 @@ impl<S> Layer<S> for EdgeLayer {
         Edge {
             inner,
             prefix: self.prefix,
+            state: self.state.clone(),
         }
     }
 }
@@ -67,6 +67,7 @@ impl<S> Layer<S> for EdgeLayer {
 pub struct Edge<S> {
     inner: S,
     prefix: u32,
+    state: AppState,
 }
 
 /// An id a client or proxy sent is kept if it is short and printable; otherwise ours.
@@ -106,10 +107,11 @@ where
                 v
             }
         };
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("fallback", MatchedPath::as_str);
+        let matched = req.extensions().get::<MatchedPath>();
+        let route = matched.map_or("fallback", MatchedPath::as_str);
+        // The performance center's per-route figures (off: nothing counted at all).
+        let state = self.state.clone();
+        let tracked = state.perf.enabled.then(|| state.perf.routes.start(matched));
         // Disabled below `info` at almost no cost; when on, every log line of the
         // request carries its id.
         let span = tracing::info_span!(
@@ -133,6 +135,16 @@ where
                 }
                 h.insert(X_REQUEST_ID, id);
                 let status = res.status();
+                if let Some(tracked) = tracked {
+                    let kind = res
+                        .headers()
+                        .get(header::CONTENT_TYPE)
+                        .map(|v| v.as_bytes());
+                    state
+                        .perf
+                        .routes
+                        .finish(tracked, status.as_u16(), kind, elapsed);
+                }
                 if status.is_server_error() {
                     tracing::error!(status = status.as_u16(), ms, "response failed");
                 } else {

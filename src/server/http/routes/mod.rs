@@ -6,6 +6,7 @@ pub mod imports;
 pub mod meter_forms;
 pub mod meters;
 pub mod outlook;
+pub mod perf_forms;
 pub mod performance;
 pub mod readings;
 pub mod seed;

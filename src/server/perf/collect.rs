@@ -1,0 +1,172 @@
+//! Per-route request statistics, recorded by the HTTP edge (`http/middleware/edge.rs`).
+//!
+//! Keyed by axum's [`MatchedPath`] (the route template, so a bounded set: `/api/v1/meters/{id}`,
+//! never the id), plus `(unmatched)` for everything the fallback answers. The table is
+//! read-mostly: a route's entry is created on its first request under the write lock; every
+//! later request takes the read lock, finds the entry and does a few relaxed atomic adds —
+//! no allocation, no span, no contention beyond the lock's reader count.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicI64, AtomicU64, Ordering::Relaxed},
+    },
+    time::Duration,
+};
+
+use axum::extract::MatchedPath;
+
+use super::histogram::{Histogram, Snapshot};
+
+pub const UNMATCHED: &str = "(unmatched)";
+
+/// Counters of one route.
+#[derive(Default)]
+pub struct RouteStats {
+    pub latency: Histogram,
+    /// Responses with a 5xx status.
+    pub errors: AtomicU64,
+    /// Responses with a 4xx status.
+    pub client_errors: AtomicU64,
+    /// Responses that were HTML pages (server-side rendered): the SSR view.
+    pub pages: AtomicU64,
+}
+
+/// A route's counters at one moment.
+#[derive(Clone, Debug)]
+pub struct RouteSnapshot {
+    pub route: String,
+    pub latency: Snapshot,
+    pub errors: u64,
+    pub client_errors: u64,
+    pub pages: u64,
+}
+
+impl RouteSnapshot {
+    pub fn requests(&self) -> u64 {
+        self.latency.count()
+    }
+}
+
+/// Most routes an application has; beyond this, new paths share the `(unmatched)` entry
+/// (a guard: matched paths are templates, so this is never reached in practice).
+const MAX_ROUTES: usize = 512;
+
+#[derive(Default)]
+pub struct RouteTable {
+    routes: RwLock<HashMap<Box<str>, Arc<RouteStats>>>,
+    /// Requests being answered right now.
+    pub in_flight: Arc<AtomicI64>,
+}
+
+impl RouteTable {
+    pub fn record(&self, route: &str, status: u16, html: bool, took: Duration) {
+        {
+            let map = self.routes.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(stats) = map.get(route) {
+                record_into(stats, status, html, took);
+                return;
+            }
+        }
+        let stats = {
+            let mut map = self.routes.write().unwrap_or_else(|e| e.into_inner());
+            let key = if map.len() >= MAX_ROUTES && !map.contains_key(route) {
+                UNMATCHED
+            } else {
+                route
+            };
+            map.entry(key.into()).or_default().clone()
+        };
+        record_into(&stats, status, html, took);
+    }
+
+    pub fn snapshot(&self) -> Vec<RouteSnapshot> {
+        let map = self.routes.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<RouteSnapshot> = map
+            .iter()
+            .map(|(route, s)| RouteSnapshot {
+                route: route.to_string(),
+                latency: s.latency.snapshot(),
+                errors: s.errors.load(Relaxed),
+                client_errors: s.client_errors.load(Relaxed),
+                pages: s.pages.load(Relaxed),
+            })
+            .collect();
+        out.sort_by(|a, b| a.route.cmp(&b.route));
+        out
+    }
+}
+
+fn record_into(stats: &RouteStats, status: u16, html: bool, took: Duration) {
+    stats.latency.record(took);
+    if status >= 500 {
+        stats.errors.fetch_add(1, Relaxed);
+    } else if status >= 400 {
+        stats.client_errors.fetch_add(1, Relaxed);
+    }
+    if html {
+        stats.pages.fetch_add(1, Relaxed);
+    }
+}
+
+/// One request in flight, from the HTTP edge's point of view (`http/middleware/edge.rs`
+/// times it and calls [`RouteTable::finish`]). Dropping it counts the request out, so one
+/// whose client went away does not stay "in flight" for ever.
+pub struct Tracked {
+    route: Option<MatchedPath>,
+    in_flight: Arc<AtomicI64>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
+impl RouteTable {
+    /// Counts a request in; `route` is its matched template, if any.
+    pub fn start(&self, route: Option<&MatchedPath>) -> Tracked {
+        self.in_flight.fetch_add(1, Relaxed);
+        Tracked {
+            route: route.cloned(),
+            in_flight: self.in_flight.clone(),
+        }
+    }
+
+    /// Counts it out with what it answered and how long that took to the headers.
+    pub fn finish(
+        &self,
+        tracked: Tracked,
+        status: u16,
+        content_type: Option<&[u8]>,
+        took: Duration,
+    ) {
+        let html = content_type.is_some_and(|v| v.starts_with(b"text/html"));
+        let route = tracked
+            .route
+            .as_ref()
+            .map_or(UNMATCHED, MatchedPath::as_str);
+        self.record(route, status, html, took);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_per_route_with_errors_and_pages() {
+        let t = RouteTable::default();
+        t.record("/a", 200, false, Duration::from_millis(2));
+        t.record("/a", 500, false, Duration::from_millis(3));
+        t.record("/a", 404, false, Duration::from_millis(1));
+        t.record("/", 200, true, Duration::from_millis(9));
+        let s = t.snapshot();
+        assert_eq!(s.len(), 2);
+        let a = s.iter().find(|r| r.route == "/a").expect("a");
+        assert_eq!((a.requests(), a.errors, a.client_errors), (3, 1, 1));
+        let root = s.iter().find(|r| r.route == "/").expect("root");
+        assert_eq!(root.pages, 1);
+    }
+}

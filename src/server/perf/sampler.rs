@@ -1,0 +1,296 @@
+//! The sampler: every `HEADROOM_MONITORING_SAMPLE_SECS` it turns the counters into a
+//! [`Sample`], scores the evaluation window, raises and clears alerts, sends the chart
+//! point to live viewers and, once a minute, persists the minute's row.
+
+use std::{sync::Arc, time::Instant};
+
+use tokio::{sync::watch, task::JoinHandle};
+
+use super::{
+    EVAL_SAMPLES, Evaluation, RING,
+    alerts::{Action, Severity},
+    history::{KEEP_SECS, Sample, Window},
+    score::{self, Figures, Metric},
+    sql,
+    thresholds::Thresholds,
+};
+use crate::server::{
+    state::AppState,
+    storage::{StoreResult, perf::NewAlert},
+};
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Loads stored thresholds and re-opens the tracker's view of alerts left open.
+pub async fn load(state: &AppState) -> StoreResult<()> {
+    let perf = &state.perf;
+    let t = state
+        .db
+        .perf_thresholds()
+        .await?
+        .and_then(|b| Thresholds::from_stored(&b))
+        .unwrap_or_else(Thresholds::production);
+    perf.set_thresholds(t);
+    let open = state.db.perf_alerts(Some(false), 100).await?;
+    let mut s = perf.sampler.lock().await;
+    for a in open.iter().rev() {
+        if let Some(m) = Metric::parse(&a.metric) {
+            s.tracker.restore(m, a.id, Severity::parse(&a.severity));
+        }
+    }
+    Ok(())
+}
+
+/// The figures the score and alerts judge, from a window of samples.
+pub fn figures(w: &Window) -> Figures {
+    Figures {
+        response_time: w.latency.quantile_ms(0.95).map(|ms| ms / 1000.0),
+        error_rate: w.error_rate(),
+        memory_mb: w.rss_last,
+        query_time: w.queries.quantile_ms(0.95).map(|ms| ms / 1000.0),
+        cache_hit_rate: w.cache_hit_rate(),
+    }
+}
+
+fn message(m: Metric, value: f64, threshold: f64, sev: Severity) -> String {
+    let what = match m {
+        Metric::ResponseTime => format!(
+            "p95 response time {:.0} ms is above {:.0} ms",
+            value * 1000.0,
+            threshold * 1000.0
+        ),
+        Metric::QueryTime => format!(
+            "p95 statement time {:.1} ms is above {:.1} ms",
+            value * 1000.0,
+            threshold * 1000.0
+        ),
+        Metric::ErrorRate => format!(
+            "error rate {:.1} % is above {:.1} %",
+            value * 100.0,
+            threshold * 100.0
+        ),
+        Metric::Memory => format!("memory {value:.0} MB is above {threshold:.0} MB"),
+        Metric::CacheHitRate => format!(
+            "cache hit rate {:.0} % is below {:.0} %",
+            value * 100.0,
+            threshold * 100.0
+        ),
+    };
+    format!("{} ({})", what, sev.name())
+}
+
+/// One sampling step. Tests call it directly (with automatic sampling off).
+pub async fn tick(state: &AppState) -> StoreResult<()> {
+    let perf = &state.perf;
+    let cache = state.cache.stats().await;
+    let routes = perf.routes.snapshot();
+    let sqls = sql::global();
+    let mut s = perf.sampler.lock().await;
+    let at = now();
+
+    let mut requests = histogram_sum(routes.iter().map(|r| &r.latency));
+    requests.max_us = requests.max_us.max(s.last_requests.max_us);
+    let errors: u64 = routes.iter().map(|r| r.errors).sum();
+    let queries = sqls.all.snapshot();
+    let slow = sqls.slow_total.load(std::sync::atomic::Ordering::Relaxed);
+    let elapsed = s.last_at.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    let system = super::system::read(&state.settings.data_dir, &mut s.cpu);
+    let latency = requests.since(&s.last_requests);
+    let sample = Sample {
+        at,
+        secs: elapsed,
+        requests: latency.count(),
+        errors: errors.saturating_sub(s.last_errors),
+        latency,
+        queries: queries.since(&s.last_queries),
+        slow_queries: slow.saturating_sub(s.last_slow),
+        cache_hits: cache.hits.saturating_sub(s.last_cache.0),
+        cache_misses: cache.misses.saturating_sub(s.last_cache.1),
+        system,
+        db_connections: state.db.pool_size(),
+        in_flight: perf
+            .routes
+            .in_flight
+            .load(std::sync::atomic::Ordering::Relaxed),
+        score: 100,
+    };
+    s.last_at = Some(Instant::now());
+    s.last_requests = requests;
+    s.last_errors = errors;
+    s.last_queries = queries;
+    s.last_slow = slow;
+    s.last_cache = (cache.hits, cache.misses);
+    if s.ring.len() >= RING {
+        s.ring.pop_front();
+    }
+    s.ring.push_back(sample);
+
+    // Score and alerts over the evaluation window.
+    let skip = s.ring.len().saturating_sub(EVAL_SAMPLES);
+    let window = Window::of(s.ring.iter().skip(skip));
+    let f = figures(&window);
+    let t = perf.thresholds();
+    let health = score::health(&f, &t);
+    if let Some(last) = s.ring.back_mut() {
+        last.score = health.score;
+    }
+    for m in Metric::ALL {
+        let value = m.value(&f);
+        let threshold = m.threshold(&t);
+        let ratio = m.ratio(value, threshold);
+        let Some(action) = s.tracker.observe(m, ratio) else {
+            continue;
+        };
+        let (v, r) = (value.unwrap_or(0.0), ratio.unwrap_or(0.0));
+        match action {
+            Action::Raise { metric, severity } => {
+                let msg = message(metric, v, threshold, severity);
+                let id = state
+                    .db
+                    .insert_perf_alert(&NewAlert {
+                        metric: metric.name(),
+                        severity: severity.name(),
+                        message: &msg,
+                        value: v,
+                        threshold,
+                        ratio: r,
+                        at,
+                    })
+                    .await?;
+                tracing::warn!(
+                    alert.id = id,
+                    metric = metric.name(),
+                    severity = severity.name(),
+                    "{msg}"
+                );
+                s.tracker.raised(metric, id);
+            }
+            Action::Escalate { id, severity } => {
+                let msg = message(m, v, threshold, severity);
+                state
+                    .db
+                    .update_perf_alert(id, severity.name(), &msg, v, r, at)
+                    .await?;
+                tracing::warn!(
+                    alert.id = id,
+                    metric = m.name(),
+                    severity = severity.name(),
+                    "{msg}"
+                );
+            }
+            Action::Update { id } => {
+                // The figures move; the severity and message stay as raised/escalated.
+                if let Some(a) = state.db.perf_alert(id).await? {
+                    state
+                        .db
+                        .update_perf_alert(id, &a.severity, &a.message, v, r, at)
+                        .await?;
+                }
+            }
+            Action::Resolve { id } => {
+                state.db.resolve_perf_alert(id, "auto", at).await?;
+                tracing::info!(alert.id = id, metric = m.name(), "alert cleared");
+            }
+        }
+    }
+    *perf.latest.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Evaluation {
+        at,
+        health,
+        figures: f,
+    }));
+
+    // Live charts.
+    if let Some(last) = s.ring.back() {
+        let point = last.point();
+        if let Ok(json) = serde_json::to_string(&point) {
+            let _ = perf.live.send(json.into());
+        }
+    }
+
+    // History, a row per minute.
+    let minute = at - at.rem_euclid(60);
+    let st = &mut *s;
+    let latest = st.ring.back().cloned();
+    let finished = match &mut st.minute {
+        Some((m, samples)) if *m == minute => {
+            samples.extend(latest);
+            None
+        }
+        other => {
+            let done = other.take();
+            *other = Some((minute, latest.into_iter().collect()));
+            done
+        }
+    };
+    drop(s);
+    if let Some((m, samples)) = finished {
+        persist(state, m, &samples).await?;
+    }
+    Ok(())
+}
+
+fn histogram_sum<'a>(
+    it: impl Iterator<Item = &'a super::histogram::Snapshot>,
+) -> super::histogram::Snapshot {
+    let mut total = super::histogram::Snapshot::default();
+    for h in it {
+        total.add(h);
+    }
+    total
+}
+
+async fn persist(state: &AppState, minute: i64, samples: &[Sample]) -> StoreResult<()> {
+    if samples.is_empty() {
+        return Ok(());
+    }
+    let row = Window::of(samples).row(minute, &state.perf.instance);
+    state.db.insert_perf_history(&row).await?;
+    let mut s = state.perf.sampler.lock().await;
+    if minute - s.last_prune >= 3600 {
+        s.last_prune = minute;
+        drop(s);
+        state.db.prune_perf_history(minute - KEEP_SECS).await?;
+    }
+    Ok(())
+}
+
+/// Persists the minute gathered so far (at shutdown, and for tests).
+pub async fn flush(state: &AppState) -> StoreResult<()> {
+    let pending = state.perf.sampler.lock().await.minute.take();
+    if let Some((m, samples)) = pending {
+        persist(state, m, &samples).await?;
+    }
+    Ok(())
+}
+
+/// Starts the sampler (when monitoring is on and the interval is not 0). It flushes the
+/// current minute and tells live viewers to go when `stop` turns true.
+pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> Option<JoinHandle<()>> {
+    let every = state.settings.monitoring_sample_secs;
+    if !state.perf.enabled {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        if every > 0 {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+                if let Err(e) = self::tick(&state).await {
+                    tracing::warn!(error = %e, "performance sample failed");
+                }
+            }
+        } else {
+            let _ = stop.wait_for(|s| *s).await;
+        }
+        let _ = state.perf.stopping.send(true);
+        if let Err(e) = flush(&state).await {
+            tracing::warn!(error = %e, "persisting the last performance minute failed");
+        }
+    }))
+}
