@@ -17,6 +17,7 @@ mod leader;
 mod meter_pages;
 mod meters_api;
 mod outlook;
+mod pwa;
 mod retention;
 mod rollups;
 mod shutdown;

@@ -7,6 +7,7 @@ pub mod meter_forms;
 pub mod meters;
 pub mod outlook;
 pub mod performance;
+pub mod pwa;
 pub mod readings;
 pub mod seed;
 pub mod sources;
