@@ -8,6 +8,8 @@ use leptos_router::{
     path,
 };
 
+use crate::dto::SessionUser;
+use crate::ui::islands::app_status::AppStatus;
 use crate::ui::pages::{
     admin_tips::AdminTipsPage,
     login::LoginPage,
@@ -33,8 +35,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
-                <meta name="theme-color" content="#0f766e" />
+                <meta name="theme-color" content="#0f766e" media="(prefers-color-scheme: light)" />
+                <meta name="theme-color" content="#0e1419" media="(prefers-color-scheme: dark)" />
+                <meta name="description" content="Your daily outlook: what you have used, what is left, and what you can use today." />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png" />
+                <meta name="apple-mobile-web-app-capable" content="yes" />
+                <meta name="mobile-web-app-capable" content="yes" />
+                <meta name="apple-mobile-web-app-title" content="Headroom" />
+                <meta name="apple-mobile-web-app-status-bar-style" content="default" />
                 <leptos_meta::HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options islands=true />
@@ -52,6 +62,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "ssr")]
     set_content_security_policy();
+    // Provided per request by the server (see `server::http::forms`).
+    let viewer = use_context::<SessionUser>().map(|u| u.id);
 
     view! {
         <Title text="Headroom" />
@@ -78,6 +90,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/performance/system") view=PerfSystemPage ssr=SsrMode::Async />
             </Routes>
         </Router>
+        // On every page: the service worker, "update ready", the offline queue's replay.
+        <AppStatus viewer />
     }
 }
 

@@ -6,4 +6,5 @@ pub mod app;
 pub mod components;
 pub mod format;
 pub mod islands;
+pub mod offline;
 pub mod pages;

@@ -18,6 +18,7 @@ mod meter_pages;
 mod meters_api;
 mod outlook;
 mod performance;
+mod pwa;
 mod retention;
 mod rollups;
 mod shutdown;

@@ -54,7 +54,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::tips::router())
         .merge(routes::performance::router())
         .merge(crate::server::http::openapi::router())
-        .merge(routes::tokens::router());
+        .merge(routes::tokens::router())
+        .merge(routes::pwa::router(&leptos_options));
     if state.settings.test_hooks {
         router = router.merge(routes::test_hooks::router());
     }

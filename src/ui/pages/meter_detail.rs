@@ -22,6 +22,7 @@ use crate::{
         trends::TrendChart,
     },
     ui::format,
+    ui::islands::reading_form::ReadingForm,
 };
 
 #[component]
@@ -84,6 +85,8 @@ fn MeterBody(
     let amount = move |v: f64| format_amount(v, &unit, Precision::Compact);
     let base = format!("/meters/{}", m.id);
     let is_quota = m.kind == "quota";
+    // Provided per request by the server; readings queued offline belong to this person.
+    let viewer = use_context::<crate::dto::SessionUser>().map_or(0, |u| u.id);
     view! {
         <Title text=format!("{} · Headroom", m.name) />
         <div class="row spread">
@@ -145,7 +148,7 @@ fn MeterBody(
                 view! {
                     <section class="card" aria-labelledby="manual-title">
                         <h2 id="manual-title">"Add a reading"</h2>
-                        <form method="post" action=format!("{base}/readings") class="stack" data-testid="reading-form">
+                        <ReadingForm meter_id=m.id viewer>
                             <div class="row">
                                 <Field
                                     form="reading"
@@ -163,7 +166,7 @@ fn MeterBody(
                             </div>
                             <FieldError form="reading" name="meter_id" />
                             <button type="submit" class="button primary">"Save reading"</button>
-                        </form>
+                        </ReadingForm>
                     </section>
                 }
             })}

@@ -20,6 +20,12 @@ pub fn OutlookPage() -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server_fns::require_user_or_redirect();
 
+    // Whose outlook, and when the page was made: the island keeps it for offline use.
+    let viewer = use_context::<crate::dto::SessionUser>().map_or(0, |u| u.id);
+    #[cfg(feature = "ssr")]
+    let as_of = jiff::Timestamp::now().as_millisecond();
+    #[cfg(not(feature = "ssr"))]
+    let as_of = 0;
     let outlook = Resource::new(|| (), |_| get_outlook());
     let peers = Resource::new(|| (), |_| get_peer_comparison());
 
@@ -30,7 +36,7 @@ pub fn OutlookPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading today's outlook…"</p> }>
                 {move || Suspend::new(async move {
                     match outlook.await {
-                        Ok(outlook) => view! { <OutlookBoard board=BoardView::of(&outlook) /> }.into_any(),
+                        Ok(outlook) => view! { <OutlookBoard board=BoardView::of(&outlook) viewer as_of /> }.into_any(),
                         Err(e) => {
                             view! {
                                 <p class="notice error" role="alert">

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::{
     Extension, Form, Router,
     extract::{ConnectInfo, State},
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderMap, HeaderName, HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
@@ -92,6 +92,13 @@ async fn sign_out(
         service::auth::sign_out(&state, &token).await?;
     }
     let mut res = Redirect::to("/login?signed_out=1").into_response();
+    // The next person on this device must not see this one's offline outlook, cached
+    // pages or queued readings: the browser drops the origin's storage, caches and service
+    // worker (the page registers a fresh one).
+    res.headers_mut().insert(
+        HeaderName::from_static("clear-site-data"),
+        HeaderValue::from_static("\"cache\", \"storage\""),
+    );
     let cookie = session::clear_cookie(state.settings.secure_cookies);
     res.headers_mut().insert(
         header::SET_COOKIE,

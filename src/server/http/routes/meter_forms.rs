@@ -150,8 +150,15 @@ async fn add_reading(
     let meter = meters::owned(&state, &user, id).await?;
     let (parts, form) = read_form(&state, req).await?;
     let mut errors = Vec::new();
+    // `at` (Unix seconds) is sent by the page when it replays a reading queued offline:
+    // the reading keeps the time it was taken, and a replay that is repeated (the answer
+    // was lost) rewrites the same (meter, time) instead of adding a second reading.
+    let at = form
+        .get("at")
+        .and_then(|raw| raw.parse::<i64>().ok())
+        .filter(|&t| t > 0 && t <= state.clock.now_secs() + 300);
     let ts = match form.get("timestamp") {
-        None => Some(state.clock.now_secs()),
+        None => Some(at.unwrap_or_else(|| state.clock.now_secs())),
         Some(raw) => raw
             .parse::<DateTime>()
             .ok()

@@ -8,6 +8,7 @@ pub mod meters;
 pub mod outlook;
 pub mod perf_forms;
 pub mod performance;
+pub mod pwa;
 pub mod readings;
 pub mod seed;
 pub mod sources;

@@ -1,6 +1,7 @@
 //! Routes that exist only when `HEADROOM_TEST_HOOKS=true`, for tests that need a request
 //! or a statement of known duration (graceful shutdown, timeouts, slow-route and
-//! slow-query monitoring).
+//! slow-query monitoring), a chosen status (error-rate monitoring) or a new service worker
+//! version (the PWA update prompt).
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use axum::{
     Router,
     extract::{Query, State},
     http::StatusCode,
-    routing::get,
+    routing::{get, post},
 };
 use serde::Deserialize;
 
@@ -60,9 +61,15 @@ struct StatusParams {
     code: u16,
 }
 
+/// Makes `/sw.js` announce a new version, as a deploy would.
+async fn bump_sw_version() -> String {
+    format!("service worker salt {}", super::pwa::bump_version())
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/__test/sleep", get(sleep))
         .route("/__test/slow-query", get(slow_query))
         .route("/__test/status", get(status))
+        .route("/__test/sw-version", post(bump_sw_version))
 }
