@@ -26,7 +26,7 @@ test("sign in shows the outlook, sign out ends the session", async ({ page, cont
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login\?signed_out=1$/);
-  await expect(page.getByRole("status")).toHaveText("You are signed out.");
+  await expect(page.getByRole("status").and(page.locator(".notice"))).toHaveText("You are signed out.");
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/);
 });
