@@ -204,20 +204,17 @@ async fn write_meters(tx: &mut Tx, work: &[MeterWork<'_>]) -> StoreResult<()> {
     tx.put_blocks(&writes).await?;
     drop(writes);
 
-    // 2. Local days: those of the new readings, and the day after each when it has
-    //    readings (its usage and budget start from the reading before it).
+    // 2. Local days: those of the new readings, and the next stored day after each (its
+    //    usage and budget start from the last reading before it, however many empty days
+    //    lie between).
     let mut local: BTreeSet<(i64, i64)> = BTreeSet::new();
     for w in work {
         for r in &w.new {
             local.insert((w.meter.id, local_day_number(r.ts, &w.tz)));
         }
     }
-    let next: Vec<(i64, i64)> = local
-        .iter()
-        .map(|(m, d)| (*m, d + 1))
-        .filter(|k| !local.contains(k))
-        .collect();
-    local.extend(tx.existing_dailies(&next).await?);
+    let touched_days: Vec<(i64, i64)> = local.iter().copied().collect();
+    local.extend(tx.next_dailies(&touched_days).await?);
     // The UTC day blocks those local days span that are not in hand yet.
     let mut missing = BTreeSet::new();
     for (m, d) in &local {

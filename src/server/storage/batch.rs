@@ -296,11 +296,10 @@ impl Tx {
         Ok(out)
     }
 
-    /// Which of these (meter, local day) keys have a daily row.
-    pub async fn existing_dailies(
-        &mut self,
-        keys: &[(i64, i64)],
-    ) -> StoreResult<HashSet<(i64, i64)>> {
+    /// For each `(meter, day)`, the first stored day after it, if any: that day's usage and
+    /// budget start from the last reading before it, so a write to `day` changes it even
+    /// when days without readings lie between them.
+    pub async fn next_dailies(&mut self, keys: &[(i64, i64)]) -> StoreResult<HashSet<(i64, i64)>> {
         let mut out = HashSet::new();
         if keys.is_empty() {
             return Ok(out);
@@ -308,30 +307,30 @@ impl Tx {
         match &mut self.inner {
             TxInner::Sqlite(t) => {
                 for &(meter, day) in keys {
-                    let n: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM daily_rollups WHERE meter_id = $1 AND day = $2",
+                    let next: Option<i64> = sqlx::query_scalar(
+                        "SELECT MIN(day) FROM daily_rollups WHERE meter_id = $1 AND day > $2",
                     )
                     .bind(meter)
                     .bind(day)
                     .fetch_one(&mut **t)
                     .await?;
-                    if n > 0 {
-                        out.insert((meter, day));
+                    if let Some(next) = next {
+                        out.insert((meter, next));
                     }
                 }
             }
             TxInner::Postgres(t) => {
                 let (meters, days): (Vec<i64>, Vec<i64>) = keys.iter().copied().unzip();
-                let rows: Vec<(i64, i64)> = sqlx::query_as(
-                    "SELECT d.meter_id, d.day FROM daily_rollups d \
-                     JOIN UNNEST($1::BIGINT[], $2::BIGINT[]) AS q(meter_id, day) \
-                     ON d.meter_id = q.meter_id AND d.day = q.day",
+                let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT q.meter_id, (SELECT MIN(d.day) FROM daily_rollups d \
+                     WHERE d.meter_id = q.meter_id AND d.day > q.day) \
+                     FROM UNNEST($1::BIGINT[], $2::BIGINT[]) AS q(meter_id, day)",
                 )
                 .bind(&meters)
                 .bind(&days)
                 .fetch_all(&mut **t)
                 .await?;
-                out.extend(rows);
+                out.extend(rows.into_iter().filter_map(|(m, d)| Some((m, d?))));
             }
         }
         Ok(out)
