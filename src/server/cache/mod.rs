@@ -268,22 +268,36 @@ impl Cache {
                 derived: e.derived,
             });
         }
-        if let Some(redis) = &self.redis {
-            let generation = self.generation.load(Relaxed);
-            if let Some((bytes, left)) = redis.get_with_ttl(key).await {
-                counters.redis_hits.fetch_add(1, Relaxed);
-                let hit = Hit::new(bytes.into(), Source::Redis);
-                // Promote for what is left of its life, unless it was invalidated meanwhile.
-                if self.generation.load(Relaxed) == generation {
-                    self.memory
-                        .insert(key, strategy, &hit, self.local_ttl(left), tags)
-                        .await;
-                }
-                return Some(hit);
-            }
+        // Boxed: the Redis round trip is the rare path, and inline its future would make
+        // every lookup's (a memory hit's included) several times larger to move around.
+        if self.redis.is_some()
+            && let Some(hit) = Box::pin(self.promote_from_redis(strategy, key, tags)).await
+        {
+            counters.redis_hits.fetch_add(1, Relaxed);
+            return Some(hit);
         }
         counters.misses.fetch_add(1, Relaxed);
         None
+    }
+
+    /// `key` from the Redis tier, promoted into memory for what is left of its life
+    /// unless it was invalidated meanwhile.
+    async fn promote_from_redis(
+        &self,
+        strategy: Strategy,
+        key: &str,
+        tags: &[String],
+    ) -> Option<Hit> {
+        let redis = self.redis.as_ref()?;
+        let generation = self.generation.load(Relaxed);
+        let (bytes, left) = redis.get_with_ttl(key).await?;
+        let hit = Hit::new(bytes.into(), Source::Redis);
+        if self.generation.load(Relaxed) == generation {
+            self.memory
+                .insert(key, strategy, &hit, self.local_ttl(left), tags)
+                .await;
+        }
+        Some(hit)
     }
 
     /// Keeps `bytes` under `key` in both tiers.

@@ -93,7 +93,8 @@ pub async fn user_for_token(state: &AppState, token: &str) -> StoreResult<Option
     {
         return Ok(Some(CurrentUser::clone(&user)));
     }
-    let row = state.db.session_user(&hash, state.clock.now_secs()).await?;
+    // Boxed for the same reason as the cache's Redis path: rare, and large inline.
+    let row = Box::pin(state.db.session_user(&hash, state.clock.now_secs())).await?;
     let user = row.map(CurrentUser::from);
     if let Some(u) = &user
         && let Ok(bytes) = serde_json::to_vec(u)

@@ -77,10 +77,47 @@ fn acceptable(id: &HeaderValue) -> bool {
 
 impl<S> Edge<S> {
     fn new_id(&self) -> HeaderValue {
-        let n = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{:08x}-{n:x}", self.prefix))
-            .unwrap_or(HeaderValue::from_static("-"))
+        request_id(self.prefix, NEXT_REQUEST.fetch_add(1, Ordering::Relaxed))
     }
+}
+
+/// `{prefix:08x}-{n:x}`, written by hand: `format!` was a visible share of a cached
+/// request's time (it allocates twice and runs the formatting machinery).
+fn request_id(prefix: u32, n: u64) -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 8 + 1 + 16];
+    for (i, b) in buf[..8].iter_mut().enumerate() {
+        *b = HEX[(prefix >> (28 - 4 * i) & 0xf) as usize];
+    }
+    buf[8] = b'-';
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+    for i in 0..digits {
+        buf[9 + i] = HEX[(n >> (4 * (digits - 1 - i)) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&buf[..9 + digits]).unwrap_or(HeaderValue::from_static("-"))
+}
+
+/// `12.34ms`: milliseconds with two decimals, from whole microseconds (no float
+/// formatting on every response).
+fn response_time(elapsed: std::time::Duration) -> HeaderValue {
+    let hundredths = (elapsed.as_micros() + 5) / 10;
+    let mut buf = itoa_u128(hundredths / 100);
+    let frac = (hundredths % 100) as u8;
+    buf.extend_from_slice(&[b'.', b'0' + frac / 10, b'0' + frac % 10, b'm', b's']);
+    HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("-"))
+}
+
+fn itoa_u128(mut n: u128) -> Vec<u8> {
+    let mut digits = Vec::with_capacity(24);
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    digits
 }
 
 impl<S, B> Service<Request> for Edge<S>
@@ -129,10 +166,7 @@ where
                 if h.contains_key(header::CONTENT_ENCODING) {
                     weaken_etag(h);
                 }
-                let ms = elapsed.as_secs_f64() * 1000.0;
-                if let Ok(v) = HeaderValue::from_str(&format!("{ms:.2}ms")) {
-                    h.insert(X_RESPONSE_TIME, v);
-                }
+                h.insert(X_RESPONSE_TIME, response_time(elapsed));
                 h.insert(X_REQUEST_ID, id);
                 let status = res.status();
                 if let Some(tracked) = tracked {
@@ -145,6 +179,7 @@ where
                         .routes
                         .finish(tracked, status.as_u16(), kind, elapsed);
                 }
+                let ms = elapsed.as_secs_f64() * 1000.0;
                 if status.is_server_error() {
                     tracing::error!(status = status.as_u16(), ms, "response failed");
                 } else {
@@ -165,5 +200,29 @@ fn weaken_etag(h: &mut axum::http::HeaderMap) {
         && let Ok(weak) = HeaderValue::from_str(&format!("W/{tag}"))
     {
         h.insert(header::ETAG, weak);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn request_ids_are_the_prefix_and_the_counter_in_hex() {
+        assert_eq!(request_id(0x1ac3_9a9c, 1), "1ac39a9c-1");
+        assert_eq!(request_id(0xf, 0), "0000000f-0");
+        assert_eq!(request_id(0, 0xb67af), "00000000-b67af");
+        assert_eq!(request_id(u32::MAX, u64::MAX), "ffffffff-ffffffffffffffff");
+    }
+
+    #[test]
+    fn response_times_are_milliseconds_with_two_decimals() {
+        assert_eq!(response_time(Duration::from_micros(190)), "0.19ms");
+        assert_eq!(response_time(Duration::from_micros(4)), "0.00ms");
+        assert_eq!(response_time(Duration::from_micros(5)), "0.01ms");
+        assert_eq!(response_time(Duration::from_micros(25_114)), "25.11ms");
+        assert_eq!(response_time(Duration::from_secs(3)), "3000.00ms");
     }
 }

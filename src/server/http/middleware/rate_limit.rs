@@ -91,14 +91,16 @@ impl Quota {
     }
 }
 
-/// Counts a request for `path` against `user`'s allowance; `None` when it is not counted
-/// (outside the documented API, or an exempt administrator). Anonymous requests are not
-/// counted either: the caller has no user to pass.
-pub async fn take(state: &AppState, user: &CurrentUser, path: &str) -> Option<Quota> {
+/// Whether a request for `path` counts against `user`'s allowance at all: not outside the
+/// documented API, not for an exempt administrator. Decided without awaiting, so the
+/// caller makes the (large) counting future only when it is needed.
+pub fn applies(state: &AppState, user: &CurrentUser, path: &str) -> bool {
+    counted_path(path) && (!user.is_admin() || state.settings.rate_limits.count_admins)
+}
+
+/// Counts one request against `user`'s allowance for this hour.
+pub async fn count(state: &AppState, user: &CurrentUser) -> Quota {
     let limits = &state.settings.rate_limits;
-    if !counted_path(path) || (user.is_admin() && !limits.count_admins) {
-        return None;
-    }
     let max = u64::from(limits.for_tier(&user.plan_tier));
     let now = state.clock.now_secs();
     let window = now.div_euclid(WINDOW_SECS);
@@ -120,5 +122,5 @@ pub async fn take(state: &AppState, user: &CurrentUser, path: &str) -> Option<Qu
     if quota.exceeded() {
         tracing::info!(user.id = user.id, tier = %user.plan_tier, "rate limited");
     }
-    Some(quota)
+    quota
 }

@@ -10,15 +10,17 @@ use crate::server::{auth::session, service, state::AppState};
 #[derive(Debug, Clone)]
 pub struct SessionToken(pub String);
 
-/// Puts the signed-in user (and their token) into `req`'s extensions. Hashed build
+/// The session token `req` carries, when it is one worth looking up. Hashed build
 /// output never needs a user, so its requests skip the lookup.
-pub async fn attach(state: &AppState, req: &mut Request) {
+pub fn token_of(req: &Request) -> Option<String> {
     if req.uri().path().starts_with("/pkg/") {
-        return;
+        return None;
     }
-    let Some(token) = session::token_from_headers(req.headers()).map(str::to_owned) else {
-        return;
-    };
+    session::token_from_headers(req.headers()).map(str::to_owned)
+}
+
+/// Looks `token` up and files the user it belongs to in `req`'s extensions.
+pub async fn attach_token(state: &AppState, req: &mut Request, token: String) {
     match service::auth::user_for_token(state, &token).await {
         Ok(Some(user)) => {
             req.extensions_mut().insert(user);
