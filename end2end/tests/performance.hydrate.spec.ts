@@ -38,3 +38,17 @@ test("screenshot of the overview at phone width", async ({ browser }) => {
   await page.screenshot({ path: "screenshots/performance-390.png", fullPage: true });
   await context.close();
 });
+
+test("at 320 px every link of an admin's main navigation is on screen", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+  const page = await context.newPage();
+  await signIn(page, DEMO.admin.email);
+  await page.goto("/admin/performance");
+  const links = page.getByRole("navigation", { name: "Main" }).getByRole("link");
+  expect(await links.count()).toBeGreaterThanOrEqual(5);
+  const offscreen = await links.evaluateAll((els) =>
+    els.filter((a) => a.getBoundingClientRect().right > window.innerWidth).map((a) => a.textContent),
+  );
+  expect(offscreen).toEqual([]);
+  await context.close();
+});

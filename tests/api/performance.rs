@@ -390,6 +390,88 @@ async fn monitoring_off_collects_nothing() {
     );
 }
 
+/// A Prometheus scraper has no session: it sends an admin's API token. A member's token
+/// is refused, as is a token that does not exist, and the token never opens the JSON API.
+#[tokio::test]
+async fn metrics_scrape_with_an_admins_token() {
+    let app = spawn_app_with(Backend::Sqlite, monitored(None)).await;
+    let mut tokens = Vec::new();
+    for (email, role) in [
+        ("scraper@example.org", "admin"),
+        ("member@example.org", "member"),
+    ] {
+        let id = app.add_user(email, role, "UTC").await;
+        let c = client();
+        let res = c
+            .post(app.url("/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), 303);
+        let meter = app
+            .add_quota_meter(id, "router", 1000.0, "monthly:1", "UTC")
+            .await;
+        let (status, body) = json_of(
+            c.post(app.url("/api/v1/tokens"))
+                .json(&json!({"name": "prometheus", "meter_ids": [meter]}))
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        tokens.push(body["token"].as_str().expect("token").to_string());
+    }
+    let scrape = |token: String| {
+        let url = app.url("/metrics");
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("GET")
+        }
+    };
+    let res = scrape(tokens[0].clone()).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/plain"),
+        "{:?}",
+        res.headers()
+    );
+    let text = res.text().await.expect("text");
+    assert!(
+        text.contains("# TYPE headroom_http_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert_eq!(
+        scrape(tokens[1].clone()).await.status(),
+        403,
+        "a member's token"
+    );
+    assert_eq!(
+        scrape("hr_not-a-token".into()).await.status(),
+        401,
+        "an unknown token"
+    );
+    let json_api = client()
+        .get(app.url("/api/performance/metrics"))
+        .bearer_auth(&tokens[0])
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        json_api.status(),
+        401,
+        "tokens only write readings and scrape /metrics"
+    );
+}
+
 #[tokio::test]
 async fn admin_pages_are_for_admins() {
     let app = spawn_app_with(Backend::Sqlite, monitored(None)).await;
