@@ -142,6 +142,67 @@ async fn text_over_a_kibibyte_is_compressed_by_accept_encoding() {
         .expect("decodes");
         assert_eq!(out, plain, "{enc}");
     }
+    // Rendered pages are compressed whole, cheapest coding first: a complete body with
+    // its length (not a chunked stream) that decodes to the whole page.
+    for (enc, expected) in [
+        ("gzip, deflate, br, zstd", "zstd"),
+        ("br, gzip", "br"),
+        ("gzip", "gzip"),
+    ] {
+        let res = raw
+            .get(app.url("/"))
+            .header("cookie", &cookie)
+            .header("accept-encoding", enc)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(res.status(), 200);
+        let h = res.headers().clone();
+        assert_eq!(
+            h.get("content-encoding").and_then(|v| v.to_str().ok()),
+            Some(expected),
+            "{enc}"
+        );
+        assert!(h.contains_key("content-length"), "{enc}: {h:?}");
+        assert!(h["vary"].to_str().unwrap_or("").contains("accept-encoding"));
+        let body = res.bytes().await.expect("body").to_vec();
+        let mut page = Vec::new();
+        match expected {
+            "br" => brotli::Decompressor::new(&body[..], 4096)
+                .read_to_end(&mut page)
+                .map(drop),
+            "gzip" => flate2::read::GzDecoder::new(&body[..])
+                .read_to_end(&mut page)
+                .map(drop),
+            _ => zstd::stream::read::Decoder::new(&body[..])
+                .and_then(|mut d| d.read_to_end(&mut page))
+                .map(drop),
+        }
+        .expect("decodes");
+        let page = String::from_utf8(page).expect("utf-8");
+        assert!(
+            page.starts_with("<!DOCTYPE html>"),
+            "{enc}: {}",
+            &page[..page.len().min(80)]
+        );
+        // The whole page: the document and, after it, the resources script Leptos appends.
+        assert!(
+            page.contains("</body></html>") && page.trim_end().ends_with("</script>"),
+            "{enc}: the whole page"
+        );
+        assert!(
+            page.contains("Fibre"),
+            "{enc}: the outlook of the member's meter"
+        );
+    }
+    let plain_page = raw
+        .get(app.url("/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("GET");
+    assert!(plain_page.headers().get("content-encoding").is_none());
+
     // Small answers are not worth it.
     let small = raw
         .get(app.url("/health/live"))

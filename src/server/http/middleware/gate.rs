@@ -1,6 +1,7 @@
 //! Everything between compression and the handler, in one layer: the CSRF check, the
-//! request timeout, the session, the rate limit, cached bodies sent pre-compressed, the
-//! conditional GET, and security headers on whatever comes out.
+//! request timeout, the session, the rate limit, cached bodies sent pre-compressed,
+//! rendered pages compressed whole, the conditional GET, and security headers on whatever
+//! comes out.
 //!
 //! One hand-written service instead of six `from_fn` layers (see `edge.rs` for why); the
 //! steps stay in their own modules and read in order here.
@@ -19,7 +20,7 @@ use axum::{
 };
 use tower::{Layer, Service};
 
-use super::{conditional, csrf, rate_limit, security_headers, session, timeout};
+use super::{conditional, csrf, page_encoding, rate_limit, security_headers, session, timeout};
 use crate::server::{auth::CurrentUser, http::cached, state::AppState};
 
 #[derive(Clone)]
@@ -99,6 +100,7 @@ where
         Box::pin(session::attach_token(&state, &mut req, token)).await;
     }
     let wanted = conditional::wanted(&req);
+    let page_encoding = page_encoding::wanted(&req);
     let accept: Option<HeaderValue> = req.headers().get(header::ACCEPT_ENCODING).cloned();
     let quota = match req.extensions().get::<CurrentUser>() {
         Some(user) if rate_limit::applies(&state, user, req.uri().path()) => {
@@ -115,6 +117,9 @@ where
     };
     if let Some(accept) = accept.as_ref().and_then(|v| v.to_str().ok()) {
         cached::send_precompressed(&mut res, accept);
+    }
+    if let Some(encoding) = page_encoding.filter(|_| page_encoding::applies(&res)) {
+        res = Box::pin(page_encoding::compress(res, encoding)).await;
     }
     let mut res = conditional::answer(wanted, res);
     if let Some(q) = quota {

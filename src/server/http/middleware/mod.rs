@@ -5,6 +5,7 @@ pub mod conditional;
 pub mod csrf;
 pub mod edge;
 pub mod gate;
+pub mod page_encoding;
 pub mod rate_limit;
 pub mod security_headers;
 pub mod session;
