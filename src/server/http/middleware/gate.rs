@@ -78,7 +78,7 @@ where
         // A future is as large as everything it may await, and it is copied whole each
         // time it moves; so the rarely-awaited parts (a session lookup, a rate-limit
         // count) are boxed on their own when a request needs them, and the timeout wraps
-        // the work directly. This block went from 5.3 KB to a fraction of that.
+        // the work directly (with them inline, this block measured 5.3 KB).
         Box::pin(async move {
             let mut res = match limit {
                 Some(limit) => tokio::time::timeout(limit, pass(state, inner, req))
