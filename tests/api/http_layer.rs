@@ -50,6 +50,24 @@ on_both_backends! {
     }
 }
 
+/// `body` decoded from the content coding `enc` (br, gzip or zstd).
+fn decode(enc: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match enc {
+        "br" => brotli::Decompressor::new(body, 4096)
+            .read_to_end(&mut out)
+            .map(drop),
+        "gzip" => flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut out)
+            .map(drop),
+        _ => zstd::stream::read::Decoder::new(body)
+            .and_then(|mut d| d.read_to_end(&mut out))
+            .map(drop),
+    }
+    .unwrap_or_else(|e| panic!("{enc} decodes: {e}"));
+    out
+}
+
 #[tokio::test]
 async fn text_over_a_kibibyte_is_compressed_by_accept_encoding() {
     let app = spawn_app_with(
@@ -127,20 +145,7 @@ async fn text_over_a_kibibyte_is_compressed_by_accept_encoding() {
     let plain = plain.bytes().await.expect("body").to_vec();
     // Each compressed copy (made once per cache entry) is exactly the plain body.
     for (enc, body) in encoded {
-        let mut out = Vec::new();
-        match enc {
-            "br" => brotli::Decompressor::new(&body[..], 4096)
-                .read_to_end(&mut out)
-                .map(drop),
-            "gzip" => flate2::read::GzDecoder::new(&body[..])
-                .read_to_end(&mut out)
-                .map(drop),
-            _ => zstd::stream::read::Decoder::new(&body[..])
-                .and_then(|mut d| d.read_to_end(&mut out))
-                .map(drop),
-        }
-        .expect("decodes");
-        assert_eq!(out, plain, "{enc}");
+        assert_eq!(decode(enc, &body), plain, "{enc}");
     }
     // Rendered pages are compressed whole, cheapest coding first: a complete body with
     // its length (not a chunked stream) that decodes to the whole page.
@@ -166,20 +171,7 @@ async fn text_over_a_kibibyte_is_compressed_by_accept_encoding() {
         assert!(h.contains_key("content-length"), "{enc}: {h:?}");
         assert!(h["vary"].to_str().unwrap_or("").contains("accept-encoding"));
         let body = res.bytes().await.expect("body").to_vec();
-        let mut page = Vec::new();
-        match expected {
-            "br" => brotli::Decompressor::new(&body[..], 4096)
-                .read_to_end(&mut page)
-                .map(drop),
-            "gzip" => flate2::read::GzDecoder::new(&body[..])
-                .read_to_end(&mut page)
-                .map(drop),
-            _ => zstd::stream::read::Decoder::new(&body[..])
-                .and_then(|mut d| d.read_to_end(&mut page))
-                .map(drop),
-        }
-        .expect("decodes");
-        let page = String::from_utf8(page).expect("utf-8");
+        let page = String::from_utf8(decode(expected, &body)).expect("utf-8");
         assert!(
             page.starts_with("<!DOCTYPE html>"),
             "{enc}: {}",

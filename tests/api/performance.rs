@@ -23,8 +23,13 @@ fn monitored(database: Option<String>) -> Options {
 
 /// Signs in a new admin on its own client.
 async fn admin(app: &TestApp, email: &str) -> reqwest::Client {
-    let c = client();
     app.add_user(email, "admin", "UTC").await;
+    signed_in_client(app, email).await
+}
+
+/// A fresh client signed in as `email` (an existing user).
+async fn signed_in_client(app: &TestApp, email: &str) -> reqwest::Client {
+    let c = client();
     let res = c
         .post(app.url("/login"))
         .form(&[("email", email), ("password", PASSWORD)])
@@ -401,14 +406,7 @@ async fn metrics_scrape_with_an_admins_token() {
         ("member@example.org", "member"),
     ] {
         let id = app.add_user(email, role, "UTC").await;
-        let c = client();
-        let res = c
-            .post(app.url("/login"))
-            .form(&[("email", email), ("password", PASSWORD)])
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(res.status(), 303);
+        let c = signed_in_client(&app, email).await;
         let meter = app
             .add_quota_meter(id, "router", 1000.0, "monthly:1", "UTC")
             .await;

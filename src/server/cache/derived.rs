@@ -34,46 +34,67 @@ impl Encoding {
         }
     }
 
-    /// The best coding an `Accept-Encoding` value allows (`q=0` refuses one).
+    /// The best coding an `Accept-Encoding` value allows (`q=0` refuses one), for a body
+    /// compressed once and sent many times: the smallest first.
     pub fn preferred(accept: &str) -> Option<Encoding> {
-        let allowed = |enc: Encoding| {
-            accept.split(',').any(|item| {
-                let mut parts = item.split(';');
-                let name = parts.next().unwrap_or("").trim();
-                let refused = parts.any(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.trim().parse::<f32>().ok())
-                        .is_some_and(|q| q <= 0.0)
-                });
-                name.eq_ignore_ascii_case(enc.token()) && !refused
-            })
-        };
-        Encoding::ALL.into_iter().find(|&e| allowed(e))
+        Self::first_accepted(accept, Encoding::ALL)
     }
 
-    fn compress(self, raw: &[u8]) -> Option<Vec<u8>> {
-        // Higher levels than a streaming compressor can afford: this runs once per value.
+    /// The first of `order` that `accept` allows.
+    pub fn first_accepted(accept: &str, order: [Encoding; 3]) -> Option<Encoding> {
+        order.into_iter().find(|&e| e.accepted_by(accept))
+    }
+
+    fn accepted_by(self, accept: &str) -> bool {
+        accept.split(',').any(|item| {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            name.eq_ignore_ascii_case(self.token()) && !refused
+        })
+    }
+
+    /// `raw` compressed with this coding, at the effort its use can afford.
+    pub fn compress(self, raw: &[u8], effort: Effort) -> Option<Vec<u8>> {
+        let once = effort == Effort::Once;
         match self {
             Encoding::Br => {
                 let mut out = Vec::with_capacity(raw.len() / 4);
                 {
-                    let mut w = brotli::CompressorWriter::new(&mut out, 4096, 9, 20);
+                    // Per response: quality 4, as tower-http (and nginx) use on the fly,
+                    // with a 256 KiB window, which holds any page whole and is cheap to set
+                    // up (the 4 MB default window dominated a page's compression time).
+                    let (quality, lgwin) = if once { (9, 20) } else { (4, 18) };
+                    let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, lgwin);
                     w.write_all(raw).ok()?;
                 }
                 Some(out)
             }
-            Encoding::Zstd => zstd::bulk::compress(raw, 9).ok(),
+            Encoding::Zstd => zstd::bulk::compress(raw, if once { 9 } else { 3 }).ok(),
             Encoding::Gzip => {
                 let mut w = flate2::write::GzEncoder::new(
                     Vec::with_capacity(raw.len() / 4),
-                    flate2::Compression::new(9),
+                    flate2::Compression::new(if once { 9 } else { 6 }),
                 );
                 w.write_all(raw).ok()?;
                 w.finish().ok()
             }
         }
     }
+}
+
+/// How hard to compress: a cached value is compressed once and sent many times, so it gets
+/// high levels; a body made for one response gets levels that cost well under a
+/// millisecond for a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effort {
+    Once,
+    PerResponse,
 }
 
 #[derive(Default)]
@@ -92,7 +113,7 @@ impl Derived {
     /// `raw` compressed with `encoding`, made on first use.
     pub fn encoded(&self, encoding: Encoding, raw: &[u8]) -> Option<Bytes> {
         let slot = &self.encoded[encoding as usize];
-        slot.get_or_init(|| encoding.compress(raw).map(Bytes::from))
+        slot.get_or_init(|| encoding.compress(raw, Effort::Once).map(Bytes::from))
             .clone()
     }
 

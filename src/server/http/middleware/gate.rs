@@ -100,7 +100,7 @@ where
         Box::pin(session::attach_token(&state, &mut req, token)).await;
     }
     let wanted = conditional::wanted(&req);
-    let page_encoding = page_encoding::wanted(&req);
+    let was_get = req.method() == axum::http::Method::GET;
     let accept: Option<HeaderValue> = req.headers().get(header::ACCEPT_ENCODING).cloned();
     let quota = match req.extensions().get::<CurrentUser>() {
         Some(user) if rate_limit::applies(&state, user, req.uri().path()) => {
@@ -118,7 +118,7 @@ where
     if let Some(accept) = accept.as_ref().and_then(|v| v.to_str().ok()) {
         cached::send_precompressed(&mut res, accept);
     }
-    if let Some(encoding) = page_encoding.filter(|_| page_encoding::applies(&res)) {
+    if let Some(encoding) = page_encoding::choose(&res, was_get, accept.as_ref()) {
         res = Box::pin(page_encoding::compress(res, encoding)).await;
     }
     let mut res = conditional::answer(wanted, res);

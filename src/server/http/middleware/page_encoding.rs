@@ -10,104 +10,40 @@
 //! Per-response cost decides the order here (zstd, then brotli, then gzip) — unlike cached
 //! JSON, which is compressed once per cache entry and so prefers the smallest (brotli).
 
-use std::io::Write;
-
 use axum::{
     body::Body,
-    extract::Request,
-    http::{HeaderValue, Method, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+
+use crate::server::cache::{Effort, Encoding};
 
 /// A guard, not a size any page comes near: pages are bounded by design (a chart is at
 /// most ~2000 points; the outlook page is ~15 KB).
 const MAX_PAGE_BYTES: usize = 32 * 1024 * 1024;
 /// As tower-http's layer: below this, compression does not pay for its headers.
 const MIN_PAGE_BYTES: usize = 1024;
+/// Cheapest per response first.
+const PAGE_ORDER: [Encoding; 3] = [Encoding::Zstd, Encoding::Br, Encoding::Gzip];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PageEncoding {
-    Zstd,
-    Br,
-    Gzip,
-}
-
-impl PageEncoding {
-    fn token(self) -> &'static str {
-        match self {
-            PageEncoding::Zstd => "zstd",
-            PageEncoding::Br => "br",
-            PageEncoding::Gzip => "gzip",
-        }
-    }
-
-    fn compress(self, raw: &[u8]) -> Option<Vec<u8>> {
-        match self {
-            PageEncoding::Zstd => zstd::bulk::compress(raw, 3).ok(),
-            PageEncoding::Br => {
-                let mut out = Vec::with_capacity(raw.len() / 3);
-                {
-                    // Quality 4 as tower-http (and nginx) use on the fly; a 256 KiB window
-                    // holds any page whole.
-                    let mut w = brotli::CompressorWriter::new(&mut out, 4096, 4, 18);
-                    w.write_all(raw).ok()?;
-                }
-                Some(out)
-            }
-            PageEncoding::Gzip => {
-                let mut w = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(raw.len() / 3),
-                    flate2::Compression::new(6),
-                );
-                w.write_all(raw).ok()?;
-                w.finish().ok()
-            }
-        }
-    }
-}
-
-/// The coding a page for `req` would be sent in, if it is a page request that accepts one.
-pub fn wanted(req: &Request) -> Option<PageEncoding> {
-    if req.method() != Method::GET {
-        return None;
-    }
-    let accept = req.headers().get(header::ACCEPT_ENCODING)?.to_str().ok()?;
-    preferred(accept)
-}
-
-fn preferred(accept: &str) -> Option<PageEncoding> {
-    let allowed = |enc: PageEncoding| {
-        accept.split(',').any(|item| {
-            let mut parts = item.split(';');
-            let name = parts.next().unwrap_or("").trim();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            name.eq_ignore_ascii_case(enc.token()) && !refused
-        })
-    };
-    [PageEncoding::Zstd, PageEncoding::Br, PageEncoding::Gzip]
-        .into_iter()
-        .find(|&e| allowed(e))
-}
-
-/// Whether `res` is a rendered page this module should compress.
-pub fn applies(res: &Response) -> bool {
-    res.status() == StatusCode::OK
+/// The coding to send `res` in: `Some` only for a rendered page (a 200 `text/html` not
+/// already encoded) answering a GET whose `Accept-Encoding` allows one.
+pub fn choose(res: &Response, was_get: bool, accept: Option<&HeaderValue>) -> Option<Encoding> {
+    let is_page = res.status() == StatusCode::OK
         && !res.headers().contains_key(header::CONTENT_ENCODING)
         && res
             .headers()
             .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("text/html"))
+            .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !(was_get && is_page) {
+        return None;
+    }
+    Encoding::first_accepted(accept?.to_str().ok()?, PAGE_ORDER)
 }
 
 /// `res` read to its end and compressed with `encoding`. A body that fails while being
 /// read (a render error after the head) becomes a 500 instead of a truncated page.
-pub async fn compress(res: Response, encoding: PageEncoding) -> Response {
+pub async fn compress(res: Response, encoding: Encoding) -> Response {
     let (mut parts, body) = res.into_parts();
     let raw = match axum::body::to_bytes(body, MAX_PAGE_BYTES).await {
         Ok(raw) => raw,
@@ -123,7 +59,7 @@ pub async fn compress(res: Response, encoding: PageEncoding) -> Response {
     if raw.len() < MIN_PAGE_BYTES {
         return Response::from_parts(parts, Body::from(raw));
     }
-    match encoding.compress(&raw) {
+    match encoding.compress(&raw, Effort::PerResponse) {
         Some(packed) => {
             parts.headers.insert(
                 header::CONTENT_ENCODING,
@@ -139,14 +75,30 @@ pub async fn compress(res: Response, encoding: PageEncoding) -> Response {
 mod tests {
     use super::*;
 
+    fn page() -> Response {
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<p>hi</p>",
+        )
+            .into_response()
+    }
+
     #[test]
     fn cheapest_accepted_coding_first() {
-        assert_eq!(
-            preferred("gzip, deflate, br, zstd"),
-            Some(PageEncoding::Zstd)
-        );
-        assert_eq!(preferred("br, gzip"), Some(PageEncoding::Br));
-        assert_eq!(preferred("zstd;q=0, gzip"), Some(PageEncoding::Gzip));
-        assert_eq!(preferred("identity"), None);
+        let choose_for =
+            |accept: &'static str| choose(&page(), true, Some(&HeaderValue::from_static(accept)));
+        assert_eq!(choose_for("gzip, deflate, br, zstd"), Some(Encoding::Zstd));
+        assert_eq!(choose_for("br, gzip"), Some(Encoding::Br));
+        assert_eq!(choose_for("zstd;q=0, gzip"), Some(Encoding::Gzip));
+        assert_eq!(choose_for("identity"), None);
+    }
+
+    #[test]
+    fn only_pages_answering_a_get() {
+        let br = HeaderValue::from_static("br");
+        assert_eq!(choose(&page(), false, Some(&br)), None);
+        let json = ([(header::CONTENT_TYPE, "application/json")], "{}").into_response();
+        assert_eq!(choose(&json, true, Some(&br)), None);
+        assert_eq!(choose(&page(), true, None), None);
     }
 }
