@@ -62,6 +62,30 @@ on_both_backends! {
         assert_eq!(replay.status(), 302, "a signed-out token must not work again");
     }
 
+    async fn a_stale_cookie_costs_one_lookup_not_one_per_request(backend) {
+        let app = spawn_app(backend).await;
+        app.add_user("mia@example.org", "member", "UTC").await;
+        // Well-formed (43 URL-safe characters), never issued: what a phone sends after
+        // its session was deleted on the server.
+        let stale = format!("headroom_session={}", "A".repeat(43));
+        for _ in 0..5 {
+            let res = client().get(app.url("/api/v1/outlook")).header("cookie", &stale)
+                .send().await.expect("GET");
+            assert_eq!(res.status(), 401);
+        }
+        let session = |stats: &headroom::server::cache::CacheStats| {
+            let s = stats.strategies.iter().find(|s| s.strategy == "session").expect("session strategy");
+            (s.misses, s.hits)
+        };
+        assert_eq!(session(&app.state.cache.stats().await), (1, 4),
+            "the unknown token is looked up once and then answered from the cache");
+        // A sign-in mints a new token, so the remembered "no one" cannot shadow it.
+        let cookie = set_cookie(&app.sign_in("mia@example.org", PASSWORD).await).expect("cookie");
+        let fresh = cookie.split(';').next().expect("pair").to_string();
+        let res = client().get(app.url("/api/v1/outlook")).header("cookie", fresh).send().await.expect("GET");
+        assert_eq!(res.status(), 200);
+    }
+
     async fn repeated_failures_are_throttled(backend) {
         let app = spawn_app(backend).await;
         app.add_user("mia@example.org", "member", "UTC").await;
