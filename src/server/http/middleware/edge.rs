@@ -99,25 +99,23 @@ fn request_id(prefix: u32, n: u64) -> HeaderValue {
 
 /// `12.34ms`: milliseconds with two decimals, from whole microseconds (no float
 /// formatting on every response).
+/// Written backwards into a stack buffer (a u128 has at most 39 digits).
 fn response_time(elapsed: std::time::Duration) -> HeaderValue {
     let hundredths = (elapsed.as_micros() + 5) / 10;
-    let mut buf = itoa_u128(hundredths / 100);
     let frac = (hundredths % 100) as u8;
-    buf.extend_from_slice(&[b'.', b'0' + frac / 10, b'0' + frac % 10, b'm', b's']);
-    HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("-"))
-}
-
-fn itoa_u128(mut n: u128) -> Vec<u8> {
-    let mut digits = Vec::with_capacity(24);
+    let mut buf = [0u8; 39 + 5];
+    let mut at = buf.len() - 5;
+    buf[at..].copy_from_slice(&[b'.', b'0' + frac / 10, b'0' + frac % 10, b'm', b's']);
+    let mut whole = hundredths / 100;
     loop {
-        digits.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
+        at -= 1;
+        buf[at] = b'0' + (whole % 10) as u8;
+        whole /= 10;
+        if whole == 0 {
             break;
         }
     }
-    digits.reverse();
-    digits
+    HeaderValue::from_bytes(&buf[at..]).unwrap_or(HeaderValue::from_static("-"))
 }
 
 impl<S, B> Service<Request> for Edge<S>
