@@ -27,6 +27,8 @@ ACCEPT_ENCODING = "br, gzip"
 TRIVIAL = "/health/live"
 # The spec's budget for cached JSON APIs at 32 connections (SPEC, "Budgets").
 MIN_RPS, MIN_VS_BASELINE, MIN_VS_TRIVIAL, MAX_P99_VS_TRIVIAL, MIN_HIT_RATE = 40_000, 10.0, 0.70, 1.5, 0.99
+# What a bare axum route does on the SPEC's machine with the load tool on the same 2 cores.
+REFERENCE_CEILING_RPS = 105_000
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 
 
@@ -144,6 +146,7 @@ def main():
     p.add_argument("--database-url", required=True)
     p.add_argument("--csv", required=True, help="the legacy CSV both systems hold (gen_readings.py)")
     p.add_argument("--baseline", help="the baseline stack's address (run.sh start <same csv>); omit to skip it")
+    p.add_argument("--ceiling", help="a bare axum route's server (examples/bare_route.rs); omit to skip it")
     p.add_argument("--now", default="2026-11-20T18:00:00Z", help="the instant both clocks are pinned to")
     p.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
     p.add_argument("--connections", type=int, default=32)
@@ -200,6 +203,8 @@ def main():
     if not trivial["available"]:
         # Not the trivial route (it reads the database and the cache): shown for scale only.
         stand_in = measure(a, "headroom", a.base, "/health", hr)
+    # The machine's ceiling, right after Headroom's own routes (no cookie: nothing to look up).
+    ceiling = measure(a, "bare axum", a.ceiling, TRIVIAL, bl) if a.ceiling else None
     stats_after, stats_status = cache_stats(c)
     if a.baseline:
         for _, bpath, _, _ in pairs:
@@ -286,6 +291,22 @@ def main():
           f"{TRIVIAL} vs the baseline's /health")
     print(f"  budget (cached JSON APIs, {a.connections} connections): ≥ {MIN_RPS:,} req/s, ≥ {MIN_VS_BASELINE:.0f}× "
           f"the baseline, ≥ {MIN_VS_TRIVIAL:.0%} of {TRIVIAL}'s req/s, p99 ≤ {MAX_P99_VS_TRIVIAL}× its p99")
+
+    if ceiling and ceiling["available"]:
+        c_rps = ceiling["rps"]
+        cached = [results[("headroom", p)] for p, _, _, b in pairs if b and results[("headroom", p)]["available"]]
+        share = ", ".join(f"{r['rps'] / c_rps:.0%}" for r in cached)
+        scaled = MIN_RPS * c_rps / REFERENCE_CEILING_RPS
+        print(f"  machine ceiling: a bare axum route (examples/bare_route.rs: no middleware, no cookie, same runtime "
+              f"and allocator) {c_rps:,.0f} req/s, p99 {ms(ceiling['p99_ms'])}; the SPEC's machine ≈ "
+              f"{REFERENCE_CEILING_RPS:,} req/s, so this one runs at {c_rps / REFERENCE_CEILING_RPS:.0%} of it "
+              f"({MIN_RPS:,} req/s there ≈ {scaled:,.0f} here). Cached APIs: {share} of the bare route.")
+        lines.append({"bench": "load", "backend": a.label, "system": "bare axum", "endpoint": TRIVIAL,
+                      "figure": "machine_ceiling", "rps": c_rps, "p50_ms": ceiling["p50_ms"],
+                      "p99_ms": ceiling["p99_ms"], "reference_rps": REFERENCE_CEILING_RPS,
+                      "budget_scaled_to_machine": scaled})
+    elif ceiling:
+        print(f"  machine ceiling: not measured (the bare route answered {ceiling['status']})")
 
     # The outlook cache's hit rate, as the server counts it.
     hit = {"bench": "load", "backend": a.label, "figure": "cache_hit_rate"}
