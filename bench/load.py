@@ -146,7 +146,7 @@ def main():
     p.add_argument("--database-url", required=True)
     p.add_argument("--csv", required=True, help="the legacy CSV both systems hold (gen_readings.py)")
     p.add_argument("--baseline", help="the baseline stack's address (run.sh start <same csv>); omit to skip it")
-    p.add_argument("--ceiling", help="a bare axum route's server (examples/bare_route.rs); omit to skip it")
+    p.add_argument("--ceiling", help="a bare axum route's server (bench/bare_route.rs); omit to skip it")
     p.add_argument("--now", default="2026-11-20T18:00:00Z", help="the instant both clocks are pinned to")
     p.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
     p.add_argument("--connections", type=int, default=32)
@@ -297,7 +297,7 @@ def main():
         cached = [results[("headroom", p)] for p, _, _, b in pairs if b and results[("headroom", p)]["available"]]
         share = ", ".join(f"{r['rps'] / c_rps:.0%}" for r in cached)
         scaled = MIN_RPS * c_rps / REFERENCE_CEILING_RPS
-        print(f"  machine ceiling: a bare axum route (examples/bare_route.rs: no middleware, no cookie, same runtime "
+        print(f"  machine ceiling: a bare axum route (bench/bare_route.rs: no middleware, no cookie, same runtime "
               f"and allocator) {c_rps:,.0f} req/s, p99 {ms(ceiling['p99_ms'])}; the SPEC's machine ≈ "
               f"{REFERENCE_CEILING_RPS:,} req/s, so this one runs at {c_rps / REFERENCE_CEILING_RPS:.0%} of it "
               f"({MIN_RPS:,} req/s there ≈ {scaled:,.0f} here). Cached APIs: {share} of the bare route.")

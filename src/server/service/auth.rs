@@ -97,7 +97,7 @@ fn session_key(hash: &[u8; 32]) -> String {
 ///
 /// An unknown or expired token is cached too (as `null`): a phone holding a stale cookie
 /// sends it with every request, and each would otherwise be a query (it made such a
-/// request ~3× dearer than a signed-in one). Safe because a token that is not valid now
+/// request ~2.5× dearer than a signed-in one). Safe because a token that is not valid now
 /// never becomes valid: sign-in always mints a fresh random one.
 pub async fn user_for_token(state: &AppState, token: &str) -> StoreResult<Option<CurrentUser>> {
     let hash = session::token_hash(token);

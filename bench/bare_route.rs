@@ -4,7 +4,7 @@
 //! the reference machine, so the benchmark measures it in the same run to show how this
 //! machine compares.
 //!
-//! `cargo run --release --features ssr --example bare_route -- 127.0.0.1:3998`
+//! `cargo run --release --no-default-features --features ssr --bin bare-route -- 127.0.0.1:3998`
 
 use axum::{Router, routing::get};
 
