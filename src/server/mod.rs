@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod hex;
 pub mod http;
 pub mod jobs;
 pub mod perf;

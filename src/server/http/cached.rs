@@ -11,7 +11,10 @@ use axum::{
 };
 use bytes::Bytes;
 
-use crate::server::cache::{Encoding, Hit};
+use crate::server::{
+    cache::{Encoding, Hit},
+    hex,
+};
 
 pub const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
 
@@ -31,13 +34,10 @@ impl AsRef<[u8]> for ArcBytes {
 /// `"0123456789abcdef"` (or `W/"…"`): the value's 64-bit hash in hex, written by hand since
 /// every cached response carries one.
 fn etag(hit: &Hit, weak: bool) -> HeaderValue {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [0u8; 2 + 16 + 2];
     let start = if weak { 0 } else { 2 };
     buf[..3].copy_from_slice(b"W/\"");
-    for (i, b) in buf[3..19].iter_mut().enumerate() {
-        *b = HEX[(hit.etag >> (60 - 4 * i) & 0xf) as usize];
-    }
+    buf[3..19].copy_from_slice(&hex::fixed_u64(hit.etag));
     buf[19] = b'"';
     HeaderValue::from_bytes(&buf[start..]).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }

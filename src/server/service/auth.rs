@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use crate::server::{
     auth::{CurrentUser, password, session},
     cache::Strategy,
+    hex,
     state::AppState,
     storage::StoreResult,
 };
@@ -79,15 +80,11 @@ async fn forget(state: &AppState, token: &str) -> StoreResult<()> {
 /// `session:<64 hex digits>`, written by hand since it is built on every signed-in request
 /// (per-byte `format!` was ~4 % of a cached API request's CPU).
 fn session_key(hash: &[u8; 32]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let name = Strategy::Session.name();
     let mut key = String::with_capacity(name.len() + 1 + 64);
     key.push_str(name);
     key.push(':');
-    for b in hash {
-        key.push(char::from(HEX[usize::from(b >> 4)]));
-        key.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
+    hex::push_bytes(&mut key, hash);
     key
 }
 

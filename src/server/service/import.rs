@@ -76,11 +76,9 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    let mut out = String::new();
+    crate::server::hex::push_bytes(&mut out, &hasher.finalize());
+    Ok(out)
 }
 
 /// Registers (or finds) the import of `path` into `meter`.
