@@ -15,6 +15,10 @@ use std::{
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
+/// Below this many bytes a body goes out as it is: compression would not pay for its
+/// headers. One threshold for cached JSON, whole pages and the streaming compressor.
+pub const COMPRESS_ABOVE_BYTES: u16 = 1024;
+
 /// A content coding Headroom can send, in the order it prefers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {

@@ -28,7 +28,7 @@ use std::{
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::OnceCell;
 
-pub use derived::{Derived, Effort, Encoding};
+pub use derived::{COMPRESS_ABOVE_BYTES, Derived, Effort, Encoding};
 pub use memory::MemoryTier;
 pub use pubsub::Invalidation;
 pub use redis_tier::RedisTier;

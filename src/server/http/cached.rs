@@ -12,7 +12,7 @@ use axum::{
 use bytes::Bytes;
 
 use crate::server::{
-    cache::{Encoding, Hit},
+    cache::{COMPRESS_ABOVE_BYTES, Encoding, Hit},
     hex,
 };
 
@@ -77,9 +77,6 @@ pub fn json(hit: &Hit) -> Response {
 #[derive(Clone)]
 struct CachedBody(Hit);
 
-/// Bodies below this are sent as they are, as with the streaming compressor.
-const MIN_COMPRESSED_BYTES: usize = 1024;
-
 /// Swaps a cached body for its compressed copy (made once per cache entry, not once per
 /// response) when the client accepts one. Anything else is left to the streaming
 /// compressor further out, which passes bodies that already have a `Content-Encoding`.
@@ -88,7 +85,7 @@ pub fn send_precompressed(res: &mut Response, accept_encoding: &str) {
         return;
     };
     if res.status() != StatusCode::OK
-        || hit.bytes.len() < MIN_COMPRESSED_BYTES
+        || hit.bytes.len() < usize::from(COMPRESS_ABOVE_BYTES)
         || res.headers().contains_key(header::CONTENT_ENCODING)
     {
         return;

@@ -19,6 +19,7 @@ use tower_http::{
 
 use crate::{
     server::{
+        cache::COMPRESS_ABOVE_BYTES,
         http::{
             forms::provide_request_context,
             middleware::{edge::EdgeLayer, gate::GateLayer},
@@ -97,7 +98,7 @@ pub fn build(state: AppState) -> Router {
                 // too. Bodies the gate already encoded pass through.
                 .layer(
                     CompressionLayer::new().compress_when(
-                        SizeAbove::new(1024)
+                        SizeAbove::new(COMPRESS_ABOVE_BYTES)
                             .and(NotForContentType::GRPC)
                             .and(NotForContentType::IMAGES)
                             .and(NotForContentType::SSE)

@@ -16,13 +16,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::server::cache::{Effort, Encoding};
+use crate::server::cache::{COMPRESS_ABOVE_BYTES, Effort, Encoding};
 
 /// A guard, not a size any page comes near: pages are bounded by design (a chart is at
 /// most ~2000 points; the outlook page is ~15 KB).
 const MAX_PAGE_BYTES: usize = 32 * 1024 * 1024;
-/// As tower-http's layer: below this, compression does not pay for its headers.
-const MIN_PAGE_BYTES: usize = 1024;
 /// Cheapest per response first.
 const PAGE_ORDER: [Encoding; 3] = [Encoding::Zstd, Encoding::Br, Encoding::Gzip];
 
@@ -56,7 +54,7 @@ pub async fn compress(res: Response, encoding: Encoding) -> Response {
     parts
         .headers
         .append(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if raw.len() < MIN_PAGE_BYTES {
+    if raw.len() < usize::from(COMPRESS_ABOVE_BYTES) {
         return Response::from_parts(parts, Body::from(raw));
     }
     match encoding.compress(&raw, Effort::PerResponse) {
