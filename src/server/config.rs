@@ -17,6 +17,7 @@
 //! | `HEADROOM_MEMORY_CACHE_MB` | `memory_cache_mb` | 64 | in-process cache budget in MiB |
 //! | `HEADROOM_CACHE_TTL` | `cache_ttl` | the seeds' (SPEC S6) | TTL overrides per strategy, e.g. `outlook=3600,dashboard=60` |
 //! | `HEADROOM_CACHE_LOCAL_TTL_SECS` | `cache_local_ttl_secs` | 60 | with Redis: longest an in-process copy lives (bounds staleness while pub/sub is down) |
+//! | `HEADROOM_REPLAY_MS` | `replay_ms` | 1000 | how long a signed-in user's cached JSON answer is sent again from memory without the session lookup or the handler (any invalidation ends it at once; 0: off) |
 //! | `HEADROOM_CACHE_COMPRESS_BYTES` | `cache_compress_bytes` | 1024 | values at least this big are stored compressed in Redis |
 //! | `HEADROOM_REDIS_TIMEOUT_MS` | `redis_timeout_ms` | 50 | longest wait on one Redis operation before it counts as failed |
 //! | `HEADROOM_RATE_LIMITS` | `rate_limits` | `budget=50,mid=100,professional=200,enterprise=500` | API requests per hour by plan tier |
@@ -65,6 +66,7 @@ pub struct Settings {
     pub memory_cache_mb: u64,
     pub cache_ttls: Ttls,
     pub cache_local_ttl: Duration,
+    pub replay_ttl: Duration,
     pub cache_compress_bytes: usize,
     pub redis_timeout: Duration,
     pub rate_limits: RateLimits,
@@ -219,6 +221,7 @@ const KEYS: &[&str] = &[
     "memory_cache_mb",
     "cache_ttl",
     "cache_local_ttl_secs",
+    "replay_ms",
     "cache_compress_bytes",
     "redis_timeout_ms",
     "rate_limits",
@@ -444,6 +447,12 @@ impl Settings {
             "a whole number of seconds from 1 to 86400",
             |s| s.parse().ok().filter(|n| (1..=86_400).contains(n)),
         ));
+        let replay_ttl = Duration::from_millis(src.parse_with(
+            "replay_ms",
+            1000,
+            "a whole number of milliseconds from 0 (off) to 60000",
+            |s| s.parse().ok().filter(|n| *n <= 60_000),
+        ));
         let cache_compress_bytes = src.parse_with(
             "cache_compress_bytes",
             1024,
@@ -540,6 +549,7 @@ impl Settings {
             memory_cache_mb,
             cache_ttls,
             cache_local_ttl,
+            replay_ttl,
             cache_compress_bytes,
             redis_timeout,
             rate_limits,

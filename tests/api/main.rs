@@ -19,6 +19,7 @@ mod meters_api;
 mod outlook;
 mod performance;
 mod pwa;
+mod replay;
 mod retention;
 mod rollups;
 mod shutdown;

@@ -199,7 +199,11 @@ mod tests {
 
     async fn put(t: &MemoryTier, key: &str, bytes: Vec<u8>, ttl: Duration, tags: &[&str]) {
         let tags: Vec<String> = tags.iter().map(ToString::to_string).collect();
-        let hit = Hit::new(bytes.into(), super::super::Source::Computed);
+        let hit = Hit::new(
+            bytes.into(),
+            super::super::Source::Computed,
+            Strategy::Outlook,
+        );
         t.insert(key, Strategy::Outlook, &hit, ttl, &tags).await;
     }
 

@@ -12,6 +12,7 @@ mod derived;
 mod memory;
 mod pubsub;
 mod redis_tier;
+mod replay;
 mod stats;
 mod strategy;
 
@@ -32,6 +33,7 @@ pub use derived::{COMPRESS_ABOVE_BYTES, Derived, Effort, Encoding};
 pub use memory::MemoryTier;
 pub use pubsub::Invalidation;
 pub use redis_tier::RedisTier;
+pub use replay::{Replay, ReplayStats, ReplayTable, Ticket};
 pub use stats::StrategyStats;
 pub use strategy::{Strategy, Ttls};
 
@@ -53,17 +55,19 @@ pub struct Hit {
     pub bytes: Arc<[u8]>,
     pub etag: u64,
     pub source: Source,
+    pub strategy: Strategy,
     /// Compressed copies and the decoded value, shared with the in-process entry.
     pub derived: Arc<Derived>,
 }
 
 impl Hit {
-    pub(super) fn new(bytes: Arc<[u8]>, source: Source) -> Self {
+    pub(super) fn new(bytes: Arc<[u8]>, source: Source, strategy: Strategy) -> Self {
         let etag = xxhash_rust::xxh3::xxh3_64(&bytes);
         Hit {
             bytes,
             etag,
             source,
+            strategy,
             derived: Arc::default(),
         }
     }
@@ -108,6 +112,7 @@ pub struct Cache {
     /// may have been read before the write it would then outlive.
     generation: Arc<AtomicU64>,
     flights: Flights,
+    replay: ReplayTable,
     /// This instance's name on the invalidation channel.
     origin: Arc<str>,
 }
@@ -146,6 +151,7 @@ pub struct CacheStats {
     pub redis: RedisTierStats,
     pub invalidations: u64,
     pub remote_invalidations: u64,
+    pub replay: ReplayStats,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -216,10 +222,11 @@ impl Cache {
             local_cap: redis.as_ref().map(|_| settings.cache_local_ttl),
             memory,
             redis,
-            counters,
+            counters: counters.clone(),
             ttls: Arc::new(settings.cache_ttls.clone()),
             generation: Arc::default(),
             flights: Arc::default(),
+            replay: ReplayTable::new(settings.replay_ttl, counters.clone()),
             origin: origin.into(),
         })
     }
@@ -247,6 +254,17 @@ impl Cache {
         self.generation.fetch_add(1, Relaxed);
     }
 
+    /// How many invalidations this instance has applied: whatever was read before a
+    /// change of it may be stale.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Relaxed)
+    }
+
+    /// Answers filed for replay (see [`ReplayTable`]).
+    pub fn replay(&self) -> &ReplayTable {
+        &self.replay
+    }
+
     /// The cached value of an untagged `key`, from memory or Redis.
     pub async fn get(&self, strategy: Strategy, key: &str) -> Option<Hit> {
         self.lookup(strategy, key, &[]).await
@@ -265,6 +283,7 @@ impl Cache {
                 bytes: e.bytes,
                 etag: e.etag,
                 source: Source::Memory,
+                strategy,
                 derived: e.derived,
             });
         }
@@ -291,7 +310,7 @@ impl Cache {
         let redis = self.redis.as_ref()?;
         let generation = self.generation.load(Relaxed);
         let (bytes, left) = redis.get_with_ttl(key).await?;
-        let hit = Hit::new(bytes.into(), Source::Redis);
+        let hit = Hit::new(bytes.into(), Source::Redis, strategy);
         if self.generation.load(Relaxed) == generation {
             self.memory
                 .insert(key, strategy, &hit, self.local_ttl(left), tags)
@@ -302,7 +321,7 @@ impl Cache {
 
     /// Keeps `bytes` under `key` in both tiers.
     pub async fn put(&self, strategy: Strategy, key: &str, tags: &[String], bytes: Vec<u8>) -> Hit {
-        let hit = Hit::new(bytes.into(), Source::Computed);
+        let hit = Hit::new(bytes.into(), Source::Computed, strategy);
         self.store(strategy, key, tags, &hit).await;
         hit
     }
@@ -353,7 +372,7 @@ impl Cache {
                     u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX),
                     Relaxed,
                 );
-                let hit = Hit::new(bytes.into(), Source::Computed);
+                let hit = Hit::new(bytes.into(), Source::Computed, strategy);
                 if self.generation.load(Relaxed) == generation {
                     self.store(strategy, key, tags, &hit).await;
                 } else {
@@ -392,16 +411,25 @@ impl Cache {
         .await
     }
 
+    /// Bumps the generation before the removal (a value computed meanwhile is not kept)
+    /// and after it (an answer that read the old value meanwhile is not replayed).
     async fn apply_local(&self, inv: &Invalidation) -> usize {
         self.bump_generation();
-        match inv {
+        let removed = match inv {
             Invalidation::Key(k) => {
                 self.memory.remove(k).await;
                 1
             }
             Invalidation::Tag(t) => self.memory.remove_tag(t).await,
-            Invalidation::Prefix(p) => self.memory.remove_prefix(p).await,
-        }
+            Invalidation::Prefix(p) => {
+                if p.is_empty() {
+                    self.replay.clear();
+                }
+                self.memory.remove_prefix(p).await
+            }
+        };
+        self.bump_generation();
+        removed
     }
 
     /// Another instance's invalidation, heard over pub/sub.
@@ -541,6 +569,7 @@ impl Cache {
             },
             invalidations: c.invalidations.load(Relaxed),
             remote_invalidations: c.remote_invalidations.load(Relaxed),
+            replay: self.replay.stats(),
         }
     }
 

@@ -14,6 +14,8 @@ use super::Strategy;
 pub struct StrategyCounters {
     pub memory_hits: AtomicU64,
     pub redis_hits: AtomicU64,
+    /// Requests answered from the replay table with a value of this strategy.
+    pub replay_hits: AtomicU64,
     pub misses: AtomicU64,
     pub computations: AtomicU64,
     pub compute_ns: AtomicU64,
@@ -73,6 +75,7 @@ pub struct StrategyStats {
     pub hits: u64,
     pub memory_hits: u64,
     pub redis_hits: u64,
+    pub replay_hits: u64,
     pub misses: u64,
     /// Share of reads answered from a cache tier, 0–1 (`null` before the first read).
     pub hit_rate: Option<f64>,
@@ -85,8 +88,9 @@ impl StrategyStats {
     pub fn from(s: Strategy, ttl: Duration, c: &StrategyCounters) -> Self {
         let memory_hits = c.memory_hits.load(Relaxed);
         let redis_hits = c.redis_hits.load(Relaxed);
+        let replay_hits = c.replay_hits.load(Relaxed);
         let misses = c.misses.load(Relaxed);
-        let hits = memory_hits + redis_hits;
+        let hits = memory_hits + redis_hits + replay_hits;
         let computations = c.computations.load(Relaxed);
         StrategyStats {
             strategy: s.name(),
@@ -94,6 +98,7 @@ impl StrategyStats {
             hits,
             memory_hits,
             redis_hits,
+            replay_hits,
             misses,
             hit_rate: hit_rate(hits, misses),
             computations,

@@ -77,10 +77,19 @@ pub fn json(hit: &Hit) -> Response {
 #[derive(Clone)]
 struct CachedBody(Hit);
 
+/// The cached value `res` is made of, if it came from [`json`].
+pub fn hit_of(res: &Response) -> Option<&Hit> {
+    res.extensions()
+        .get::<CachedBody>()
+        .map(|CachedBody(hit)| hit)
+}
+
 /// Swaps a cached body for its compressed copy (made once per cache entry, not once per
 /// response) when the client accepts one. Anything else is left to the streaming
 /// compressor further out, which passes bodies that already have a `Content-Encoding`.
-pub fn send_precompressed(res: &mut Response, accept_encoding: &str) {
+/// A body big enough to compress says `Vary: accept-encoding` either way, as the
+/// compressor would: what is sent depends on that header.
+pub fn send_precompressed(res: &mut Response, accept_encoding: Option<&str>) {
     let Some(CachedBody(hit)) = res.extensions_mut().remove::<CachedBody>() else {
         return;
     };
@@ -90,19 +99,19 @@ pub fn send_precompressed(res: &mut Response, accept_encoding: &str) {
     {
         return;
     }
-    let Some(encoding) = Encoding::preferred(accept_encoding) else {
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let Some(encoding) = accept_encoding.and_then(Encoding::preferred) else {
         return;
     };
     let Some(body) = hit.encoded(encoding) else {
         return;
     };
     *res.body_mut() = Body::from(body);
-    let h = res.headers_mut();
-    h.insert(
+    res.headers_mut().insert(
         header::CONTENT_ENCODING,
         HeaderValue::from_static(encoding.token()),
     );
-    h.append(header::VARY, HeaderValue::from_static("accept-encoding"));
 }
 
 /// The seeds' envelope `{success, data, cached, load_time, timestamp}` around cached JSON,
@@ -124,13 +133,14 @@ pub fn envelope(hit: &Hit, load_time: f64, timestamp: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::cache::Source;
+    use crate::server::cache::{Source, Strategy};
 
     fn hit(etag: u64) -> Hit {
         Hit {
             bytes: Arc::from(&b"{}"[..]),
             etag,
             source: Source::Memory,
+            strategy: Strategy::Outlook,
             derived: Arc::default(),
         }
     }

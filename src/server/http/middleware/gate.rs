@@ -1,7 +1,7 @@
 //! Everything between compression and the handler, in one layer: the CSRF check, the
-//! request timeout, the session, the rate limit, cached bodies sent pre-compressed,
-//! rendered pages compressed whole, the conditional GET, and security headers on whatever
-//! comes out.
+//! request timeout, the session, the rate limit, offering cached answers for replay,
+//! cached bodies sent pre-compressed, rendered pages compressed whole, the conditional
+//! GET, and security headers on whatever comes out.
 //!
 //! One hand-written service instead of six `from_fn` layers (see `edge.rs` for why); the
 //! steps stay in their own modules and read in order here.
@@ -20,7 +20,9 @@ use axum::{
 };
 use tower::{Layer, Service};
 
-use super::{conditional, csrf, page_encoding, rate_limit, security_headers, session, timeout};
+use super::{
+    conditional, csrf, page_encoding, rate_limit, replay, security_headers, session, timeout,
+};
 use crate::server::{auth::CurrentUser, http::cached, state::AppState};
 
 #[derive(Clone)]
@@ -80,13 +82,16 @@ where
         // count) are boxed on their own when a request needs them, and the timeout wraps
         // the work directly (with them inline, this block measured 5.3 KB).
         Box::pin(async move {
-            let mut res = match limit {
+            let res = match limit {
                 Some(limit) => tokio::time::timeout(limit, pass(state, inner, req))
                     .await
-                    .unwrap_or_else(|_| timeout::timed_out(limit)),
+                    .unwrap_or_else(|_| {
+                        let mut res = timeout::timed_out(limit);
+                        security_headers::add(&mut res);
+                        res
+                    }),
                 None => pass(state, inner, req).await,
             };
-            security_headers::add(&mut res);
             Ok(res)
         })
     }
@@ -102,6 +107,7 @@ where
     let wanted = conditional::wanted(&req);
     let was_get = req.method() == axum::http::Method::GET;
     let accept: Option<HeaderValue> = req.headers().get(header::ACCEPT_ENCODING).cloned();
+    let asker = was_get.then(|| replay::asker(&state, &req)).flatten();
     let quota = match req.extensions().get::<CurrentUser>() {
         Some(user) if rate_limit::applies(&state, user, req.uri().path()) => {
             Some(Box::pin(rate_limit::count(&state, user)).await)
@@ -115,15 +121,27 @@ where
             res
         }
     };
-    if let Some(accept) = accept.as_ref().and_then(|v| v.to_str().ok()) {
-        cached::send_precompressed(&mut res, accept);
+    if let Some(asker) = asker {
+        replay::offer(&mut res, asker);
     }
+    cached::send_precompressed(&mut res, accept.as_ref().and_then(|v| v.to_str().ok()));
     if let Some(encoding) = page_encoding::choose(&res, was_get, accept.as_ref()) {
         res = Box::pin(page_encoding::compress(res, encoding)).await;
     }
+    conclude(res, wanted, quota)
+}
+
+/// How every answer leaves, the handler's or a replayed one: a 304 when the client has
+/// it already, the rate limit's headers, the security headers.
+pub(super) fn conclude(
+    res: Response,
+    wanted: Option<HeaderValue>,
+    quota: Option<rate_limit::Quota>,
+) -> Response {
     let mut res = conditional::answer(wanted, res);
     if let Some(q) = quota {
         q.stamp(res.headers_mut());
     }
+    security_headers::add(&mut res);
     res
 }

@@ -1,5 +1,5 @@
-//! The HTTP layer's request pipeline: `edge` (outermost) and `gate` (innermost) are the
-//! two layers; the other modules are the steps the gate runs.
+//! The HTTP layer's request pipeline: `edge` (outermost), `replay`, compression and `gate`
+//! (innermost) are the layers; the other modules are the steps the gate runs.
 
 pub mod conditional;
 pub mod csrf;
@@ -7,6 +7,7 @@ pub mod edge;
 pub mod gate;
 pub mod page_encoding;
 pub mod rate_limit;
+pub mod replay;
 pub mod security_headers;
 pub mod session;
 pub mod timeout;

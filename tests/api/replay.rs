@@ -1,0 +1,163 @@
+//! The replay table: a signed-in GET answered a moment ago from cached JSON is answered
+//! again without the handler — the same bytes and headers, still rate limited, and never
+//! after a write, a sign-out or a clear.
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+const NOW: &str = "2026-11-21T08:00:00Z";
+
+async fn member_with_meter(app: &TestApp, email: &str) -> i64 {
+    let user = app.signed_in_user(email, "UTC").await;
+    let meter = app
+        .add_quota_meter(user, "Fibre", 300_000.0, "monthly:1", "UTC")
+        .await;
+    app.add_readings(
+        meter,
+        &[
+            ("2026-11-20T07:00:00Z", 100_000.0),
+            ("2026-11-21T07:00:00Z", 108_000.0),
+        ],
+    )
+    .await;
+    meter
+}
+
+async fn app_at_now(backend: Backend, env: Vec<(&'static str, String)>) -> TestApp {
+    spawn_app_with(
+        backend,
+        Options {
+            env,
+            now: NOW.parse().ok(),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+/// Requests answered from the replay table so far, over all strategies.
+async fn replays(app: &TestApp) -> u64 {
+    let stats = app.state.cache.stats().await;
+    stats.strategies.iter().map(|s| s.replay_hits).sum()
+}
+
+/// Everything about a response a client can see, bar the per-request stamps (and the
+/// outlook's own server timing, which a replay has no use for).
+async fn seen(res: reqwest::Response) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let status = res.status().as_u16();
+    let mut headers: Vec<(String, String)> = res
+        .headers()
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "x-request-id"
+                    | "x-response-time"
+                    | "date"
+                    | "server-timing"
+                    | "ratelimit-remaining"
+            )
+        })
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("?").to_string()))
+        .collect();
+    headers.sort();
+    (status, headers, res.bytes().await.expect("body").to_vec())
+}
+
+on_both_backends! {
+    async fn a_repeated_get_is_replayed_exactly(backend) {
+        let app = app_at_now(backend, vec![]).await;
+        member_with_meter(&app, "eve@example.org").await;
+        for (path, accept) in [
+            ("/api/usage/current", "identity"),
+            ("/api/v1/outlook", "identity"),
+            ("/api/v1/outlook", "br"),
+            ("/api/v1/outlook?date=2026-11-20", "gzip"),
+        ] {
+            let get = || app.client.get(app.url(path)).header("accept-encoding", accept).send();
+            let first = get().await.expect("GET");
+            let before = replays(&app).await;
+            let second = get().await.expect("GET");
+            assert_eq!(replays(&app).await, before + 1, "{path} ({accept}) was not replayed");
+            let (first, second) = (seen(first).await, seen(second).await);
+            assert_eq!(first.0, 200, "{path}");
+            // The first may say miss; everything else is the same, bytes included.
+            let without_x_cache = |h: &[(String, String)]| -> Vec<(String, String)> {
+                h.iter().filter(|(n, _)| n != "x-cache").cloned().collect()
+            };
+            assert_eq!(without_x_cache(&first.1), without_x_cache(&second.1), "{path} ({accept})");
+            assert_eq!(first.2, second.2, "{path} ({accept})");
+            assert!(second.1.contains(&("x-cache".into(), "hit".into())));
+            // And a replayed answer still honours If-None-Match.
+            let etag = second.1.iter().find(|(n, _)| n == "etag").expect("etag").1.clone();
+            let not_modified = app.client.get(app.url(path)).header("accept-encoding", accept)
+                .header("if-none-match", etag).send().await.expect("GET");
+            assert_eq!(not_modified.status(), 304);
+        }
+        let stats = app.state.cache.stats().await.replay;
+        assert!(stats.enabled && stats.fills >= 3 && stats.entries >= 3, "{stats:?}");
+    }
+
+    async fn a_write_is_seen_by_the_very_next_request(backend) {
+        let app = app_at_now(backend, vec![]).await;
+        let meter = member_with_meter(&app, "eve@example.org").await;
+        let used = |v: serde_json::Value| v["total_used_mb"].as_f64().expect("total_used_mb");
+        let before = used(app.get("/api/usage/current").await.json().await.expect("json"));
+        let replayed = replays(&app).await;
+        assert_eq!(used(app.get("/api/usage/current").await.json().await.expect("json")), before);
+        assert_eq!(replays(&app).await, replayed + 1);
+        app.add_readings(meter, &[("2026-11-21T07:30:00Z", 110_000.0)]).await;
+        let after = used(app.get("/api/usage/current").await.json().await.expect("json"));
+        assert!(after > before, "still {after} after the write");
+        assert_eq!(replays(&app).await, replayed + 1, "the write must end the replay");
+        // An administrator's clear ends it too.
+        app.get("/api/usage/current").await;
+        app.state.cache.clear(&headroom::server::cache::Pattern::Prefix(String::new())).await;
+        let replayed = replays(&app).await;
+        assert_eq!(app.get("/api/usage/current").await.status(), 200);
+        assert_eq!(replays(&app).await, replayed);
+    }
+
+    async fn a_signed_out_cookie_is_never_replayed(backend) {
+        let app = app_at_now(backend, vec![]).await;
+        member_with_meter(&app, "eve@example.org").await;
+        let res = app.sign_in("eve@example.org", PASSWORD).await;
+        let token = res.headers()["set-cookie"].to_str().expect("ascii")
+            .split(';').next().expect("pair").to_string();
+        let with_token = || client().get(app.url("/api/usage/current")).header("cookie", &token).send();
+        assert_eq!(with_token().await.expect("GET").status(), 200);
+        let replayed = replays(&app).await;
+        assert_eq!(with_token().await.expect("GET").status(), 200);
+        assert_eq!(replays(&app).await, replayed + 1);
+        let out = client().post(app.url("/logout")).header("cookie", &token).send().await.expect("POST");
+        assert_eq!(out.status(), 303);
+        assert_eq!(with_token().await.expect("GET").status(), 401, "a signed-out token answered");
+    }
+
+    async fn replayed_requests_count_against_the_plan_limit(backend) {
+        let app = app_at_now(backend, vec![("HEADROOM_RATE_LIMITS", "mid=5".to_string())]).await;
+        member_with_meter(&app, "eve@example.org").await; // plan "mid"
+        let before = replays(&app).await;
+        let mut seen = Vec::new();
+        for _ in 0..7 {
+            let res = app.get("/api/usage/current").await;
+            seen.push((res.status().as_u16(), res.headers()["ratelimit-remaining"].to_str().expect("ascii").to_string()));
+        }
+        let expected: Vec<(u16, String)> = [(200, "4"), (200, "3"), (200, "2"), (200, "1"), (200, "0"), (429, "0"), (429, "0")]
+            .iter().map(|(s, r)| (*s, r.to_string())).collect();
+        assert_eq!(seen, expected);
+        assert!(replays(&app).await >= before + 4, "the repeats should have been replays");
+    }
+
+    async fn off_means_every_request_reaches_the_handler(backend) {
+        let app = app_at_now(backend, vec![("HEADROOM_REPLAY_MS", "0".to_string())]).await;
+        member_with_meter(&app, "eve@example.org").await;
+        for _ in 0..3 {
+            assert_eq!(app.get("/api/usage/current").await.status(), 200);
+        }
+        let stats = app.state.cache.stats().await;
+        assert_eq!(stats.strategies.iter().map(|s| s.replay_hits).sum::<u64>(), 0);
+        assert!(!stats.replay.enabled);
+        assert_eq!(stats.replay.fills, 0);
+    }
+}
