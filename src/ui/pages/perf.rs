@@ -358,6 +358,7 @@ pub fn PerfCachePage() -> impl IntoView {
                         text(&s["strategy"]),
                         text(&s["ttl_secs"]),
                         text(&s["hits"]),
+                        text(&s["replay_hits"]),
                         text(&s["misses"]),
                         pct(&s["hit_rate"]),
                         text(&s["computations"]),
@@ -372,10 +373,12 @@ pub fn PerfCachePage() -> impl IntoView {
                             ("Memory entries", text(&c["memory"]["entries"])),
                             ("Memory bytes", text(&c["memory"]["bytes"])),
                             ("Evicted", text(&c["memory"]["evicted"])),
+                            ("Replay entries", text(&c["replay"]["entries"])),
                             ("Redis", text(&c["redis"]["status"])),
                             ("Invalidations", text(&c["invalidations"])),
                         ])}
-                        {table(&["Strategy", "TTL s", "Hits", "Misses", "Hit rate", "Computed", "Mean compute"], strategies, "cache-strategies")}
+                        <p class="muted small">"Hits include replays: requests answered again from the replay table, without the handler."</p>
+                        {table(&["Strategy", "TTL s", "Hits", "Replayed", "Misses", "Hit rate", "Computed", "Mean compute"], strategies, "cache-strategies")}
                     </section>
                 }
                     .into_any()
