@@ -98,6 +98,24 @@ on_both_backends! {
         assert!(stats.enabled && stats.fills >= 3 && stats.entries >= 3, "{stats:?}");
     }
 
+    async fn an_envelope_is_replayed_with_fresh_timing_fields(backend) {
+        let app = app_at_now(backend, vec![]).await;
+        member_with_meter(&app, "eve@example.org").await;
+        let path = "/api/v2/daily-outlook/1";
+        let first = app.get(path).await;
+        let first_tag = first.headers()["etag"].clone();
+        let first: serde_json::Value = first.json().await.expect("json");
+        let before = replays(&app).await;
+        let second = app.get(path).await;
+        assert_eq!(replays(&app).await, before + 1, "{path} was not replayed");
+        assert_eq!(second.headers()["etag"], first_tag);
+        let second: serde_json::Value = second.json().await.expect("json");
+        assert_eq!(second["data"], first["data"]);
+        assert_eq!((second["success"].clone(), second["cached"].clone()), (true.into(), true.into()));
+        assert_eq!(second["timestamp"], "2026-11-21T08:00:00Z");
+        assert!(second["load_time"].as_f64().is_some_and(|t| t < first["load_time"].as_f64().unwrap_or(1.0) + 0.001));
+    }
+
     async fn a_write_is_seen_by_the_very_next_request(backend) {
         let app = app_at_now(backend, vec![]).await;
         let meter = member_with_meter(&app, "eve@example.org").await;

@@ -22,7 +22,7 @@ use std::{
 use serde::Serialize;
 
 use super::{Hit, Source, stats::Counters as CacheCounters};
-use crate::server::auth::CurrentUser;
+use crate::server::{auth::CurrentUser, http::cached::Shape};
 
 /// More entries than this and the table starts again empty: simpler than an eviction
 /// order, and every entry is a second from expiring anyway.
@@ -34,6 +34,7 @@ pub struct Replay {
     uri: Box<str>,
     pub user: CurrentUser,
     pub hit: Hit,
+    pub shape: Shape,
     generation: u64,
     expires: Instant,
 }
@@ -46,6 +47,7 @@ pub struct Ticket {
     pub uri: String,
     pub user: CurrentUser,
     pub hit: Hit,
+    pub shape: Shape,
 }
 
 #[derive(Default)]
@@ -134,6 +136,7 @@ impl ReplayTable {
                 source: Source::Memory,
                 ..ticket.hit
             },
+            shape: ticket.shape,
             generation: began,
             expires: Instant::now() + ttl,
         });
@@ -199,6 +202,7 @@ mod tests {
                 timezone: "UTC".into(),
             },
             hit: Hit::new(Arc::from(&b"{}"[..]), Source::Computed, Strategy::Outlook),
+            shape: Shape::Whole,
         }
     }
 

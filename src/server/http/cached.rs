@@ -77,11 +77,36 @@ pub fn json(hit: &Hit) -> Response {
 #[derive(Clone)]
 struct CachedBody(Hit);
 
-/// The cached value `res` is made of, if it came from [`json`].
-pub fn hit_of(res: &Response) -> Option<&Hit> {
-    res.extensions()
-        .get::<CachedBody>()
-        .map(|CachedBody(hit)| hit)
+/// How a response wraps its cached value, so the same answer can be made again from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// [`json`]: the value is the body.
+    Whole,
+    /// [`envelope`]: the value inside the seeds' envelope.
+    Envelope,
+}
+
+/// Marks an [`envelope`] response with the value inside it.
+#[derive(Clone)]
+struct Enveloped(Hit);
+
+/// The cached value `res` was made from, and how, if it came from [`json`] or [`envelope`].
+pub fn answer_of(res: &Response) -> Option<(&Hit, Shape)> {
+    let x = res.extensions();
+    x.get::<CachedBody>()
+        .map(|CachedBody(hit)| (hit, Shape::Whole))
+        .or_else(|| {
+            x.get::<Enveloped>()
+                .map(|Enveloped(hit)| (hit, Shape::Envelope))
+        })
+}
+
+/// `hit` answered again in `shape`: an envelope gets this moment's timing fields.
+pub fn reanswer(hit: &Hit, shape: Shape, started: std::time::Instant, now: &str) -> Response {
+    match shape {
+        Shape::Whole => json(hit),
+        Shape::Envelope => envelope(hit, started.elapsed().as_secs_f64(), now),
+    }
 }
 
 /// Swaps a cached body for its compressed copy (made once per cache entry, not once per
@@ -108,10 +133,14 @@ pub fn send_precompressed(res: &mut Response, accept_encoding: Option<&str>) {
         return;
     };
     *res.body_mut() = Body::from(body);
-    res.headers_mut().insert(
+    let h = res.headers_mut();
+    h.insert(
         header::CONTENT_ENCODING,
         HeaderValue::from_static(encoding.token()),
     );
+    // The edge would weaken the tag of an encoded body anyway (with a `format!`); it is
+    // known here.
+    h.insert(header::ETAG, etag(&hit, true));
 }
 
 /// The seeds' envelope `{success, data, cached, load_time, timestamp}` around cached JSON,
@@ -127,7 +156,9 @@ pub fn envelope(hit: &Hit, load_time: f64, timestamp: &str) -> Response {
     out.extend_from_slice(head);
     out.extend_from_slice(&hit.bytes);
     out.extend_from_slice(tail.as_bytes());
-    json_response(Body::from(out), etag(hit, true), hit.cached())
+    let mut res = json_response(Body::from(out), etag(hit, true), hit.cached());
+    res.extensions_mut().insert(Enveloped(hit.clone()));
+    res
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@
 //! conditional GET and the headers are the gate's own (`gate::conclude`), and the edge
 //! outside still stamps, times and counts it per route.
 //!
-//! Only answers made by `cached::json` are offered — whole cached values whose bytes
-//! depend on nothing but the user, the address and the cache — and only for the session
-//! cookie that was looked up, so a replay is exactly what the handler would send.
+//! Only answers made by `cached::json` or `cached::envelope` are offered — cached values
+//! that depend on nothing but the user, the address and the cache (an envelope's timing
+//! fields are made afresh) — and only for the session cookie that was looked up, so a
+//! replay is what the handler would send.
 
 use std::{
     convert::Infallible,
@@ -15,6 +16,7 @@ use std::{
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
+    time::Instant,
 };
 
 use axum::{
@@ -62,7 +64,7 @@ pub fn offer(res: &mut Response<Body>, asker: Asker) {
     if res.status() != axum::http::StatusCode::OK {
         return;
     }
-    let Some(hit) = cached::hit_of(res).cloned() else {
+    let Some((hit, shape)) = cached::answer_of(res).map(|(h, s)| (h.clone(), s)) else {
         return;
     };
     res.extensions_mut().insert(Ticket {
@@ -70,6 +72,7 @@ pub fn offer(res: &mut Response<Body>, asker: Asker) {
         uri: asker.uri,
         user: asker.user,
         hit,
+        shape,
     });
 }
 
@@ -118,14 +121,22 @@ async fn answer(
     wanted: Option<HeaderValue>,
     accept: Option<HeaderValue>,
 ) -> Response<Body> {
+    let started = Instant::now();
+    // Boxed, as in the gate: most replays are not counted, and inline the count would
+    // make every replay's future several times larger.
     let quota = if counted {
-        Some(rate_limit::count(&state, &entry.user).await)
+        Some(Box::pin(rate_limit::count(&state, &entry.user)).await)
     } else {
         None
     };
     let mut res = match &quota {
         Some(q) if q.exceeded() => q.refusal(),
-        _ => cached::json(&entry.hit),
+        _ => cached::reanswer(
+            &entry.hit,
+            entry.shape,
+            started,
+            &state.clock.now().to_string(),
+        ),
     };
     cached::send_precompressed(&mut res, accept.as_ref().and_then(|v| v.to_str().ok()));
     gate::conclude(res, wanted, quota)
