@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use crate::server::{
     cache::{COMPRESS_ABOVE_BYTES, Encoding, Hit},
+    clock::Clock,
     hex,
 };
 
@@ -102,10 +103,14 @@ pub fn answer_of(res: &Response) -> Option<(&Hit, Shape)> {
 }
 
 /// `hit` answered again in `shape`: an envelope gets this moment's timing fields.
-pub fn reanswer(hit: &Hit, shape: Shape, started: std::time::Instant, now: &str) -> Response {
+pub fn reanswer(hit: &Hit, shape: Shape, started: std::time::Instant, clock: &Clock) -> Response {
     match shape {
         Shape::Whole => json(hit),
-        Shape::Envelope => envelope(hit, started.elapsed().as_secs_f64(), now),
+        Shape::Envelope => envelope(
+            hit,
+            started.elapsed().as_secs_f64(),
+            &clock.now().to_string(),
+        ),
     }
 }
 

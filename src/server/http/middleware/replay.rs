@@ -131,12 +131,7 @@ async fn answer(
     };
     let mut res = match &quota {
         Some(q) if q.exceeded() => q.refusal(),
-        _ => cached::reanswer(
-            &entry.hit,
-            entry.shape,
-            started,
-            &state.clock.now().to_string(),
-        ),
+        _ => cached::reanswer(&entry.hit, entry.shape, started, &state.clock),
     };
     cached::send_precompressed(&mut res, accept.as_ref().and_then(|v| v.to_str().ok()));
     gate::conclude(res, wanted, quota)
