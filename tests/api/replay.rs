@@ -116,6 +116,21 @@ on_both_backends! {
         assert!(second["load_time"].as_f64().is_some_and(|t| t < first["load_time"].as_f64().unwrap_or(1.0) + 0.001));
     }
 
+    async fn a_revalidating_client_is_replayed_too(backend) {
+        // Browsers revalidate `no-cache` answers: their every request carries If-None-Match,
+        // so an answer that ends as a 304 must be filed as well.
+        let app = app_at_now(backend, vec![]).await;
+        member_with_meter(&app, "eve@example.org").await;
+        let path = "/api/usage/current";
+        let etag = app.get(path).await.headers()["etag"].clone();
+        app.state.cache.clear(&headroom::server::cache::Pattern::Prefix(String::new())).await;
+        let revalidate = || app.client.get(app.url(path)).header("if-none-match", etag.clone()).send();
+        assert_eq!(revalidate().await.expect("GET").status(), 304);
+        let before = replays(&app).await;
+        assert_eq!(revalidate().await.expect("GET").status(), 304);
+        assert_eq!(replays(&app).await, before + 1);
+    }
+
     async fn a_write_is_seen_by_the_very_next_request(backend) {
         let app = app_at_now(backend, vec![]).await;
         let meter = member_with_meter(&app, "eve@example.org").await;

@@ -24,9 +24,11 @@ use serde::Serialize;
 use super::{Hit, Source, stats::Counters as CacheCounters};
 use crate::server::{auth::CurrentUser, http::cached::Shape};
 
-/// More entries than this and the table starts again empty: simpler than an eviction
-/// order, and every entry is a second from expiring anyway.
-const MAX_ENTRIES: usize = 16_384;
+/// A full table first drops what can no longer be answered from (expired, or older than
+/// an invalidation), then, if still full, everything: simpler than an eviction order, and
+/// every entry is a second from expiring anyway. Entries share their values with the
+/// in-process tier, so this mostly bounds how long an evicted value stays alive.
+const MAX_ENTRIES: usize = 4_096;
 
 /// What one answered request leaves behind for the next identical one.
 pub struct Replay {
@@ -145,7 +147,11 @@ impl ReplayTable {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&slot) {
-            entries.clear();
+            let now = Instant::now();
+            entries.retain(|_, e| e.generation == began && e.expires > now);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
         }
         entries.insert(slot, entry);
         self.counters.fills.fetch_add(1, Relaxed);
@@ -259,12 +265,25 @@ mod tests {
     }
 
     #[test]
-    fn a_full_table_starts_again() {
+    fn a_full_table_drops_the_void_entries_first_then_everything() {
         let t = table(SECOND);
-        for i in 0..=MAX_ENTRIES {
-            t.fill(ticket(TOKEN, &format!("/u{i}")), 1, 1, SECOND);
+        // Half made before an invalidation (generation 1), half after (2).
+        for i in 0..MAX_ENTRIES {
+            let generation = if i < MAX_ENTRIES / 2 { 1 } else { 2 };
+            t.fill(
+                ticket(TOKEN, &format!("/u{i}")),
+                generation,
+                generation,
+                SECOND,
+            );
         }
-        assert_eq!(t.stats().entries, 1);
-        assert!(t.get(TOKEN, &format!("/u{MAX_ENTRIES}"), 1).is_some());
+        t.fill(ticket(TOKEN, "/one-more"), 2, 2, SECOND);
+        assert_eq!(t.stats().entries as usize, MAX_ENTRIES / 2 + 1);
+        assert!(t.get(TOKEN, &format!("/u{}", MAX_ENTRIES - 1), 2).is_some());
+        for i in 0..MAX_ENTRIES {
+            t.fill(ticket(TOKEN, &format!("/v{i}")), 2, 2, SECOND);
+        }
+        assert!(t.stats().entries as usize <= MAX_ENTRIES);
+        assert!(t.get(TOKEN, &format!("/v{}", MAX_ENTRIES - 1), 2).is_some());
     }
 }

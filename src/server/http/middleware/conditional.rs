@@ -53,10 +53,12 @@ pub fn answer(wanted: Option<HeaderValue>, res: Response) -> Response {
             headers.insert(name, v.clone());
         }
     }
-    let mut out = Response::new(Body::empty());
-    *out.status_mut() = StatusCode::NOT_MODIFIED;
-    *out.headers_mut() = headers;
-    out
+    let (mut parts, _) = res.into_parts();
+    parts.status = StatusCode::NOT_MODIFIED;
+    parts.headers = headers;
+    // The extensions stay: they are the server's notes on the answer (a replay ticket,
+    // say), and a 304 answers the same request.
+    Response::from_parts(parts, Body::empty())
 }
 
 #[cfg(test)]
