@@ -305,13 +305,26 @@ on_both_backends! {
         // Normalized: the bound value is a placeholder.
         assert!(entry["statement"].as_str().unwrap_or("").contains('?'), "{entry}");
         let queries = metrics["queries"].as_array().expect("statements");
-        let shape = queries
-            .iter()
-            .find(|q| q["statement"].as_str().unwrap_or("").contains("test hook: slow query"))
-            .cloned()
-            .expect("statement shape");
-        assert!(shape["count"].as_u64() >= Some(1));
-        assert!(shape["slow"].as_u64() >= Some(1));
+        let is_hook = |q: &&Value| q["statement"].as_str().unwrap_or("").contains("test hook: slow query");
+        match queries.iter().find(is_hook) {
+            Some(shape) => {
+                assert!(shape["count"].as_u64() >= Some(1));
+                assert!(shape["slow"].as_u64() >= Some(1));
+            }
+            None => {
+                // Statement figures are the process's, and this test binary runs every
+                // test's server in one process: when other tests' statements took more
+                // time in all, the hook's shape is rightly outside the top 50 by total
+                // time. Then the table is full of heavier ones, and the shape is counted.
+                assert_eq!(queries.len(), 50, "{queries:?}");
+                let hook = headroom::server::perf::sql::global()
+                    .snapshot()
+                    .into_iter()
+                    .find(|s| s.statement.contains("test hook: slow query"))
+                    .expect("the hook's statement shape");
+                assert!(hook.slow >= 1 && hook.latency.count() >= 1);
+            }
+        }
         let (_, analytics) = get_json(&a, &app, "/api/performance/analytics?minutes=5").await;
         let recs = analytics["recommendations"].as_array().expect("recommendations");
         assert!(recs.iter().any(|r| r.as_str().unwrap_or("").contains("Statement")), "{recs:?}");

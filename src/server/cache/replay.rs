@@ -8,6 +8,10 @@
 //! as anything is invalidated — here or, over pub/sub, by another instance — because it
 //! records the cache's generation when its request began. A sign-out is an invalidation
 //! (of the session's key), so an old cookie never replays.
+//!
+//! Unlike the session cache, which is keyed by a token's hash because its keys can be
+//! listed and live in Redis, this table holds the token itself: it never leaves the
+//! process, is never listed, and comparing the cookie as sent costs no hashing.
 
 use std::{
     collections::HashMap,
