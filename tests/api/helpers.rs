@@ -229,6 +229,24 @@ impl TestApp {
         .await;
     }
 
+    /// `email` signed in on this client (plan "mid"), with a 300 GB monthly "Fibre" meter
+    /// and two readings a day apart (8 GB used on 2026-11-21); returns the meter's id.
+    pub async fn member_with_meter(&self, email: &str) -> i64 {
+        let user = self.signed_in_user(email, "UTC").await;
+        let meter = self
+            .add_quota_meter(user, "Fibre", 300_000.0, "monthly:1", "UTC")
+            .await;
+        self.add_readings(
+            meter,
+            &[
+                ("2026-11-20T07:00:00Z", 100_000.0),
+                ("2026-11-21T07:00:00Z", 108_000.0),
+            ],
+        )
+        .await;
+        meter
+    }
+
     /// Signs in through the real form; returns the sign-in response.
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
         self.client

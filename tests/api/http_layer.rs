@@ -10,25 +10,10 @@ use crate::on_both_backends;
 
 const NOW: &str = "2026-11-21T08:00:00Z";
 
-async fn member_with_meter(app: &TestApp) {
-    let user = app.signed_in_user("eve@example.org", "UTC").await;
-    let meter = app
-        .add_quota_meter(user, "Fibre", 300_000.0, "monthly:1", "UTC")
-        .await;
-    app.add_readings(
-        meter,
-        &[
-            ("2026-11-20T07:00:00Z", 100_000.0),
-            ("2026-11-21T07:00:00Z", 108_000.0),
-        ],
-    )
-    .await;
-}
-
 on_both_backends! {
     async fn json_apis_answer_304_to_a_matching_etag(backend) {
         let app = spawn_app_with(backend, Options { now: NOW.parse().ok(), ..Options::default() }).await;
-        member_with_meter(&app).await;
+        app.member_with_meter("eve@example.org").await;
         for path in ["/api/v1/outlook", "/api/usage/current", "/api/v2/daily-outlook/1"] {
             let first = app.get(path).await;
             assert_eq!(first.status(), 200, "{path}");
@@ -78,7 +63,7 @@ async fn text_over_a_kibibyte_is_compressed_by_accept_encoding() {
         },
     )
     .await;
-    member_with_meter(&app).await;
+    app.member_with_meter("eve@example.org").await;
     // A client that does not decode, to see what is on the wire.
     let raw = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -240,7 +225,7 @@ async fn the_plan_limit_holds_exactly_under_concurrency() {
             )
             .await,
         );
-        member_with_meter(&app).await; // plan "mid"
+        app.member_with_meter("eve@example.org").await; // plan "mid"
         let tasks: Vec<_> = (0..60)
             .map(|_| {
                 let app = app.clone();

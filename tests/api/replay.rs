@@ -7,22 +7,6 @@ use crate::on_both_backends;
 
 const NOW: &str = "2026-11-21T08:00:00Z";
 
-async fn member_with_meter(app: &TestApp, email: &str) -> i64 {
-    let user = app.signed_in_user(email, "UTC").await;
-    let meter = app
-        .add_quota_meter(user, "Fibre", 300_000.0, "monthly:1", "UTC")
-        .await;
-    app.add_readings(
-        meter,
-        &[
-            ("2026-11-20T07:00:00Z", 100_000.0),
-            ("2026-11-21T07:00:00Z", 108_000.0),
-        ],
-    )
-    .await;
-    meter
-}
-
 async fn app_at_now(backend: Backend, env: Vec<(&'static str, String)>) -> TestApp {
     spawn_app_with(
         backend,
@@ -67,7 +51,7 @@ async fn seen(res: reqwest::Response) -> (u16, Vec<(String, String)>, Vec<u8>) {
 on_both_backends! {
     async fn a_repeated_get_is_replayed_exactly(backend) {
         let app = app_at_now(backend, vec![]).await;
-        member_with_meter(&app, "eve@example.org").await;
+        app.member_with_meter("eve@example.org").await;
         for (path, accept) in [
             ("/api/usage/current", "identity"),
             ("/api/v1/outlook", "identity"),
@@ -100,7 +84,7 @@ on_both_backends! {
 
     async fn an_envelope_is_replayed_with_fresh_timing_fields(backend) {
         let app = app_at_now(backend, vec![]).await;
-        member_with_meter(&app, "eve@example.org").await;
+        app.member_with_meter("eve@example.org").await;
         let path = "/api/v2/daily-outlook/1";
         let first = app.get(path).await;
         let first_tag = first.headers()["etag"].clone();
@@ -120,7 +104,7 @@ on_both_backends! {
         // Browsers revalidate `no-cache` answers: their every request carries If-None-Match,
         // so an answer that ends as a 304 must be filed as well.
         let app = app_at_now(backend, vec![]).await;
-        member_with_meter(&app, "eve@example.org").await;
+        app.member_with_meter("eve@example.org").await;
         let path = "/api/usage/current";
         let etag = app.get(path).await.headers()["etag"].clone();
         app.state.cache.clear(&headroom::server::cache::Pattern::Prefix(String::new())).await;
@@ -133,7 +117,7 @@ on_both_backends! {
 
     async fn a_write_is_seen_by_the_very_next_request(backend) {
         let app = app_at_now(backend, vec![]).await;
-        let meter = member_with_meter(&app, "eve@example.org").await;
+        let meter = app.member_with_meter("eve@example.org").await;
         let used = |v: serde_json::Value| v["total_used_mb"].as_f64().expect("total_used_mb");
         let before = used(app.get("/api/usage/current").await.json().await.expect("json"));
         let replayed = replays(&app).await;
@@ -153,7 +137,7 @@ on_both_backends! {
 
     async fn a_signed_out_cookie_is_never_replayed(backend) {
         let app = app_at_now(backend, vec![]).await;
-        member_with_meter(&app, "eve@example.org").await;
+        app.member_with_meter("eve@example.org").await;
         let res = app.sign_in("eve@example.org", PASSWORD).await;
         let token = res.headers()["set-cookie"].to_str().expect("ascii")
             .split(';').next().expect("pair").to_string();
@@ -169,7 +153,7 @@ on_both_backends! {
 
     async fn replayed_requests_count_against_the_plan_limit(backend) {
         let app = app_at_now(backend, vec![("HEADROOM_RATE_LIMITS", "mid=5".to_string())]).await;
-        member_with_meter(&app, "eve@example.org").await; // plan "mid"
+        app.member_with_meter("eve@example.org").await; // plan "mid"
         let before = replays(&app).await;
         let mut seen = Vec::new();
         for _ in 0..7 {
@@ -184,7 +168,7 @@ on_both_backends! {
 
     async fn off_means_every_request_reaches_the_handler(backend) {
         let app = app_at_now(backend, vec![("HEADROOM_REPLAY_MS", "0".to_string())]).await;
-        member_with_meter(&app, "eve@example.org").await;
+        app.member_with_meter("eve@example.org").await;
         for _ in 0..3 {
             assert_eq!(app.get("/api/usage/current").await.status(), 200);
         }

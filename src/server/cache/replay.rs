@@ -106,6 +106,11 @@ impl ReplayTable {
     /// The live entry for `token` asking for `uri`, if any, given the cache's current
     /// `generation`.
     pub fn get(&self, token: &str, uri: &str, generation: u64) -> Option<Arc<Replay>> {
+        self.get_at(token, uri, generation, Instant::now())
+    }
+
+    /// [`get`](Self::get) as of `now`, so tests can step past an expiry without waiting.
+    fn get_at(&self, token: &str, uri: &str, generation: u64, now: Instant) -> Option<Arc<Replay>> {
         let slot = self.slot(token, uri);
         let entry = self
             .entries
@@ -114,7 +119,7 @@ impl ReplayTable {
             .get(&slot)
             .filter(|e| &*e.token == token && &*e.uri == uri)
             .cloned()?;
-        if entry.generation != generation || Instant::now() >= entry.expires {
+        if entry.generation != generation || now >= entry.expires {
             self.counters.stale.fetch_add(1, Relaxed);
             return None;
         }
@@ -261,8 +266,8 @@ mod tests {
         let t = table(Duration::from_millis(20));
         t.fill(ticket(TOKEN, "/a"), 1, 1, SECOND);
         assert!(t.get(TOKEN, "/a", 1).is_some());
-        std::thread::sleep(Duration::from_millis(30));
-        assert!(t.get(TOKEN, "/a", 1).is_none());
+        let later = Instant::now() + Duration::from_millis(30);
+        assert!(t.get_at(TOKEN, "/a", 1, later).is_none());
         t.fill(ticket(TOKEN, "/b"), 1, 1, Duration::ZERO);
         assert!(t.get(TOKEN, "/b", 1).is_none());
         assert!(!table(Duration::ZERO).enabled());
