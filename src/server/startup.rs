@@ -120,9 +120,11 @@ impl Application {
                 tracing::debug!(error = %e, "cannot set TCP_NODELAY");
             }
         });
+        // The replay front door before the router; it hands the router each request's
+        // `ConnectInfo`, as `into_make_service_with_connect_info` would.
         let serve = axum::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            crate::server::http::middleware::replay::front(app, state.clone()),
         )
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -166,6 +166,31 @@ on_both_backends! {
         assert!(replays(&app).await >= before + 4, "the repeats should have been replays");
     }
 
+    async fn a_replay_is_stamped_and_counted_under_its_route(backend) {
+        // Replays are answered before routing, so the edge's work is done for them by the
+        // front door: the id, the time, and the figures of the route the ticket kept.
+        let app = app_at_now(backend, vec![]).await;
+        app.member_with_meter("eve@example.org").await;
+        let template = "/api/v2/daily-outlook/{user_id}";
+        let counted = |app: &TestApp| {
+            app.state.perf.routes.snapshot().iter()
+                .find(|r| r.route == template).map_or(0, |r| r.requests())
+        };
+        assert_eq!(app.get("/api/v2/daily-outlook/1").await.status(), 200);
+        let (before, replayed) = (counted(&app), replays(&app).await);
+        for i in 0..3 {
+            let res = app.client.get(app.url("/api/v2/daily-outlook/1"))
+                .header("x-request-id", format!("proxy-{i}")).send().await.expect("GET");
+            assert_eq!(res.headers()["x-request-id"], format!("proxy-{i}").as_str());
+            assert!(res.headers()["x-response-time"].to_str().is_ok_and(|t| t.ends_with("ms")));
+        }
+        let own = app.get("/api/v2/daily-outlook/1").await;
+        assert!(!own.headers()["x-request-id"].is_empty());
+        assert_eq!(replays(&app).await, replayed + 4, "the repeats should have been replays");
+        assert_eq!(counted(&app), before + 4);
+        assert_eq!(app.state.perf.routes.in_flight.load(std::sync::atomic::Ordering::Relaxed), 0);
+    }
+
     async fn off_means_every_request_reaches_the_handler(backend) {
         let app = app_at_now(backend, vec![("HEADROOM_REPLAY_MS", "0".to_string())]).await;
         app.member_with_meter("eve@example.org").await;

@@ -1,7 +1,8 @@
 //! The replay table: the cached JSON a signed-in user's GET was answered with, filed under
 //! that request's session token and address, so the same request again is answered
-//! without the session lookup, the compression layer or the handler — still counted by the
-//! rate limit and the performance center (see `http::middleware::replay`).
+//! before routing, without the session lookup, the compression layer or the handler —
+//! still counted by the rate limit and the performance center (see
+//! `http::middleware::replay`).
 //!
 //! It is a view of the cache, never a source of its own: an entry holds the very [`Hit`]
 //! the handler answered with, stays for at most `HEADROOM_REPLAY_MS`, and is void as soon
@@ -23,6 +24,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum::extract::MatchedPath;
 use serde::Serialize;
 
 use super::{Hit, Source, stats::Counters as CacheCounters};
@@ -41,6 +43,9 @@ pub struct Replay {
     pub user: CurrentUser,
     pub hit: Hit,
     pub shape: Shape,
+    /// The route template the handler was reached by, for the performance center's
+    /// per-route figures (a replay never goes through the router).
+    pub route: Option<MatchedPath>,
     generation: u64,
     expires: Instant,
 }
@@ -54,6 +59,7 @@ pub struct Ticket {
     pub user: CurrentUser,
     pub hit: Hit,
     pub shape: Shape,
+    pub route: Option<MatchedPath>,
 }
 
 #[derive(Default)]
@@ -148,6 +154,7 @@ impl ReplayTable {
                 ..ticket.hit
             },
             shape: ticket.shape,
+            route: ticket.route,
             generation: began,
             expires: Instant::now() + ttl,
         });
@@ -218,6 +225,7 @@ mod tests {
             },
             hit: Hit::new(Arc::from(&b"{}"[..]), Source::Computed, Strategy::Outlook),
             shape: Shape::Whole,
+            route: None,
         }
     }
 

@@ -22,7 +22,7 @@ use crate::{
         cache::COMPRESS_ABOVE_BYTES,
         http::{
             forms::provide_request_context,
-            middleware::{edge::EdgeLayer, gate::GateLayer, replay::ReplayLayer},
+            middleware::{edge::EdgeLayer, gate::GateLayer},
             routes,
         },
         state::AppState,
@@ -89,15 +89,13 @@ pub fn build(state: AppState) -> Router {
         >(provide_request_context, shell))
         // One `layer` call for the whole pipeline: each call wraps every route in another
         // boxed service, so three calls would cost three boxes per request. Outer to
-        // inner: the edge (id, span, timing), replay, compression, the gate (CSRF,
-        // timeout, session, rate limit, pre-compressed cached bodies, 304s, security
-        // headers).
+        // inner: the edge (id, span, timing), compression, the gate (CSRF, timeout,
+        // session, rate limit, pre-compressed cached bodies, 304s, security headers).
+        // In front of the router, outside all of this, `middleware::replay::Front`
+        // answers repeated signed-in GETs from cached JSON (`startup.rs` puts it there).
         .layer(
             tower::ServiceBuilder::new()
                 .layer(EdgeLayer::new(state.clone()))
-                // A signed-in GET answered a moment ago from cached JSON, answered again
-                // without what follows (see `middleware::replay`).
-                .layer(ReplayLayer::new(state.clone()))
                 // Text over 1 KiB, by Accept-Encoding (brotli, zstd, gzip); streamed pages
                 // too. Bodies the gate already encoded pass through.
                 .layer(

@@ -126,10 +126,10 @@ impl Drop for Tracked {
 
 impl RouteTable {
     /// Counts a request in; `route` is its matched template, if any.
-    pub fn start(&self, route: Option<&MatchedPath>) -> Tracked {
+    pub fn start(&self, route: Option<MatchedPath>) -> Tracked {
         self.in_flight.fetch_add(1, Relaxed);
         Tracked {
-            route: route.cloned(),
+            route,
             in_flight: self.in_flight.clone(),
         }
     }

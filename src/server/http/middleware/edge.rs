@@ -1,7 +1,8 @@
-//! The outermost layer every request meets: its id (taken from `X-Request-ID` when a
+//! The outermost layer of every routed request: its id (taken from `X-Request-ID` when a
 //! proxy sent one, made here otherwise), the log span that carries that id, the
 //! `X-Response-Time` stamp, the performance center's per-route figures, and weakening a
-//! strong ETag when the body was encoded.
+//! strong ETag when the body was encoded. Replays never reach the router; the front door
+//! (`replay::Front`) does the same work for them with [`arrive`] and [`depart`].
 //!
 //! Hand-written rather than a stack of `from_fn` layers: each of those cost a boxed
 //! service clone and a boxed future per request, and together they were most of a cached
@@ -11,6 +12,7 @@ use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
+    sync::LazyLock,
     sync::atomic::{AtomicU64, Ordering},
     task::{Context, Poll},
     time::{Instant, SystemTime, UNIX_EPOCH},
@@ -21,9 +23,9 @@ use axum::{
     http::{HeaderValue, Response, header, header::HeaderName},
 };
 use tower::{Layer, Service};
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
-use crate::server::{hex, state::AppState};
+use crate::server::{hex, perf::collect::Tracked, state::AppState};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time");
@@ -31,23 +33,22 @@ pub const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time
 /// Request ids: a per-process random prefix and a counter — unique, cheap, sortable in a
 /// log, and no lock on the hot path.
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+static PREFIX: LazyLock<u32> = LazyLock::new(|| {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    nanos ^ std::process::id().rotate_left(16)
+});
 
 #[derive(Clone)]
 pub struct EdgeLayer {
-    prefix: u32,
     state: AppState,
 }
 
 impl EdgeLayer {
     pub fn new(state: AppState) -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        EdgeLayer {
-            prefix: nanos ^ std::process::id().rotate_left(16),
-            state,
-        }
+        EdgeLayer { state }
     }
 }
 
@@ -57,7 +58,6 @@ impl<S> Layer<S> for EdgeLayer {
     fn layer(&self, inner: S) -> Edge<S> {
         Edge {
             inner,
-            prefix: self.prefix,
             state: self.state.clone(),
         }
     }
@@ -66,19 +66,12 @@ impl<S> Layer<S> for EdgeLayer {
 #[derive(Clone)]
 pub struct Edge<S> {
     inner: S,
-    prefix: u32,
     state: AppState,
 }
 
 /// An id a client or proxy sent is kept if it is short and printable; otherwise ours.
 fn acceptable(id: &HeaderValue) -> bool {
     !id.is_empty() && id.len() <= 128 && id.to_str().is_ok()
-}
-
-impl<S> Edge<S> {
-    fn new_id(&self) -> HeaderValue {
-        request_id(self.prefix, NEXT_REQUEST.fetch_add(1, Ordering::Relaxed))
-    }
 }
 
 /// `{prefix:08x}-{n:x}`, written by hand: `format!` was a visible share of a cached
@@ -112,6 +105,80 @@ fn response_time(elapsed: std::time::Duration) -> HeaderValue {
     HeaderValue::from_bytes(&buf[at..]).unwrap_or(HeaderValue::from_static("-"))
 }
 
+/// A request as the edge saw it arrive, kept until its answer leaves.
+pub struct Arrival {
+    started: Instant,
+    id: HeaderValue,
+    tracked: Option<Tracked>,
+}
+
+/// The edge's work on the way in: the request's id (the one sent, or a new one written
+/// into the request so the handlers and logs see it), counting it in under `route` for the
+/// performance center, and the span every log line of the request carries (disabled
+/// below `info` at almost no cost). Shared by [`Edge`] and the replay front door, which
+/// answers before there is a router to say the route.
+pub fn arrive(state: &AppState, req: &mut Request, route: Option<MatchedPath>) -> (Arrival, Span) {
+    let started = Instant::now();
+    let id = match req.headers().get(X_REQUEST_ID) {
+        Some(v) if acceptable(v) => v.clone(),
+        _ => {
+            let v = request_id(*PREFIX, NEXT_REQUEST.fetch_add(1, Ordering::Relaxed));
+            req.headers_mut().insert(X_REQUEST_ID, v.clone());
+            v
+        }
+    };
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = route.as_ref().map_or("fallback", MatchedPath::as_str),
+        request_id = id.to_str().unwrap_or("-"),
+    );
+    // The performance center's per-route figures (off: nothing counted at all).
+    let tracked = state.perf.enabled.then(|| state.perf.routes.start(route));
+    (
+        Arrival {
+            started,
+            id,
+            tracked,
+        },
+        span,
+    )
+}
+
+/// The edge's work on the way out: the weak ETag of an encoded body, `X-Response-Time`
+/// and `X-Request-ID`, the route's figures, and a log line.
+pub fn depart<B>(state: &AppState, arrival: Arrival, res: &mut Response<B>) {
+    let Arrival {
+        started,
+        id,
+        tracked,
+    } = arrival;
+    let elapsed = started.elapsed();
+    let h = res.headers_mut();
+    if h.contains_key(header::CONTENT_ENCODING) {
+        weaken_etag(h);
+    }
+    h.insert(X_RESPONSE_TIME, response_time(elapsed));
+    h.insert(X_REQUEST_ID, id);
+    let status = res.status();
+    if let Some(tracked) = tracked {
+        let kind = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.as_bytes());
+        state
+            .perf
+            .routes
+            .finish(tracked, status.as_u16(), kind, elapsed);
+    }
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), ms, "response failed");
+    } else {
+        tracing::debug!(status = status.as_u16(), ms, "response");
+    }
+}
+
 impl<S, B> Service<Request> for Edge<S>
 where
     S: Service<Request, Response = Response<B>, Error = Infallible>,
@@ -127,56 +194,14 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let started = Instant::now();
-        let id = match req.headers().get(X_REQUEST_ID) {
-            Some(v) if acceptable(v) => v.clone(),
-            _ => {
-                let v = self.new_id();
-                req.headers_mut().insert(X_REQUEST_ID, v.clone());
-                v
-            }
-        };
-        let matched = req.extensions().get::<MatchedPath>();
-        let route = matched.map_or("fallback", MatchedPath::as_str);
-        // The performance center's per-route figures (off: nothing counted at all).
+        let route = req.extensions().get::<MatchedPath>().cloned();
+        let (arrival, span) = arrive(&self.state, &mut req, route);
         let state = self.state.clone();
-        let tracked = state.perf.enabled.then(|| state.perf.routes.start(matched));
-        // Disabled below `info` at almost no cost; when on, every log line of the
-        // request carries its id.
-        let span = tracing::info_span!(
-            "request",
-            method = %req.method(),
-            route,
-            request_id = id.to_str().unwrap_or("-"),
-        );
         let response = self.inner.call(req);
         Box::pin(
             async move {
                 let Ok(mut res) = response.await;
-                let elapsed = started.elapsed();
-                let h = res.headers_mut();
-                if h.contains_key(header::CONTENT_ENCODING) {
-                    weaken_etag(h);
-                }
-                h.insert(X_RESPONSE_TIME, response_time(elapsed));
-                h.insert(X_REQUEST_ID, id);
-                let status = res.status();
-                if let Some(tracked) = tracked {
-                    let kind = res
-                        .headers()
-                        .get(header::CONTENT_TYPE)
-                        .map(|v| v.as_bytes());
-                    state
-                        .perf
-                        .routes
-                        .finish(tracked, status.as_u16(), kind, elapsed);
-                }
-                let ms = elapsed.as_secs_f64() * 1000.0;
-                if status.is_server_error() {
-                    tracing::error!(status = status.as_u16(), ms, "response failed");
-                } else {
-                    tracing::debug!(status = status.as_u16(), ms, "response");
-                }
+                depart(&state, arrival, &mut res);
                 Ok(res)
             }
             .instrument(span),

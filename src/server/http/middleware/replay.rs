@@ -1,9 +1,10 @@
 //! Answering a signed-in GET again from the replay table (`cache::replay`): when the same
 //! session asked for the same address a moment ago and nothing has been invalidated
-//! since, the cached JSON it got is sent again without the session lookup, the timeout,
-//! the compression layer or the handler. The rate limit still counts the request, the
-//! conditional GET and the headers are the gate's own (`gate::conclude`), and the edge
-//! outside still stamps, times and counts it per route.
+//! since, the cached JSON it got is sent again by the front door ([`Front`], outside the
+//! router) without routing, the session lookup, the timeout, the compression layer or the
+//! handler. The rate limit still counts the request, the conditional GET and the headers
+//! are the gate's own (`gate::conclude`), and the edge's stamping, timing and per-route
+//! counting are done here with the edge's own functions and the route the ticket kept.
 //!
 //! Only answers made by `cached::json` or `cached::envelope` are offered — cached values
 //! that depend on nothing but the user, the address and the cache (an envelope's timing
@@ -13,6 +14,7 @@
 use std::{
     convert::Infallible,
     future::Future,
+    net::SocketAddr,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -20,13 +22,16 @@ use std::{
 };
 
 use axum::{
+    Router,
     body::Body,
-    extract::Request,
+    extract::{ConnectInfo, MatchedPath, Request},
     http::{HeaderValue, Method, Response, header},
+    serve::{IncomingStream, Listener},
 };
-use tower::{Layer, Service};
+use tower::Service;
+use tracing::Instrument;
 
-use super::{conditional, gate, rate_limit, session::SessionToken};
+use super::{conditional, edge, gate, rate_limit, session::SessionToken};
 use crate::server::{
     auth::{CurrentUser, session},
     cache::{Replay, Ticket},
@@ -45,6 +50,7 @@ pub struct Asker {
     token: String,
     uri: String,
     user: CurrentUser,
+    route: Option<MatchedPath>,
 }
 
 pub fn asker(state: &AppState, req: &Request) -> Option<Asker> {
@@ -56,6 +62,7 @@ pub fn asker(state: &AppState, req: &Request) -> Option<Asker> {
         token: token.clone(),
         uri: req.uri().path_and_query()?.as_str().to_owned(),
         user: req.extensions().get::<CurrentUser>()?.clone(),
+        route: req.extensions().get::<MatchedPath>().cloned(),
     })
 }
 
@@ -73,35 +80,8 @@ pub fn offer(res: &mut Response<Body>, asker: Asker) {
         user: asker.user,
         hit,
         shape,
+        route: asker.route,
     });
-}
-
-#[derive(Clone)]
-pub struct ReplayLayer {
-    state: AppState,
-}
-
-impl ReplayLayer {
-    pub fn new(state: AppState) -> Self {
-        ReplayLayer { state }
-    }
-}
-
-impl<S> Layer<S> for ReplayLayer {
-    type Service = ReplayService<S>;
-
-    fn layer(&self, inner: S) -> ReplayService<S> {
-        ReplayService {
-            inner,
-            state: self.state.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct ReplayService<S> {
-    inner: S,
-    state: AppState,
 }
 
 /// The live entry answering `req`, if there is one.
@@ -137,38 +117,85 @@ async fn answer(
     gate::conclude(res, wanted, quota)
 }
 
-impl<S, B> Service<Request> for ReplayService<S>
+/// Makes a [`Front`] for each connection `axum::serve` accepts, with the peer's address
+/// for the handlers that read `ConnectInfo` (what `into_make_service_with_connect_info`
+/// would have done).
+#[derive(Clone)]
+pub struct MakeFront {
+    router: Router,
+    state: AppState,
+}
+
+/// Puts the replay table in front of `router`.
+pub fn front(router: Router, state: AppState) -> MakeFront {
+    MakeFront { router, state }
+}
+
+impl<L> Service<IncomingStream<'_, L>> for MakeFront
 where
-    S: Service<Request, Response = Response<B>, Error = Infallible>,
-    S::Future: Send + 'static,
-    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
+    L: Listener<Addr = SocketAddr>,
 {
+    type Response = Front;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Front, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
+        std::future::ready(Ok(Front {
+            router: self.router.clone(),
+            state: self.state.clone(),
+            peer: *stream.remote_addr(),
+        }))
+    }
+}
+
+/// The outermost service: answers a replayable request itself, before routing — the
+/// matching, the router's per-route service and every layer inside it are what a replay
+/// no longer pays for — and passes everything else to the router, filing the ticket a
+/// cached answer comes back with.
+#[derive(Clone)]
+pub struct Front {
+    router: Router,
+    state: AppState,
+    peer: SocketAddr,
+}
+
+impl Service<Request> for Front {
     type Response = Response<Body>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+        Service::<Request>::poll_ready(&mut self.router, cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
+    fn call(&mut self, mut req: Request) -> Self::Future {
         // Read before anything else: an answer is filed only if no invalidation happened
         // while it was being made.
         let began = self.state.cache.generation();
         let state = self.state.clone();
         if let Some(entry) = lookup(&state, &req, began) {
+            // The edge's work, as `Edge` would have done it on the routed path.
+            let (arrival, span) = edge::arrive(&state, &mut req, entry.route.clone());
             let counted = rate_limit::applies(&state, &entry.user, req.uri().path());
             let wanted = conditional::wanted(&req);
             let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();
             return Box::pin(
-                async move { Ok(answer(state, entry, counted, wanted, accept).await) },
+                async move {
+                    let mut res = answer(state.clone(), entry, counted, wanted, accept).await;
+                    edge::depart(&state, arrival, &mut res);
+                    Ok(res)
+                }
+                .instrument(span),
             );
         }
-        let answered = self.inner.call(req);
+        req.extensions_mut().insert(ConnectInfo(self.peer));
+        let answered = self.router.call(req);
         Box::pin(async move {
-            let Ok(res) = answered.await;
-            let mut res = res.map(Body::new);
+            let Ok(mut res) = answered.await;
             if let Some(ticket) = res.extensions_mut().remove::<Ticket>() {
                 let ttl = state.cache.ttl(ticket.hit.strategy);
                 let now = state.cache.generation();
