@@ -93,6 +93,30 @@ def measure(a, system, base, path, headers):
             "x_cache": hdrs.get("x-cache"), **figures}
 
 
+# The answer whose bytes the bare route replays, and the headers HTTP/1.1 framing makes
+# per response (hyper writes its own).
+REPLICA_OF = "/api/v1/outlook"
+FRAMING = {"content-length", "date", "connection", "keep-alive", "transfer-encoding"}
+
+
+def set_replica(ceiling, base, path, headers):
+    """Gives the bare route Headroom's answer to `path`, headers and body, to send as its
+    own; False when either side says no."""
+    status, hdrs, body = fetch(base, path, headers)
+    if status != 200:
+        return False
+    spec = {"headers": [[k, v] for k, v in hdrs.items() if k not in FRAMING], "body_hex": body.hex()}
+    u = urllib.parse.urlparse(ceiling)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    try:
+        conn.request("PUT", "/replica", body=json.dumps(spec), headers={"Content-Type": "application/json"})
+        res = conn.getresponse()
+        res.read()
+        return res.status in (204, 409)
+    finally:
+        conn.close()
+
+
 def find_hit_rates(stats, path=()):
     """Every object in the cache stats that reports hits: (path, rate, hits, misses)."""
     found = []
@@ -205,6 +229,12 @@ def main():
         stand_in = measure(a, "headroom", a.base, "/health", hr)
     # The machine's ceiling, right after Headroom's own routes (no cookie: nothing to look up).
     ceiling = measure(a, "bare axum", a.ceiling, TRIVIAL, bl) if a.ceiling else None
+    # And the ceiling for the cached outlook's own bytes: the bare route sending exactly
+    # the answer Headroom sent (same headers, same brotli body), with no work at all.
+    replica = None
+    if a.ceiling:
+        copied = set_replica(a.ceiling, a.base, REPLICA_OF, hr)
+        replica = measure(a, "bare axum", a.ceiling, "/replica", bl) if copied else None
     stats_after, stats_status = cache_stats(c)
     if a.baseline:
         for _, bpath, _, _ in pairs:
@@ -307,6 +337,18 @@ def main():
                       "budget_scaled_to_machine": scaled})
     elif ceiling:
         print(f"  machine ceiling: not measured (the bare route answered {ceiling['status']})")
+    if replica and replica["available"]:
+        r_rps = replica["rps"]
+        cached = [(p, results[("headroom", p)]) for p, _, _, b in pairs if b and results[("headroom", p)]["available"]]
+        share = ", ".join(f"{p} {r['rps'] / r_rps:.0%}" for p, r in cached)
+        print(f"  same bytes: the bare route sending {REPLICA_OF}'s answer as Headroom sent it ({replica['bytes']} B "
+              f"{replica['content_encoding']} body, same headers) {r_rps:,.0f} req/s, p99 {ms(replica['p99_ms'])}; "
+              f"cached APIs: {share} of it")
+        lines.append({"bench": "load", "backend": a.label, "system": "bare axum", "endpoint": "/replica",
+                      "figure": "same_bytes_ceiling", "replica_of": REPLICA_OF, "rps": r_rps,
+                      "p50_ms": replica["p50_ms"], "p99_ms": replica["p99_ms"], "bytes": replica["bytes"]})
+    elif a.ceiling:
+        print("  same bytes: not measured (the bare route has no replica)")
 
     # The outlook cache's hit rate, as the server counts it.
     hit = {"bench": "load", "backend": a.label, "figure": "cache_hit_rate"}
