@@ -188,7 +188,7 @@ on_both_backends! {
         assert!(!own.headers()["x-request-id"].is_empty());
         assert_eq!(replays(&app).await, replayed + 4, "the repeats should have been replays");
         assert_eq!(counted(&app), before + 4);
-        assert_eq!(app.state.perf.routes.in_flight.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert_eq!(app.state.perf.routes.in_flight(), 0);
     }
 
     async fn off_means_every_request_reaches_the_handler(backend) {

@@ -28,7 +28,7 @@ use axum::extract::MatchedPath;
 use serde::Serialize;
 
 use super::{Hit, Source, stats::Counters as CacheCounters};
-use crate::server::{auth::CurrentUser, http::cached::Shape};
+use crate::server::{auth::CurrentUser, http::cached::Shape, perf::collect::RouteStats};
 
 /// A full table first drops what can no longer be answered from (expired, or older than
 /// an invalidation), then, if still full, everything: simpler than an eviction order, and
@@ -43,9 +43,10 @@ pub struct Replay {
     pub user: CurrentUser,
     pub hit: Hit,
     pub shape: Shape,
-    /// The route template the handler was reached by, for the performance center's
-    /// per-route figures (a replay never goes through the router).
+    /// The route template the handler was reached by, and its entry in the performance
+    /// center's per-route figures (a replay never goes through the router).
     pub route: Option<MatchedPath>,
+    pub route_stats: Option<Arc<RouteStats>>,
     generation: u64,
     expires: Instant,
 }
@@ -60,6 +61,8 @@ pub struct Ticket {
     pub hit: Hit,
     pub shape: Shape,
     pub route: Option<MatchedPath>,
+    /// Looked up once, when the ticket is filed, when the performance center is on.
+    pub route_stats: Option<Arc<RouteStats>>,
 }
 
 #[derive(Default)]
@@ -155,6 +158,7 @@ impl ReplayTable {
             },
             shape: ticket.shape,
             route: ticket.route,
+            route_stats: ticket.route_stats,
             generation: began,
             expires: Instant::now() + ttl,
         });
@@ -226,6 +230,7 @@ mod tests {
             hit: Hit::new(Arc::from(&b"{}"[..]), Source::Computed, Strategy::Outlook),
             shape: Shape::Whole,
             route: None,
+            route_stats: None,
         }
     }
 

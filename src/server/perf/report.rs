@@ -208,7 +208,7 @@ pub async fn metrics(state: &AppState) -> Value {
                 "open_files": last.and_then(|s| s.system.open_files),
                 "threads": last.and_then(|s| s.system.threads),
                 "db_connections": state.db.pool_size(),
-                "http_in_flight": perf.routes.in_flight.load(std::sync::atomic::Ordering::Relaxed),
+                "http_in_flight": perf.routes.in_flight(),
             }),
         );
     }

@@ -110,10 +110,7 @@ pub async fn tick(state: &AppState) -> StoreResult<()> {
         cache_misses: cache.misses.saturating_sub(s.last_cache.1),
         system,
         db_connections: state.db.pool_size(),
-        in_flight: perf
-            .routes
-            .in_flight
-            .load(std::sync::atomic::Ordering::Relaxed),
+        in_flight: perf.routes.in_flight(),
         score: 100,
     };
     s.last_at = Some(Instant::now());

@@ -12,8 +12,8 @@ use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
-    sync::LazyLock,
     sync::atomic::{AtomicU64, Ordering},
+    sync::{Arc, LazyLock},
     task::{Context, Poll},
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
@@ -25,7 +25,11 @@ use axum::{
 use tower::{Layer, Service};
 use tracing::{Instrument, Span};
 
-use crate::server::{hex, perf::collect::Tracked, state::AppState};
+use crate::server::{
+    hex,
+    perf::collect::{RouteStats, Tracked},
+    state::AppState,
+};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time");
@@ -112,29 +116,43 @@ pub struct Arrival {
     tracked: Option<Tracked>,
 }
 
-/// The edge's work on the way in: the request's id (the one sent, or a new one written
-/// into the request so the handlers and logs see it), counting it in under `route` for the
-/// performance center, and the span every log line of the request carries (disabled
-/// below `info` at almost no cost). Shared by [`Edge`] and the replay front door, which
-/// answers before there is a router to say the route.
-pub fn arrive(state: &AppState, req: &mut Request, route: Option<MatchedPath>) -> (Arrival, Span) {
-    let started = Instant::now();
-    let id = match req.headers().get(X_REQUEST_ID) {
+/// The request's id: the one sent if acceptable, else a new one, written into the request
+/// so the handlers and logs see it.
+pub fn request_id_of(req: &mut Request) -> HeaderValue {
+    match req.headers().get(X_REQUEST_ID) {
         Some(v) if acceptable(v) => v.clone(),
         _ => {
             let v = request_id(*PREFIX, NEXT_REQUEST.fetch_add(1, Ordering::Relaxed));
             req.headers_mut().insert(X_REQUEST_ID, v.clone());
             v
         }
-    };
+    }
+}
+
+/// The edge's work on the way in, once the id is known: counting the request in under
+/// `route` for the performance center (`known` is the route's entry when the caller has it
+/// already, as a replay does), and the span every log line of the request carries
+/// (disabled below `info` at almost no cost). Shared by [`Edge`] and the replay front
+/// door, which answers before there is a router to say the route.
+pub fn arrive(
+    state: &AppState,
+    req: &Request,
+    id: HeaderValue,
+    route: Option<&str>,
+    known: Option<&Arc<RouteStats>>,
+) -> (Arrival, Span) {
+    let started = Instant::now();
     let span = tracing::info_span!(
         "request",
         method = %req.method(),
-        route = route.as_ref().map_or("fallback", MatchedPath::as_str),
+        route = route.unwrap_or("fallback"),
         request_id = id.to_str().unwrap_or("-"),
     );
     // The performance center's per-route figures (off: nothing counted at all).
-    let tracked = state.perf.enabled.then(|| state.perf.routes.start(route));
+    let tracked = state
+        .perf
+        .enabled
+        .then(|| Tracked::start(known.map_or_else(|| state.perf.routes.stats(route), Arc::clone)));
     (
         Arrival {
             started,
@@ -147,7 +165,7 @@ pub fn arrive(state: &AppState, req: &mut Request, route: Option<MatchedPath>) -
 
 /// The edge's work on the way out: the weak ETag of an encoded body, `X-Response-Time`
 /// and `X-Request-ID`, the route's figures, and a log line.
-pub fn depart<B>(state: &AppState, arrival: Arrival, res: &mut Response<B>) {
+pub fn depart<B>(arrival: Arrival, res: &mut Response<B>) {
     let Arrival {
         started,
         id,
@@ -166,10 +184,7 @@ pub fn depart<B>(state: &AppState, arrival: Arrival, res: &mut Response<B>) {
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| v.as_bytes());
-        state
-            .perf
-            .routes
-            .finish(tracked, status.as_u16(), kind, elapsed);
+        tracked.finish(status.as_u16(), kind, elapsed);
     }
     let ms = elapsed.as_secs_f64() * 1000.0;
     if status.is_server_error() {
@@ -194,14 +209,17 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let route = req.extensions().get::<MatchedPath>().cloned();
-        let (arrival, span) = arrive(&self.state, &mut req, route);
-        let state = self.state.clone();
+        let id = request_id_of(&mut req);
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let (arrival, span) = arrive(&self.state, &req, id, route, None);
         let response = self.inner.call(req);
         Box::pin(
             async move {
                 let Ok(mut res) = response.await;
-                depart(&state, arrival, &mut res);
+                depart(arrival, &mut res);
                 Ok(res)
             }
             .instrument(span),

@@ -66,7 +66,7 @@ pub fn asker(state: &AppState, req: &Request) -> Option<Asker> {
     })
 }
 
-/// Leaves a [`Ticket`] on `res` for the replay layer when it is a whole cached value.
+/// Leaves a [`Ticket`] on `res` for the front door when it is a whole cached value.
 pub fn offer(res: &mut Response<Body>, asker: Asker) {
     if res.status() != axum::http::StatusCode::OK {
         return;
@@ -81,6 +81,7 @@ pub fn offer(res: &mut Response<Body>, asker: Asker) {
         hit,
         shape,
         route: asker.route,
+        route_stats: None,
     });
 }
 
@@ -95,7 +96,7 @@ fn lookup(state: &AppState, req: &Request, generation: u64) -> Option<Arc<Replay
 }
 
 async fn answer(
-    state: AppState,
+    state: &AppState,
     entry: Arc<Replay>,
     counted: bool,
     wanted: Option<HeaderValue>,
@@ -105,7 +106,7 @@ async fn answer(
     // Boxed, as in the gate: most replays are not counted, and inline the count would
     // make every replay's future several times larger.
     let quota = if counted {
-        Some(Box::pin(rate_limit::count(&state, &entry.user)).await)
+        Some(Box::pin(rate_limit::count(state, &entry.user)).await)
     } else {
         None
     };
@@ -122,13 +123,21 @@ async fn answer(
 /// would have done).
 #[derive(Clone)]
 pub struct MakeFront {
+    shared: Arc<Shared>,
+}
+
+/// What every connection's [`Front`] shares: one reference count to bump per request
+/// (hyper clones the service for each) instead of two.
+struct Shared {
     router: Router,
     state: AppState,
 }
 
 /// Puts the replay table in front of `router`.
 pub fn front(router: Router, state: AppState) -> MakeFront {
-    MakeFront { router, state }
+    MakeFront {
+        shared: Arc::new(Shared { router, state }),
+    }
 }
 
 impl<L> Service<IncomingStream<'_, L>> for MakeFront
@@ -145,8 +154,7 @@ where
 
     fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
         std::future::ready(Ok(Front {
-            router: self.router.clone(),
-            state: self.state.clone(),
+            shared: self.shared.clone(),
             peer: *stream.remote_addr(),
         }))
     }
@@ -158,8 +166,7 @@ where
 /// cached answer comes back with.
 #[derive(Clone)]
 pub struct Front {
-    router: Router,
-    state: AppState,
+    shared: Arc<Shared>,
     peer: SocketAddr,
 }
 
@@ -168,35 +175,44 @@ impl Service<Request> for Front {
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Service::<Request>::poll_ready(&mut self.router, cx)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // A router is always ready.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         // Read before anything else: an answer is filed only if no invalidation happened
         // while it was being made.
-        let began = self.state.cache.generation();
-        let state = self.state.clone();
-        if let Some(entry) = lookup(&state, &req, began) {
+        let shared = self.shared.clone();
+        let state = &shared.state;
+        let began = state.cache.generation();
+        if let Some(entry) = lookup(state, &req, began) {
             // The edge's work, as `Edge` would have done it on the routed path.
-            let (arrival, span) = edge::arrive(&state, &mut req, entry.route.clone());
-            let counted = rate_limit::applies(&state, &entry.user, req.uri().path());
+            let id = edge::request_id_of(&mut req);
+            let route = entry.route.as_ref().map(MatchedPath::as_str);
+            let (arrival, span) = edge::arrive(state, &req, id, route, entry.route_stats.as_ref());
+            let counted = rate_limit::applies(state, &entry.user, req.uri().path());
             let wanted = conditional::wanted(&req);
             let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();
             return Box::pin(
                 async move {
-                    let mut res = answer(state.clone(), entry, counted, wanted, accept).await;
-                    edge::depart(&state, arrival, &mut res);
+                    let mut res = answer(&shared.state, entry, counted, wanted, accept).await;
+                    edge::depart(arrival, &mut res);
                     Ok(res)
                 }
                 .instrument(span),
             );
         }
         req.extensions_mut().insert(ConnectInfo(self.peer));
-        let answered = self.router.call(req);
+        let answered = shared.router.clone().call(req);
         Box::pin(async move {
+            let state = &shared.state;
             let Ok(mut res) = answered.await;
-            if let Some(ticket) = res.extensions_mut().remove::<Ticket>() {
+            if let Some(mut ticket) = res.extensions_mut().remove::<Ticket>() {
+                if state.perf.enabled {
+                    let route = ticket.route.as_ref().map(MatchedPath::as_str);
+                    ticket.route_stats = Some(state.perf.routes.stats(route));
+                }
                 let ttl = state.cache.ttl(ticket.hit.strategy);
                 let now = state.cache.generation();
                 state.cache.replay().fill(ticket, began, now, ttl);

@@ -312,10 +312,7 @@ async fn prometheus_text(
         jobs: &jobs,
         system: system.as_ref(),
         db_connections: state.db.pool_size(),
-        in_flight: perf
-            .routes
-            .in_flight
-            .load(std::sync::atomic::Ordering::Relaxed),
+        in_flight: perf.routes.in_flight(),
         evaluation: evaluation.as_deref(),
         open_alerts: open,
     });
