@@ -36,17 +36,10 @@ use crate::server::{auth::CurrentUser, http::cached::Shape, perf::collect::Route
 /// in-process tier, so this mostly bounds how long an evicted value stays alive.
 const MAX_ENTRIES: usize = 4_096;
 
-/// What one answered request leaves behind for the next identical one.
+/// What one answered request leaves behind for the next identical one: its ticket, and
+/// for how long and as of which invalidation it may be answered from.
 pub struct Replay {
-    token: Box<str>,
-    uri: Box<str>,
-    pub user: CurrentUser,
-    pub hit: Hit,
-    pub shape: Shape,
-    /// The route template the handler was reached by, and its entry in the performance
-    /// center's per-route figures (a replay never goes through the router).
-    pub route: Option<MatchedPath>,
-    pub route_stats: Option<Arc<RouteStats>>,
+    pub ticket: Ticket,
     generation: u64,
     expires: Instant,
 }
@@ -60,8 +53,10 @@ pub struct Ticket {
     pub user: CurrentUser,
     pub hit: Hit,
     pub shape: Shape,
+    /// The route template the handler was reached by, and its entry in the performance
+    /// center's per-route figures (a replay never goes through the router); the entry is
+    /// looked up once, by the front door as it files the ticket, when the center is on.
     pub route: Option<MatchedPath>,
-    /// Looked up once, when the ticket is filed, when the performance center is on.
     pub route_stats: Option<Arc<RouteStats>>,
 }
 
@@ -126,17 +121,22 @@ impl ReplayTable {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&slot)
-            .filter(|e| &*e.token == token && &*e.uri == uri)
+            .filter(|e| e.ticket.token == token && e.ticket.uri == uri)
             .cloned()?;
         if entry.generation != generation || now >= entry.expires {
             self.counters.stale.fetch_add(1, Relaxed);
             return None;
         }
+        Some(entry)
+    }
+
+    /// Counts `entry` answered again, as a hit of its value's strategy (not when the
+    /// rate limit refused the request instead).
+    pub fn count_hit(&self, entry: &Replay) {
         self.cache_counters
-            .of(entry.hit.strategy)
+            .of(entry.ticket.hit.strategy)
             .replay_hits
             .fetch_add(1, Relaxed);
-        Some(entry)
     }
 
     /// Files `ticket` for `ttl` (at most the table's own), unless the cache's generation
@@ -148,17 +148,14 @@ impl ReplayTable {
         }
         let slot = self.slot(&ticket.token, &ticket.uri);
         let entry = Arc::new(Replay {
-            token: ticket.token.into(),
-            uri: ticket.uri.into(),
-            user: ticket.user,
-            // Served again from memory, and said so in `X-Cache`.
-            hit: Hit {
-                source: Source::Memory,
-                ..ticket.hit
+            ticket: Ticket {
+                // Served again from memory, and said so in `X-Cache`.
+                hit: Hit {
+                    source: Source::Memory,
+                    ..ticket.hit
+                },
+                ..ticket
             },
-            shape: ticket.shape,
-            route: ticket.route,
-            route_stats: ticket.route_stats,
             generation: began,
             expires: Instant::now() + ttl,
         });
@@ -251,7 +248,10 @@ mod tests {
     fn answers_the_same_token_and_address_only() {
         let t = table(SECOND);
         t.fill(ticket(TOKEN, "/api/v1/outlook"), 7, 7, SECOND);
-        assert!(t.get(TOKEN, "/api/v1/outlook", 7).is_some());
+        let found = t.get(TOKEN, "/api/v1/outlook", 7);
+        assert!(found.is_some());
+        // Counted as its strategy's hit when answered (the front door calls this).
+        found.iter().for_each(|e| t.count_hit(e));
         assert!(t.get(TOKEN, "/api/v1/outlook?date=2026-11-20", 7).is_none());
         let other = "x".repeat(43);
         assert!(t.get(&other, "/api/v1/outlook", 7).is_none());

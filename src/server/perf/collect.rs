@@ -83,10 +83,6 @@ impl RouteTable {
         map.entry(key.into()).or_default().clone()
     }
 
-    pub fn record(&self, route: &str, status: u16, html: bool, took: Duration) {
-        record_into(&self.stats(Some(route)), status, html, took);
-    }
-
     /// Requests being answered right now, all routes together.
     pub fn in_flight(&self) -> i64 {
         let map = self.routes.read().unwrap_or_else(|e| e.into_inner());
@@ -156,10 +152,13 @@ mod tests {
     #[test]
     fn records_per_route_with_errors_and_pages() {
         let t = RouteTable::default();
-        t.record("/a", 200, false, Duration::from_millis(2));
-        t.record("/a", 500, false, Duration::from_millis(3));
-        t.record("/a", 404, false, Duration::from_millis(1));
-        t.record("/", 200, true, Duration::from_millis(9));
+        let answer = |route, status, kind: Option<&[u8]>, ms| {
+            Tracked::start(t.stats(Some(route))).finish(status, kind, Duration::from_millis(ms));
+        };
+        answer("/a", 200, None, 2);
+        answer("/a", 500, None, 3);
+        answer("/a", 404, Some(b"application/json"), 1);
+        answer("/", 200, Some(b"text/html; charset=utf-8"), 9);
         let s = t.snapshot();
         assert_eq!(s.len(), 2);
         let a = s.iter().find(|r| r.route == "/a").expect("a");

@@ -106,13 +106,17 @@ async fn answer(
     // Boxed, as in the gate: most replays are not counted, and inline the count would
     // make every replay's future several times larger.
     let quota = if counted {
-        Some(Box::pin(rate_limit::count(state, &entry.user)).await)
+        Some(Box::pin(rate_limit::count(state, &entry.ticket.user)).await)
     } else {
         None
     };
     let mut res = match &quota {
         Some(q) if q.exceeded() => q.refusal(),
-        _ => cached::reanswer(&entry.hit, entry.shape, started, &state.clock),
+        _ => {
+            state.cache.replay().count_hit(&entry);
+            let Ticket { hit, shape, .. } = &entry.ticket;
+            cached::reanswer(hit, *shape, started, &state.clock)
+        }
     };
     cached::send_precompressed(&mut res, accept.as_ref().and_then(|v| v.to_str().ok()));
     gate::conclude(res, wanted, quota)
@@ -189,9 +193,10 @@ impl Service<Request> for Front {
         if let Some(entry) = lookup(state, &req, began) {
             // The edge's work, as `Edge` would have done it on the routed path.
             let id = edge::request_id_of(&mut req);
-            let route = entry.route.as_ref().map(MatchedPath::as_str);
-            let (arrival, span) = edge::arrive(state, &req, id, route, entry.route_stats.as_ref());
-            let counted = rate_limit::applies(state, &entry.user, req.uri().path());
+            let route = entry.ticket.route.as_ref().map(MatchedPath::as_str);
+            let (arrival, span) =
+                edge::arrive(state, &req, id, route, entry.ticket.route_stats.as_ref());
+            let counted = rate_limit::applies(state, &entry.ticket.user, req.uri().path());
             let wanted = conditional::wanted(&req);
             let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();
             return Box::pin(
