@@ -8,6 +8,7 @@
 //! | `HEADROOM_DATABASE_URL` | `database_url` | `sqlite://<data_dir>/headroom.db` | `sqlite://…` or `postgres://…` |
 //! | `HEADROOM_DB_MAX_CONNECTIONS` | `db_max_connections` | 8 (SQLite) / 16 (PostgreSQL) | pool size |
 //! | `HEADROOM_REDIS_URL` | `redis_url` | none: in-process cache only | `redis://…` second cache tier |
+//! | `HEADROOM_REDIS_NAMESPACE` | `redis_namespace` | `headroom` | prefix of every Redis key and of the invalidation channel: instances of one install share it; separate installs on one Redis each need their own, or they would read each other's cached data and share rate limits |
 //! | `HEADROOM_DATA_DIR` | `data_dir` | `data` | where the SQLite file lives |
 //! | `HEADROOM_LOG` | `log` | `info` | tracing filter, e.g. `headroom=debug,info` |
 //! | `HEADROOM_LOG_FORMAT` | `log_format` | `pretty` | `pretty` or `json` |
@@ -57,6 +58,8 @@ pub struct Settings {
     pub database_url: Secret,
     pub db_max_connections: u32,
     pub redis_url: Option<Secret>,
+    /// Every Redis key and the pub/sub channel start with `{redis_namespace}:`.
+    pub redis_namespace: String,
     pub data_dir: PathBuf,
     pub log_filter: String,
     pub log_format: LogFormat,
@@ -212,6 +215,7 @@ const KEYS: &[&str] = &[
     "database_url",
     "db_max_connections",
     "redis_url",
+    "redis_namespace",
     "data_dir",
     "log",
     "log_format",
@@ -400,6 +404,18 @@ impl Settings {
                     .then(|| Some(Secret::new(s)))
             },
         );
+        let redis_namespace = src.parse_with(
+            "redis_namespace",
+            "headroom".to_string(),
+            "1 to 64 letters, digits, '-', '_' or '.'",
+            |s| {
+                (!s.is_empty()
+                    && s.len() <= 64
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)))
+                .then(|| s.to_string())
+            },
+        );
         let log_filter = src.parse(
             "log",
             "info".to_string(),
@@ -540,6 +556,7 @@ impl Settings {
             database_url,
             db_max_connections,
             redis_url,
+            redis_namespace,
             data_dir,
             log_filter,
             log_format,
@@ -587,6 +604,7 @@ mod tests {
         let s = Settings::from_sources(HashMap::new(), None, addr()).expect("defaults valid");
         assert_eq!(s.database_url.expose(), "sqlite://data/headroom.db");
         assert!(s.redis_url.is_none());
+        assert_eq!(s.redis_namespace, "headroom");
         assert_eq!(s.addr, addr());
         assert_eq!(s.db_max_connections, 8);
     }
@@ -598,11 +616,12 @@ mod tests {
                 ("HEADROOM_ADDR", "localhost"),
                 ("HEADROOM_DATABASE_URL", "mysql://root:hunter2@db/x"),
                 ("HEADROOM_LOG_FORMAT", "xml"),
+                ("HEADROOM_REDIS_NAMESPACE", "two words"),
             ]),
             None,
             addr(),
         )
-        .expect_err("three problems");
+        .expect_err("four problems");
         let text = err.to_string();
         assert!(
             text.contains("HEADROOM_ADDR = \"localhost\": expected an address"),
@@ -611,6 +630,10 @@ mod tests {
         assert!(text.contains("HEADROOM_DATABASE_URL"), "{text}");
         assert!(
             text.contains("HEADROOM_LOG_FORMAT = \"xml\": expected pretty or json"),
+            "{text}"
+        );
+        assert!(
+            text.contains("HEADROOM_REDIS_NAMESPACE = \"two words\": expected 1 to 64 letters"),
             "{text}"
         );
         assert!(!text.contains("hunter2"), "password leaked: {text}");

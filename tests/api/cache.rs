@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use headroom::server::cache::{Source, Strategy};
+use headroom::server::cache::{Pattern, Source, Strategy};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -28,6 +28,17 @@ fn with_redis(url: &str) -> Options {
         now: NOW.parse().ok(),
         ..Options::default()
     }
+}
+
+/// An instance that shares its Redis keys with every other made with these options,
+/// though each has a database of its own (a test app's namespace otherwise follows its
+/// database).
+fn sharing_keys(url: &str) -> Options {
+    let mut options = with_redis(url);
+    options
+        .env
+        .push(("HEADROOM_REDIS_NAMESPACE", "shared".to_string()));
+    options
 }
 
 /// A Redis server of this test's own, so the test may kill it.
@@ -117,8 +128,8 @@ fn used_today(o: &Value) -> f64 {
 #[tokio::test]
 async fn redis_tier_is_shared_between_instances() {
     let redis = OwnRedis::start();
-    let a = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;
-    let b = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;
+    let a = spawn_app_with(Backend::Sqlite, sharing_keys(&redis.url())).await;
+    let b = spawn_app_with(Backend::Sqlite, sharing_keys(&redis.url())).await;
     let big = json!({"rows": vec!["the same long text"; 200]})
         .to_string()
         .into_bytes();
@@ -140,10 +151,52 @@ async fn redis_tier_is_shared_between_instances() {
 }
 
 #[tokio::test]
-async fn a_value_promoted_from_redis_is_dropped_by_its_tag() {
+async fn installs_with_their_own_namespaces_share_nothing_on_one_redis() {
     let redis = OwnRedis::start();
     let a = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;
     let b = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;
+    assert_ne!(
+        a.state.settings.redis_namespace,
+        b.state.settings.redis_namespace
+    );
+    a.state
+        .cache
+        .put(Strategy::Trends, "trends:u1", &[], b"{\"mine\":1}".to_vec())
+        .await;
+    assert_eq!(
+        a.state
+            .cache
+            .keys(&Pattern::Prefix("trends:".into()), 100)
+            .await
+            .redis
+            .expect("redis answers"),
+        ["trends:u1"]
+    );
+    assert!(
+        b.state
+            .cache
+            .get(Strategy::Trends, "trends:u1")
+            .await
+            .is_none(),
+        "B read A's value"
+    );
+    assert_eq!(
+        b.state
+            .cache
+            .keys(&Pattern::Prefix(String::new()), 100)
+            .await
+            .redis
+            .expect("redis answers"),
+        Vec::<String>::new(),
+        "B sees A's keys"
+    );
+}
+
+#[tokio::test]
+async fn a_value_promoted_from_redis_is_dropped_by_its_tag() {
+    let redis = OwnRedis::start();
+    let a = spawn_app_with(Backend::Sqlite, sharing_keys(&redis.url())).await;
+    let b = spawn_app_with(Backend::Sqlite, sharing_keys(&redis.url())).await;
     tokio::time::sleep(Duration::from_millis(300)).await; // both listeners subscribed
     let (key, tags) = ("outlook:u9:2026-11-21", vec!["user:9".to_string()]);
     a.state

@@ -105,8 +105,19 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         (None, Backend::Sqlite) => format!("sqlite://{}/headroom.db", dir.path().display()),
         (None, Backend::Postgres) => fresh_postgres_database().await,
     };
+    // Tests share one Redis server, but an app shares its Redis keys (rate-limit counts,
+    // cached values, invalidations) only with the instances on its own database, as the
+    // instances of one install would.
+    let namespace = format!(
+        "t{:016x}",
+        std::hash::BuildHasher::hash_one(
+            &std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
+            &database_url
+        )
+    );
     let mut env: HashMap<String, String> = HashMap::from([
         ("HEADROOM_ADDR".into(), "127.0.0.1:0".into()),
+        ("HEADROOM_REDIS_NAMESPACE".into(), namespace),
         ("HEADROOM_DATABASE_URL".into(), database_url),
         // Background jobs only where a test asks for them.
         ("HEADROOM_COLLECTOR".into(), "false".into()),

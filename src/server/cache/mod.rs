@@ -207,6 +207,7 @@ impl Cache {
         let redis = match &settings.redis_url {
             Some(url) => Some(RedisTier::connect_lazy(
                 url,
+                &settings.redis_namespace,
                 settings.redis_timeout,
                 settings.cache_compress_bytes,
                 counters.clone(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::{Cache, redis_tier::CHANNEL};
+use super::Cache;
 
 /// What one instance tells the others to drop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub async fn listen(cache: Cache) {
         match tokio::time::timeout(Duration::from_secs(1), redis.client().get_async_pubsub()).await
         {
             Ok(Ok(mut pubsub)) => {
-                if pubsub.subscribe(CHANNEL).await.is_ok() {
+                if pubsub.subscribe(redis.channel()).await.is_ok() {
                     // Whatever was published while we were away is lost: start clean.
                     cache.memory.remove_prefix("").await;
                     cache.bump_generation();

@@ -20,10 +20,6 @@ use redis::{
 use super::{breaker::Breaker, stats::Counters};
 use crate::server::config::Secret;
 
-/// Keys are namespaced so one Redis can serve several Headroom installs.
-pub const PREFIX: &str = "headroom:";
-/// Pub/sub channel of invalidations between instances.
-pub const CHANNEL: &str = "headroom:invalidate";
 /// Tag sets outlive the longest strategy TTL; stale members are harmless.
 const TAG_TTL_MS: u64 = 8 * 86_400 * 1000;
 
@@ -38,14 +34,9 @@ pub struct RedisTier {
     timeout: Duration,
     compress_from: usize,
     counters: Arc<Counters>,
-}
-
-fn full(key: &str) -> String {
-    format!("{PREFIX}{key}")
-}
-
-fn tag_key(tag: &str) -> String {
-    format!("{PREFIX}tag:{tag}")
+    /// `{HEADROOM_REDIS_NAMESPACE}:`, in front of every key and the channel, so that one
+    /// Redis can serve several installs without them reading each other's values.
+    prefix: Arc<str>,
 }
 
 /// Frames a value for Redis, compressing it when it is big enough to be worth it.
@@ -79,6 +70,7 @@ impl RedisTier {
     /// down, and the manager reconnects by itself when it comes back.
     pub fn connect_lazy(
         url: &Secret,
+        namespace: &str,
         timeout: Duration,
         compress_from: usize,
         counters: Arc<Counters>,
@@ -98,7 +90,21 @@ impl RedisTier {
             timeout,
             compress_from,
             counters,
+            prefix: format!("{namespace}:").into(),
         })
+    }
+
+    fn full(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn tag_key(&self, tag: &str) -> String {
+        format!("{}tag:{tag}", self.prefix)
+    }
+
+    /// The pub/sub channel of invalidations between this install's instances.
+    pub fn channel(&self) -> String {
+        format!("{}invalidate", self.prefix)
     }
 
     pub fn client(&self) -> &Client {
@@ -144,7 +150,7 @@ impl RedisTier {
 
     /// The value and its remaining TTL, or `None` on a miss or any failure.
     pub async fn get_with_ttl(&self, key: &str) -> Option<(Vec<u8>, Duration)> {
-        let k = full(key);
+        let k = self.full(key);
         let (value, ttl_ms): (Option<Vec<u8>>, i64) = self
             .run("get", |mut c| async move {
                 redis::pipe().get(&k).pttl(&k).query_async(&mut c).await
@@ -155,14 +161,14 @@ impl RedisTier {
     }
 
     pub async fn set(&self, key: &str, value: &[u8], ttl: Duration, tags: &[String]) {
-        let k = full(key);
+        let k = self.full(key);
         let framed = encode(value, self.compress_from);
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         self.run("set", |mut c| async move {
             let mut p = redis::pipe();
             p.cmd("SET").arg(&k).arg(framed).arg("PX").arg(ms).ignore();
             for t in tags {
-                let tk = tag_key(t);
+                let tk = self.tag_key(t);
                 p.sadd(&tk, key)
                     .ignore()
                     .pexpire(&tk, TAG_TTL_MS as i64)
@@ -174,7 +180,7 @@ impl RedisTier {
     }
 
     pub async fn delete(&self, key: &str) {
-        let k = full(key);
+        let k = self.full(key);
         self.run("del", |mut c| async move { c.del::<_, ()>(k).await })
             .await;
     }
@@ -192,14 +198,15 @@ impl RedisTier {
               redis.call('DEL', tag)
             end
             return n";
-        let keys: Vec<String> = tags.iter().map(|t| tag_key(t)).collect();
+        let keys: Vec<String> = tags.iter().map(|t| self.tag_key(t)).collect();
+        let prefix = self.prefix.clone();
         self.run("delete_tags", |mut c| async move {
             let script = Script::new(SCRIPT);
             let mut inv = script.prepare_invoke();
             for k in &keys {
                 inv.key(k);
             }
-            inv.arg(PREFIX);
+            inv.arg(&*prefix);
             inv.invoke_async::<i64>(&mut c).await
         })
         .await;
@@ -208,15 +215,16 @@ impl RedisTier {
     /// Keys (without the namespace) starting with `prefix`, at most `limit`; `None` when
     /// Redis cannot be asked.
     pub async fn keys(&self, prefix: &str, limit: usize) -> Option<Vec<String>> {
-        let pattern = format!("{PREFIX}{}*", escape_glob(prefix));
+        let pattern = format!("{}{}*", escape_glob(&self.prefix), escape_glob(prefix));
+        let (ours, tags) = (self.prefix.clone(), self.tag_key(""));
         let found: Vec<String> = self
             .run("scan", |mut c| async move {
                 let mut found = Vec::new();
                 let mut iter = c.scan_match::<_, String>(pattern).await?;
                 while let Some(k) = futures::StreamExt::next(&mut iter).await {
                     let k = k?;
-                    if !k.starts_with(&format!("{PREFIX}tag:")) {
-                        found.push(k[PREFIX.len()..].to_string());
+                    if !k.starts_with(&tags) {
+                        found.push(k[ours.len()..].to_string());
                     }
                     if found.len() >= limit {
                         break;
@@ -234,7 +242,7 @@ impl RedisTier {
     pub async fn delete_prefix(&self, prefix: &str) -> Option<usize> {
         let keys = self.keys(prefix, usize::MAX).await?;
         for chunk in keys.chunks(500) {
-            let full: Vec<String> = chunk.iter().map(|k| full(k)).collect();
+            let full: Vec<String> = chunk.iter().map(|k| self.full(k)).collect();
             self.run(
                 "unlink",
                 |mut c| async move { c.unlink::<_, ()>(full).await },
@@ -246,7 +254,7 @@ impl RedisTier {
 
     /// Adds one to a counter that expires `ttl_secs` after its first use; the new count.
     pub async fn count(&self, key: &str, ttl_secs: u64) -> Option<u64> {
-        let k = full(key);
+        let k = self.full(key);
         let (n,): (u64,) = self
             .run("incr", |mut c| async move {
                 redis::pipe()
@@ -264,8 +272,9 @@ impl RedisTier {
     }
 
     pub async fn publish(&self, message: String) {
+        let channel = self.channel();
         self.run("publish", |mut c| async move {
-            c.publish::<_, _, ()>(CHANNEL, message).await
+            c.publish::<_, _, ()>(channel, message).await
         })
         .await;
     }
