@@ -7,7 +7,7 @@ use headroom::{
     domain::rollup::Reading,
     server::{
         jobs::retention,
-        storage::{Pool, blocks::utc_day, codec, sources::AttemptRow},
+        storage::{Pool, blocks::utc_day, codec, retention::BATCH, sources::AttemptRow},
     },
 };
 
@@ -119,8 +119,13 @@ on_both_backends! {
         // Rollups are kept for 730 days: nothing of these 500 days goes.
         assert_eq!(report.rollup_blocks, 0);
         assert_eq!(report.attempts, 24, "attempts 32, 34 … 78 days old");
-        // No single batch held its transaction for long (SPEC: about 100 ms at most).
-        assert!(report.longest_batch.as_millis() < 100, "a batch took {:?}", report.longest_batch);
+        // No single batch holds its transaction for long (SPEC: about 100 ms at most): each
+        // deletes a bounded number of rows. (Their time is logged, not asserted: it is the
+        // machine's as much as ours.)
+        assert!(
+            (1..=BATCH as u64).contains(&report.largest_batch),
+            "{report:?}"
+        );
         match backend {
             Backend::Sqlite => assert!(report.batches > 30, "{} batches", report.batches),
             // Whole old months are dropped rather than emptied.
