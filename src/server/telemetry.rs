@@ -33,8 +33,18 @@ pub fn init(filter: &str, format: LogFormat, monitoring: bool) {
 
 /// For embedders that install no subscriber of their own (the test suite): listens for
 /// statement events only. Does nothing when a global subscriber is already set.
+///
+/// `HEADROOM_TEST_LOG` (a tracing filter, e.g. `headroom=debug,sqlx::query=debug`) also
+/// prints the servers' logs into each test's captured output, so a rare failure on a busy
+/// machine shows what its server was doing (which request stalled, and where).
 pub fn init_statement_listener() {
+    let test_log = std::env::var("HEADROOM_TEST_LOG").ok().map(|filter| {
+        fmt::layer()
+            .with_test_writer()
+            .with_filter(EnvFilter::new(filter))
+    });
     let _ = tracing_subscriber::registry()
         .with(sql::SqlLayer.with_filter(sql::filter()))
+        .with(test_log)
         .try_init();
 }
