@@ -126,3 +126,49 @@ on_both_backends! {
         assert_eq!(location(&res), "/login");
     }
 }
+
+/// Building another server in the same process (this suite builds dozens, concurrently)
+/// must not stall a page that one is rendering: listing the page routes parks every
+/// Resource first polled meanwhile, so the routes are listed once per process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn building_more_servers_never_stalls_a_page_being_rendered() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering::Relaxed},
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let user = app.signed_in_user("mia@example.org", "UTC").await;
+    let meter = app
+        .add_quota_meter(user, "Fibre", 1_048_576.0, "monthly:1", "UTC")
+        .await;
+    // Stops the builder however this test ends: the runtime waits for it before a panic
+    // can be reported.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Relaxed);
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop_on_drop = StopOnDrop(stop.clone());
+    let builder = {
+        let (state, stop) = (app.state.clone(), stop.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut built = 0u32;
+            while !stop.load(Relaxed) {
+                drop(headroom::server::http::router::build(state.clone()));
+                built += 1;
+            }
+            built
+        })
+    };
+    for path in ["/", &format!("/meters/{meter}"), "/meters"].repeat(10) {
+        let res = tokio::time::timeout(std::time::Duration::from_secs(10), app.get(path))
+            .await
+            .unwrap_or_else(|_| panic!("{path} stalled while another server was built"));
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    stop.store(true, Relaxed);
+    let built = builder.await.expect("builder");
+    assert!(built > 0, "no server was built meanwhile");
+}

@@ -7,7 +7,9 @@ use axum::{
     response::IntoResponse,
     routing::any,
 };
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::OnceLock;
+
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::{
     compression::{
         CompressionLayer,
@@ -37,9 +39,21 @@ async fn api_not_found(method: http::Method, uri: http::Uri) -> impl IntoRespons
     (http::StatusCode::NOT_FOUND, axum::Json(body))
 }
 
+/// The page routes, listed once per process.
+///
+/// Listing renders the whole app with a process-wide switch on that parks every Resource
+/// first polled meanwhile, forever (leptos_server's `SuppressResourceLoad`). Listed per
+/// `build`, a second server in the process (the test suite runs dozens) would park the
+/// Resources of pages the first is rendering at that moment: the request never answers.
+/// Listed once, before any router exists, nothing can be rendering while it happens.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn build(state: AppState) -> Router {
     let leptos_options = state.leptos.clone();
-    let page_routes = generate_route_list(App);
+    let page_routes = page_routes();
 
     let mut router = Router::new()
         .merge(routes::health::router())
