@@ -35,6 +35,13 @@
 //! | `HEADROOM_TEST_HOOKS` | `test_hooks` | `false` | mount `/__test/*` routes used by the test suite |
 //! | `HEADROOM_MONITORING` | `monitoring` | `true` | the performance center's collection (per-route and per-statement timing, sampler); `false` for an overhead comparison |
 //! | `HEADROOM_MONITORING_SAMPLE_SECS` | `monitoring_sample_secs` | 5 | how often the sampler snapshots the counters, scores and raises alerts (0: never on its own — tests drive it) |
+//! | `HEADROOM_TRUSTED_PROXIES` | `trusted_proxies` | none | CIDR list of reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed, e.g. `127.0.0.1/32,10.0.0.0/8` |
+//! | `HEADROOM_PASSWORD_HASHES` | `password_hashes` | the number of cores | password hashes (19 MiB each) computed at once; a short queue waits, beyond it sign-in answers 503 |
+//! | `HEADROOM_MAX_CONNECTIONS` | `max_connections` | 10000 | open client connections; beyond it new ones wait in the kernel's queue |
+//! | `HEADROOM_HEADER_TIMEOUT_SECS` | `header_timeout_secs` | 10 | a client must send a request's headers within this, or the connection is closed |
+//! | `HEADROOM_STREAM_TIMEOUT_SECS` | `stream_timeout_secs` | 600 | longest a streamed answer (an export, a live chart) may take in all |
+//! | `HEADROOM_TOKEN_RATE_LIMIT` | `token_rate_limit` | 1000 | requests per hour one API token may make (a looping device cannot flood the write path) |
+//! | `HEADROOM_APP_RATE_LIMIT` | `app_rate_limit` | 3000 | requests per hour a signed-in user's pages may make to server functions and form routes (the API's plan limits are separate) |
 //!
 //! Secrets (URLs with passwords) are wrapped in [`Secret`] so `Debug` and logs never show them.
 
@@ -83,6 +90,17 @@ pub struct Settings {
     pub test_hooks: bool,
     pub monitoring: bool,
     pub monitoring_sample_secs: u64,
+    /// Reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password hashes computed at once.
+    pub password_hashes: usize,
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub stream_timeout: Duration,
+    /// Requests per hour per API token.
+    pub token_rate_limit: u32,
+    /// Requests per hour per user to server functions and form routes.
+    pub app_rate_limit: u32,
 }
 
 /// API requests per hour allowed by plan tier (SPEC S7).
@@ -242,6 +260,13 @@ const KEYS: &[&str] = &[
     "test_hooks",
     "monitoring",
     "monitoring_sample_secs",
+    "trusted_proxies",
+    "password_hashes",
+    "max_connections",
+    "header_timeout_secs",
+    "stream_timeout_secs",
+    "token_rate_limit",
+    "app_rate_limit",
 ];
 
 fn env_name(key: &str) -> String {
@@ -537,6 +562,47 @@ impl Settings {
             "a whole number of seconds up to 300 (0: no automatic sampling)",
             |s| s.parse().ok().filter(|n| *n <= 300),
         );
+        let trusted_proxies = src.parse_with(
+            "trusted_proxies",
+            Vec::new(),
+            "a comma-separated list of addresses or CIDR ranges like 127.0.0.1/32,10.0.0.0/8",
+            parse_cidr_list,
+        );
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let password_hashes = src.parse_with(
+            "password_hashes",
+            cores,
+            "a whole number from 1 to 64",
+            |s| s.parse().ok().filter(|n| (1..=64).contains(n)),
+        );
+        let max_connections = src.parse_with(
+            "max_connections",
+            10_000,
+            "a whole number from 1 to 1000000",
+            |s| s.parse().ok().filter(|n| (1..=1_000_000).contains(n)),
+        );
+        let header_timeout = Duration::from_secs(src.parse_with(
+            "header_timeout_secs",
+            10,
+            "a whole number of seconds from 1 to 300",
+            |s| s.parse().ok().filter(|n| (1..=300).contains(n)),
+        ));
+        let stream_timeout = Duration::from_secs(src.parse_with(
+            "stream_timeout_secs",
+            600,
+            "a whole number of seconds from 1 to 86400",
+            |s| s.parse().ok().filter(|n| (1..=86_400).contains(n)),
+        ));
+        let per_hour = |src: &mut Sources, key: &str, default: u32| {
+            src.parse_with(
+                key,
+                default,
+                "a whole number of requests per hour from 1 to 10000000",
+                |s| s.parse().ok().filter(|n| (1..=10_000_000).contains(n)),
+            )
+        };
+        let token_rate_limit = per_hour(&mut src, "token_rate_limit", 1000);
+        let app_rate_limit = per_hour(&mut src, "app_rate_limit", 3000);
 
         let known: Vec<String> = KEYS.iter().map(|k| env_name(k)).collect();
         for var in src.env.keys() {
@@ -580,8 +646,28 @@ impl Settings {
             test_hooks,
             monitoring,
             monitoring_sample_secs,
+            trusted_proxies,
+            password_hashes,
+            max_connections,
+            header_timeout,
+            stream_timeout,
+            token_rate_limit,
+            app_rate_limit,
         })
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a network of one.
+pub fn parse_cidr_list(s: &str) -> Option<Vec<ipnet::IpNet>> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .ok()
+                .or_else(|| p.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+        })
+        .collect()
 }
 
 #[cfg(test)]

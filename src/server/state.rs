@@ -6,7 +6,11 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::server::{
-    auth::throttle::LoginThrottle, cache::Cache, clock::Clock, config::Settings, storage::Db,
+    auth::{password::HashSlots, throttle::LoginThrottle},
+    cache::Cache,
+    clock::Clock,
+    config::Settings,
+    storage::Db,
 };
 
 /// Cheap to clone: one `Arc` around [`App`].
@@ -26,6 +30,8 @@ pub struct App {
     pub clock: Clock,
     /// Failed sign-in counts, to slow down password guessing.
     pub login_throttle: LoginThrottle,
+    /// Bounds the password hashes computed at once (19 MiB each).
+    pub password_slots: HashSlots,
     /// API requests per user and hour, counted here when Redis cannot count them.
     pub rate_counts: crate::server::http::middleware::rate_limit::LocalCounts,
     /// The performance center: request, statement and job statistics, score, alerts.

@@ -486,3 +486,43 @@ async fn admins_see_statistics_list_keys_and_clear_by_pattern() {
         (422, Some("pattern"))
     );
 }
+
+/// An invalidation deletes the Redis copy before the in-process one: the other order let
+/// a read in between find the value still in Redis and promote it into memory again,
+/// where it outlived its invalidation (a signed-out session kept working, say). Readers
+/// hammer the key while it is invalidated; once the invalidation returns, nothing may
+/// hold the old value.
+#[tokio::test]
+async fn an_invalidated_key_is_not_promoted_back_from_redis() {
+    let app = spawn_app_with(Backend::Sqlite, with_redis(&redis_url())).await;
+    let cache = app.state.cache.clone();
+    for round in 0..40 {
+        let key = format!("session:race{round}");
+        cache
+            .put(Strategy::Session, &key, &[], b"{\"user\":1}".to_vec())
+            .await;
+        let stop = Arc::new(AtomicUsize::new(0));
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let (cache, key, stop) = (cache.clone(), key.clone(), stop.clone());
+                tokio::spawn(async move {
+                    while stop.load(Ordering::Acquire) == 0 {
+                        let _ = cache.get(Strategy::Session, &key).await;
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        cache.invalidate_key(&key).await;
+        let after = cache.get(Strategy::Session, &key).await.map(|h| h.source);
+        stop.store(1, Ordering::Release);
+        for r in readers {
+            r.await.expect("reader");
+        }
+        assert_eq!(
+            after, None,
+            "round {round}: the value came back after its invalidation"
+        );
+    }
+}

@@ -22,4 +22,5 @@ mod pwa;
 mod replay;
 mod retention;
 mod rollups;
+mod security;
 mod shutdown;

@@ -1,68 +1,174 @@
-//! Slows down password guessing: after a few failures for one account from one address,
-//! further attempts are refused for a while without checking the password at all.
+//! Slows down password guessing. Failed sign-ins are counted in fixed 15-minute windows
+//! three ways: per account and address, per account across every address (a botnet
+//! guessing one password), and per address across every account (one machine spraying
+//! emails). Over any limit, sign-in is refused without checking the password at all.
+//!
+//! Counts are taken *before* the slow hash, with one atomic add each, and a correct
+//! password gives its count back afterwards. Checking first and counting after the hash
+//! (as this module once did) let every guess sent in parallel through, since none had
+//! failed yet when the others were checked. With Redis the counts are shared by every
+//! instance (INCR); without it, or while Redis fails, each instance counts on its own.
 
-use std::{net::IpAddr, time::Duration};
+use std::{
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
-use moka::sync::Cache;
+use moka::sync::Cache as LocalCache;
 
-/// Failures allowed per (email, address) within [`WINDOW`].
-const MAX_FAILURES: u32 = 5;
-const WINDOW: Duration = Duration::from_secs(15 * 60);
+use crate::server::cache::Cache;
+
+const WINDOW_SECS: i64 = 15 * 60;
+/// Failures allowed per account and address within a window.
+const MAX_PER_PAIR: u64 = 5;
+/// Failures allowed per account from all addresses within a window.
+const MAX_PER_ACCOUNT: u64 = 20;
+/// Failures allowed per address over all accounts within a window.
+const MAX_PER_ADDRESS: u64 = 50;
 
 #[derive(Clone)]
 pub struct LoginThrottle {
-    failures: Cache<(String, Option<IpAddr>), u32>,
+    local: LocalCache<String, Arc<AtomicU64>>,
 }
 
 impl Default for LoginThrottle {
     fn default() -> Self {
         LoginThrottle {
-            failures: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(WINDOW)
+            local: LocalCache::builder()
+                .max_capacity(200_000)
+                .time_to_live(Duration::from_secs(2 * WINDOW_SECS as u64))
                 .build(),
         }
     }
 }
 
+/// The counters one attempt added to, to give back when the password was right.
+pub struct Attempt {
+    pair: String,
+    account: String,
+    address: String,
+}
+
+/// What [`LoginThrottle::begin`] decided.
+pub enum Verdict {
+    /// Go on and check the password.
+    Check(Attempt),
+    /// Too many failures already: refuse without checking.
+    Refuse,
+}
+
 impl LoginThrottle {
-    fn key(email: &str, ip: Option<IpAddr>) -> (String, Option<IpAddr>) {
-        (email.trim().to_lowercase(), ip)
+    /// Counts an attempt for `email` from `ip` before its password is checked.
+    pub async fn begin(&self, cache: &Cache, email: &str, ip: Option<IpAddr>, now: i64) -> Verdict {
+        let window = now.div_euclid(WINDOW_SECS);
+        let account = xxhash_rust::xxh3::xxh3_64(email.trim().to_lowercase().as_bytes());
+        let address = ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
+        let attempt = Attempt {
+            pair: format!("login:p:{account:016x}:{address}:{window}"),
+            account: format!("login:a:{account:016x}:{window}"),
+            address: format!("login:i:{address}:{window}"),
+        };
+        let pair = self.add(cache, &attempt.pair).await;
+        let account = self.add(cache, &attempt.account).await;
+        let address = self.add(cache, &attempt.address).await;
+        if pair > MAX_PER_PAIR || account > MAX_PER_ACCOUNT || address > MAX_PER_ADDRESS {
+            tracing::info!(ip = ?ip, pair, account, address, "sign-in throttled");
+            Verdict::Refuse
+        } else {
+            Verdict::Check(attempt)
+        }
     }
 
-    pub fn is_blocked(&self, email: &str, ip: Option<IpAddr>) -> bool {
-        self.failures
-            .get(&Self::key(email, ip))
-            .is_some_and(|n| n >= MAX_FAILURES)
+    /// The password was right: the account's failures are forgotten, and the address
+    /// gets this attempt back (not its earlier failures: one good account of its own must
+    /// not let an address guess others' passwords for ever).
+    pub async fn succeeded(&self, cache: &Cache, attempt: Attempt) {
+        for key in [&attempt.pair, &attempt.account] {
+            if !cache.shared_forget(key).await {
+                self.local.invalidate(key);
+            }
+        }
+        if !cache.shared_uncount(&attempt.address).await
+            && let Some(n) = self.local.get(&attempt.address)
+        {
+            let _ = n.try_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
+        }
     }
 
-    pub fn record_failure(&self, email: &str, ip: Option<IpAddr>) {
-        let key = Self::key(email, ip);
-        let n = self.failures.get(&key).unwrap_or(0);
-        self.failures.insert(key, n + 1);
-    }
-
-    pub fn record_success(&self, email: &str, ip: Option<IpAddr>) {
-        self.failures.invalidate(&Self::key(email, ip));
+    async fn add(&self, cache: &Cache, key: &str) -> u64 {
+        match cache.shared_count(key, WINDOW_SECS as u64 + 60).await {
+            Some(n) => n,
+            None => {
+                self.local
+                    .get_with(key.to_string(), Arc::default)
+                    .fetch_add(1, Ordering::AcqRel)
+                    + 1
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::config::Settings;
 
-    #[test]
-    fn blocks_after_five_failures_and_success_resets() {
-        let t = LoginThrottle::default();
-        let ip = Some(IpAddr::from([127, 0, 0, 1]));
-        for _ in 0..4 {
-            t.record_failure("A@x.org", ip);
+    fn cache() -> Cache {
+        let settings = Settings::from_sources(
+            Default::default(),
+            None,
+            "127.0.0.1:0".parse().expect("literal"),
+        )
+        .expect("defaults");
+        Cache::from_settings(&settings).expect("in-process cache")
+    }
+
+    async fn fails(t: &LoginThrottle, c: &Cache, email: &str, ip: IpAddr) -> bool {
+        matches!(t.begin(c, email, Some(ip), 1_000).await, Verdict::Refuse)
+    }
+
+    #[tokio::test]
+    async fn five_failures_per_account_and_address_then_refused_and_success_resets() {
+        let (t, c) = (LoginThrottle::default(), cache());
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        for _ in 0..5 {
+            assert!(!fails(&t, &c, "A@x.org", ip).await);
         }
-        assert!(!t.is_blocked("a@x.org", ip));
-        t.record_failure("a@x.org", ip);
-        assert!(t.is_blocked("a@x.org", ip));
-        assert!(!t.is_blocked("a@x.org", Some(IpAddr::from([10, 0, 0, 1]))));
-        t.record_success("a@x.org", ip);
-        assert!(!t.is_blocked("a@x.org", ip));
+        assert!(fails(&t, &c, "a@x.org", ip).await, "the sixth is refused");
+        assert!(
+            !fails(&t, &c, "a@x.org", IpAddr::from([10, 0, 0, 1])).await,
+            "another address may still try"
+        );
+        let Verdict::Check(ok) = t.begin(&c, "b@x.org", Some(ip), 1_000).await else {
+            panic!("another account from the same address may try");
+        };
+        t.succeeded(&c, ok).await;
+    }
+
+    #[tokio::test]
+    async fn one_account_from_many_addresses_is_limited() {
+        let (t, c) = (LoginThrottle::default(), cache());
+        let refused = futures::future::join_all(
+            (0..40u8).map(|i| fails(&t, &c, "victim@x.org", IpAddr::from([10, 0, 1, i]))),
+        )
+        .await;
+        assert_eq!(refused.iter().filter(|r| !**r).count(), 20);
+    }
+
+    #[tokio::test]
+    async fn one_address_spraying_emails_is_limited() {
+        let (t, c) = (LoginThrottle::default(), cache());
+        let ip = IpAddr::from([192, 0, 2, 9]);
+        let mut checked = 0;
+        for i in 0..80 {
+            if !fails(&t, &c, &format!("user{i}@x.org"), ip).await {
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 50);
     }
 }

@@ -455,11 +455,15 @@ impl Cache {
             return;
         }
         self.counters.invalidations.fetch_add(1, Relaxed);
+        // Redis first: dropped here while Redis still held it, a value could be read
+        // back from Redis and promoted into memory again by a request in between.
+        if let Some(redis) = &self.redis {
+            redis.delete_tags(tags).await;
+        }
         for t in tags {
             self.apply_local(&Invalidation::Tag(t.clone())).await;
         }
-        if let Some(redis) = &self.redis {
-            redis.delete_tags(tags).await;
+        if self.redis.is_some() {
             for t in tags {
                 self.publish(&Invalidation::Tag(t.clone())).await;
             }
@@ -470,10 +474,11 @@ impl Cache {
     pub async fn invalidate_key(&self, key: &str) {
         self.counters.invalidations.fetch_add(1, Relaxed);
         let inv = Invalidation::Key(key.to_string());
-        self.apply_local(&inv).await;
+        // Redis first, for the reason given in `invalidate_tags`.
         if let Some(redis) = &self.redis {
             redis.delete(key).await;
         }
+        self.apply_local(&inv).await;
         self.publish(&inv).await;
     }
 
@@ -484,7 +489,7 @@ impl Cache {
             Pattern::Prefix(p) => Invalidation::Prefix(p.clone()),
             Pattern::Exact(k) => Invalidation::Key(k.clone()),
         };
-        let memory = self.apply_local(&inv).await;
+        // Redis first, for the reason given in `invalidate_tags`.
         let redis = match (&self.redis, pattern) {
             (None, _) => None,
             (Some(r), Pattern::Prefix(p)) => r.delete_prefix(p).await,
@@ -493,6 +498,7 @@ impl Cache {
                 Some(1)
             }
         };
+        let memory = self.apply_local(&inv).await;
         self.publish(&inv).await;
         ClearReport { memory, redis }
     }
@@ -501,6 +507,25 @@ impl Cache {
     /// Redis or while it is failing, so the caller counts by itself instead.
     pub async fn shared_count(&self, key: &str, ttl_secs: u64) -> Option<u64> {
         self.redis.as_ref()?.count(key, ttl_secs).await
+    }
+
+    /// Takes one back from a [`Cache::shared_count`] counter; `false` without Redis.
+    pub async fn shared_uncount(&self, key: &str) -> bool {
+        match &self.redis {
+            Some(redis) => redis.uncount(key).await,
+            None => false,
+        }
+    }
+
+    /// Removes a [`Cache::shared_count`] counter; `false` without Redis.
+    pub async fn shared_forget(&self, key: &str) -> bool {
+        match &self.redis {
+            Some(redis) => {
+                redis.delete(key).await;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Drops every in-process copy (not Redis's, not other instances').

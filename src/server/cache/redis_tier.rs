@@ -271,6 +271,18 @@ impl RedisTier {
         Some(n)
     }
 
+    /// Takes one back from a counter made by [`RedisTier::count`]; `false` when Redis
+    /// did not answer.
+    pub async fn uncount(&self, key: &str) -> bool {
+        let k = self.full(key);
+        self.run(
+            "decr",
+            |mut c| async move { c.decr::<_, _, i64>(k, 1).await },
+        )
+        .await
+        .is_some()
+    }
+
     pub async fn publish(&self, message: String) {
         let channel = self.channel();
         self.run("publish", |mut c| async move {

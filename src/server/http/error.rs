@@ -52,6 +52,9 @@ pub enum ApiError {
     Conflict(&'static str),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A bounded resource (password-hash slots) is full; answered at once, not queued.
+    #[error("the server is busy; try again in a moment")]
+    Busy { retry_after_secs: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -106,6 +109,7 @@ impl ApiError {
             }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -196,7 +200,8 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut res = (status, Json(Body { error: detail })).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs } = self
+        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Busy { retry_after_secs } =
+            self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);

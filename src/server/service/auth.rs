@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use crate::server::{
-    auth::{CurrentUser, password, session},
+    auth::{CurrentUser, session, throttle::Verdict},
     cache::Strategy,
     hex,
     state::AppState,
@@ -15,12 +15,23 @@ pub enum SignIn {
     SignedIn { token: String, user: CurrentUser },
     /// Email or password wrong (deliberately not saying which).
     Rejected,
-    /// Too many recent failures for this account from this address.
+    /// Too many recent failures for this account or from this address.
     Throttled,
+    /// Every password-hash slot and queue place is taken: try again in a moment.
+    Busy,
 }
+
+/// Longest email accepted (RFC 5321's limit on a path).
+pub const MAX_EMAIL_BYTES: usize = 254;
+/// Longest password accepted; argon2 would take more, but nobody types more.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Checks the credentials and opens a new session. `previous_token` (the cookie the browser
 /// sent, if any) is deleted so a session id is never reused across sign-ins.
+///
+/// The order matters: a place in the bounded hash queue first (refusing at once costs
+/// nothing), then the throttle's counts (atomic, before the hash, so parallel guesses
+/// are counted too), and only then the 19 MiB hash.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -28,30 +39,39 @@ pub async fn sign_in(
     ip: Option<IpAddr>,
     previous_token: Option<&str>,
 ) -> StoreResult<SignIn> {
-    if state.login_throttle.is_blocked(email, ip) {
-        return Ok(SignIn::Throttled);
-    }
+    let Some(admission) = state.password_slots.admit() else {
+        tracing::warn!(ip = ?ip, "sign-in refused: every password-hash slot is taken");
+        return Ok(SignIn::Busy);
+    };
+    let now = state.clock.now_secs();
+    let attempt = match state
+        .login_throttle
+        .begin(&state.cache, email, ip, now)
+        .await
+    {
+        Verdict::Check(attempt) => attempt,
+        Verdict::Refuse => return Ok(SignIn::Throttled),
+    };
     let user = state
         .db
         .user_by_email(email)
         .await?
         .filter(|u| u.disabled_at.is_none());
-    let ok = password::verify(
-        password_attempt.to_string(),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await;
+    let ok = admission
+        .verify(
+            password_attempt.to_string(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await;
     let Some(user) = user.filter(|_| ok) else {
-        state.login_throttle.record_failure(email, ip);
         tracing::info!(ip = ?ip, "sign-in rejected");
         return Ok(SignIn::Rejected);
     };
-    state.login_throttle.record_success(email, ip);
+    state.login_throttle.succeeded(&state.cache, attempt).await;
     if let Some(old) = previous_token {
         forget(state, old).await?;
     }
     let token = session::new_token();
-    let now = state.clock.now_secs();
     let expires = now + i64::from(state.settings.session_days) * 86_400;
     state
         .db
@@ -88,6 +108,14 @@ fn session_key(hash: &[u8; 32]) -> String {
     key
 }
 
+/// What the session cache keeps per token: the user and when the session ends, so a
+/// cached copy is never believed past `expires_at` (it lives up to the cache's TTL).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedSession {
+    user: CurrentUser,
+    expires_at: i64,
+}
+
 /// The user behind a session token, if the session is valid. Cached briefly (the
 /// `session` strategy, 60 s by default), so a request does not cost a query to know its
 /// user; signing out drops the copy everywhere at once.
@@ -99,17 +127,25 @@ fn session_key(hash: &[u8; 32]) -> String {
 pub async fn user_for_token(state: &AppState, token: &str) -> StoreResult<Option<CurrentUser>> {
     let hash = session::token_hash(token);
     let key = session_key(&hash);
+    let now = state.clock.now_secs();
     // Parsed once per cached session, not on every request it authenticates.
     if let Some(hit) = state.cache.get(Strategy::Session, &key).await
-        && let Some(user) = hit.decoded::<Option<CurrentUser>>()
+        && let Some(cached) = hit.decoded::<Option<CachedSession>>()
     {
-        return Ok(Option::clone(&user));
+        return Ok(cached
+            .as_ref()
+            .as_ref()
+            .filter(|s| s.expires_at > now)
+            .map(|s| s.user.clone()));
     }
     // Boxed for the same reason as the cache's Redis path: rare, and large inline.
-    let row = Box::pin(state.db.session_user(&hash, state.clock.now_secs())).await?;
-    let user = row.map(CurrentUser::from);
-    if let Ok(bytes) = serde_json::to_vec(&user) {
+    let row = Box::pin(state.db.session_user(&hash, now)).await?;
+    let cached = row.map(|r| CachedSession {
+        user: CurrentUser::from(r.user),
+        expires_at: r.expires_at,
+    });
+    if let Ok(bytes) = serde_json::to_vec(&cached) {
         state.cache.put(Strategy::Session, &key, &[], bytes).await;
     }
-    Ok(user)
+    Ok(cached.map(|s| s.user))
 }

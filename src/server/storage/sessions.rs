@@ -2,6 +2,14 @@
 
 use super::{Db, StoreResult, users::UserRow, with_pool};
 
+/// A live session's user and its end.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub expires_at: i64,
+}
+
 impl Db {
     pub async fn create_session(
         &self,
@@ -24,17 +32,24 @@ impl Db {
         Ok(())
     }
 
-    /// The active (unexpired, not disabled) user behind a session.
-    pub async fn session_user(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<UserRow>> {
+    /// The active (unexpired, not disabled) user behind a session, and when the session
+    /// ends.
+    pub async fn session_user(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> StoreResult<Option<SessionRow>> {
         let sql = "SELECT u.id, u.email, u.display_name, u.password_hash, u.role, u.plan_tier, \
-                   u.location, u.timezone, u.created_at, u.disabled_at \
+                   u.location, u.timezone, u.created_at, u.disabled_at, s.expires_at \
                    FROM sessions s JOIN users u ON u.id = s.user_id \
                    WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL";
-        Ok(with_pool!(self, pool => sqlx::query_as::<_, UserRow>(sql)
+        Ok(
+            with_pool!(self, pool => sqlx::query_as::<_, SessionRow>(sql)
             .bind(token_hash)
             .bind(now)
             .fetch_optional(pool)
-            .await?))
+            .await?),
+        )
     }
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {

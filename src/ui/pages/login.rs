@@ -11,6 +11,7 @@ fn error_message(code: &str) -> &'static str {
         "invalid" => "Email or password is incorrect.",
         "throttled" => "Too many failed attempts. Wait a few minutes, then try again.",
         "missing" => "Enter your email and your password.",
+        "too_long" => "That email or password is too long.",
         _ => "Sign-in did not work. Please try again.",
     }
 }
