@@ -203,8 +203,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let now = settings.fixed_now.unwrap_or_else(jiff::Timestamp::now);
-            let n = demo::seed(&db, now, demo::DemoSize { days }).await?;
+            let password = demo::password_for(settings.addr);
+            let n = demo::seed(&db, now, demo::DemoSize { days }, &password).await?;
             tracing::info!(readings = n, "demo data ready");
+            banner(None, Some(&password), true);
             Ok(())
         }
         Command::Import {
@@ -376,7 +378,17 @@ async fn serve(settings: Settings, leptos: leptos::config::LeptosOptions) -> any
         startup_ms = started.elapsed().as_millis() as u64,
         "serving"
     );
-    banner(&app.local_addr().to_string(), has_demo);
+    let password = app.demo_password().map(str::to_string).or_else(|| {
+        app.local_addr()
+            .ip()
+            .is_loopback()
+            .then(|| DEMO_PASSWORD.to_string())
+    });
+    banner(
+        Some(&app.local_addr().to_string()),
+        password.as_deref(),
+        has_demo,
+    );
     app.run_until_stopped(shutdown_signal()).await
 }
 
@@ -384,10 +396,15 @@ async fn serve(settings: Settings, leptos: leptos::config::LeptosOptions) -> any
     clippy::print_stdout,
     reason = "the banner is for the person who started the server"
 )]
-fn banner(addr: &str, has_demo: bool) {
-    println!("\n  Headroom is running at http://{addr}\n");
+fn banner(addr: Option<&str>, password: Option<&str>, has_demo: bool) {
+    if let Some(addr) = addr {
+        println!("\n  Headroom is running at http://{addr}\n");
+    }
     if has_demo {
-        println!("  Demo sign-ins (password: {DEMO_PASSWORD})");
+        match password {
+            Some(p) => println!("  Demo sign-ins (password: {p})"),
+            None => println!("  Demo sign-ins (the password was printed when they were made)"),
+        }
         println!("    {DEMO_ADMIN_EMAIL:<22} admin");
         for email in [
             "ben@headroom.demo",

@@ -17,8 +17,25 @@ use crate::{
     },
 };
 
-/// The password of every demo account (printed by `headroom serve` when demo data exists).
+/// The password of every demo account on a server that listens on loopback only (printed
+/// by `headroom serve` when demo data exists).
 pub const DEMO_PASSWORD: &str = "headroom-demo";
+
+/// The demo accounts' password for a server listening on `addr`: the well-known one on
+/// loopback, where only this machine can use it; otherwise a random one, printed once
+/// when the accounts are made. A published password on a server facing a network would
+/// be an administrator's account for anyone who read the README.
+pub fn password_for(addr: std::net::SocketAddr) -> String {
+    if addr.ip().is_loopback() {
+        DEMO_PASSWORD.to_string()
+    } else {
+        crate::server::auth::session::new_token()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect()
+    }
+}
 /// The demo administrator's sign-in.
 pub const DEMO_ADMIN_EMAIL: &str = "ada@headroom.demo";
 
@@ -374,9 +391,14 @@ fn generate(
 
 /// Creates the demo household and `size` of history up to `now`. Assumes an empty
 /// database (callers check); returns how many readings were written.
-pub async fn seed(db: &Db, now: Timestamp, size: DemoSize) -> anyhow::Result<u64> {
+pub async fn seed(
+    db: &Db,
+    now: Timestamp,
+    size: DemoSize,
+    password_of_all: &str,
+) -> anyhow::Result<u64> {
     let started = std::time::Instant::now();
-    let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
+    let hash = password::hash(password_of_all.to_string()).await?;
     let end = now.as_second() - now.as_second().rem_euclid(STEP_SECS);
     let start = end - size.days * 86_400;
     let mut written = 0;
@@ -491,6 +513,22 @@ pub fn simulate_next(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_published_password_is_only_for_loopback_servers() {
+        assert_eq!(
+            password_for("127.0.0.1:3000".parse().expect("addr")),
+            DEMO_PASSWORD
+        );
+        assert_eq!(
+            password_for("[::1]:3000".parse().expect("addr")),
+            DEMO_PASSWORD
+        );
+        let public = password_for("0.0.0.0:3000".parse().expect("addr"));
+        assert_ne!(public, DEMO_PASSWORD);
+        assert_eq!(public.len(), 16);
+        assert_ne!(public, password_for("0.0.0.0:3000".parse().expect("addr")));
+    }
 
     #[test]
     fn internet_counter_resets_each_period_and_tracks_its_budget() {

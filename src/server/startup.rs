@@ -2,17 +2,16 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::serve::ListenerExt as _;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use crate::server::{
-    auth::throttle::LoginThrottle,
+    auth::{password::HashSlots, throttle::LoginThrottle},
     cache::Cache,
     clock::Clock,
     config::Settings,
     demo,
-    http::router,
+    http::{router, serve},
     jobs,
     state::{App, AppState},
     storage::Db,
@@ -22,6 +21,8 @@ use crate::server::{
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The demo accounts' password, when this start created them.
+    demo_password: Option<String>,
 }
 
 impl Application {
@@ -51,8 +52,11 @@ impl Application {
         db.migrate().await?;
         db.ensure_partitions_ahead(crate::server::storage::blocks::utc_day(clock.now_secs()))
             .await?;
+        let mut demo_password = None;
         if settings.seed_demo && db.count_users().await? == 0 {
-            demo::seed(&db, clock.now(), demo::DemoSize::full()).await?;
+            let password = demo::password_for(settings.addr);
+            demo::seed(&db, clock.now(), demo::DemoSize::full(), &password).await?;
+            demo_password = Some(password);
         }
         let cache = Cache::from_settings(&settings)?;
         cache.spawn_listener();
@@ -63,6 +67,7 @@ impl Application {
         if settings.monitoring {
             crate::server::telemetry::init_statement_listener();
         }
+        let password_slots = HashSlots::new(settings.password_hashes);
         let state = AppState(Arc::new(App {
             db,
             cache,
@@ -70,6 +75,7 @@ impl Application {
             leptos,
             clock,
             login_throttle: LoginThrottle::default(),
+            password_slots,
             rate_counts: Default::default(),
             perf,
         }));
@@ -80,7 +86,11 @@ impl Application {
         if let Err(e) = crate::server::service::import::resume_all(&state).await {
             tracing::warn!(error = ?e, "could not resume imports");
         }
-        Ok(Application { listener, state })
+        Ok(Application {
+            listener,
+            state,
+            demo_password,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -97,13 +107,20 @@ impl Application {
         self.state.clone()
     }
 
+    /// The demo accounts' password, when this start created them (to print once).
+    pub fn demo_password(&self) -> Option<&str> {
+        self.demo_password.as_deref()
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting connections and lets
     /// in-flight requests finish, for at most `shutdown_grace_secs`.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Application { listener, state } = self;
+        let Application {
+            listener, state, ..
+        } = self;
         let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
         let app = router::build(state.clone());
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
@@ -113,20 +130,14 @@ impl Application {
         } else {
             None
         };
-        // Streamed pages go out in several small writes; with Nagle's algorithm on, each
-        // one after the first waits for the client's delayed ACK (40 ms on Linux).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
         // The replay front door before the router; it hands the router each request's
         // `ConnectInfo`, as `into_make_service_with_connect_info` would.
-        let serve = axum::serve(
-            listener,
-            crate::server::http::middleware::replay::front(app, state.clone()),
-        )
-        .with_graceful_shutdown(async move {
+        let front = crate::server::http::middleware::replay::front(app, state.clone());
+        let limits = serve::ConnectionLimits {
+            max_connections: state.settings.max_connections,
+            header_timeout: state.settings.header_timeout,
+        };
+        let serve = serve::serve(listener, front, limits, async move {
             shutdown.await;
             tracing::info!("shutting down: draining in-flight requests");
             let _ = stopping_tx.send(true);
@@ -136,7 +147,7 @@ impl Application {
             tokio::time::sleep(grace).await;
         };
         tokio::select! {
-            served = serve => served?,
+            () = serve => {},
             () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "drain took too long; closing remaining connections"),
         }
         if let Some(jobs) = jobs {

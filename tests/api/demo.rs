@@ -7,7 +7,7 @@ on_both_backends! {
     async fn demo_household_has_admin_members_meters_and_readings(backend) {
         let app = spawn_app(backend).await;
         let now: jiff::Timestamp = "2026-11-20T18:03:00Z".parse().expect("literal");
-        let written = demo::seed(&app.state.db, now, DemoSize { days: 3 }).await.expect("seed");
+        let written = demo::seed(&app.state.db, now, DemoSize { days: 3 }, DEMO_PASSWORD).await.expect("seed");
         // The household of four, and six neighbours (a peer group for Ada).
         assert_eq!(app.state.db.count_users().await.expect("count"), 10);
         let admin = app.state.db.user_by_email(DEMO_ADMIN_EMAIL).await.expect("query").expect("admin exists");

@@ -10,6 +10,9 @@ use http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 pub const COOKIE_NAME: &str = "headroom_session";
+/// The name over HTTPS: browsers accept a `__Host-` cookie only with `Secure`, `Path=/`
+/// and no `Domain`, so a sibling subdomain or a plain-HTTP page cannot plant or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-headroom_session";
 
 /// A fresh random token for a cookie.
 pub fn new_token() -> String {
@@ -31,7 +34,7 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<&str> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(name, _)| *name == SECURE_COOKIE_NAME || *name == COOKIE_NAME)
         .map(|(_, value)| value)
         // A real token is 43 URL-safe characters; anything else is not worth a query.
         .filter(|v| {
@@ -43,13 +46,22 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<&str> {
 
 /// `Set-Cookie` value that stores `token` for `max_age_secs`.
 pub fn set_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    if secure {
+        format!(
+            "{SECURE_COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}; Secure"
+        )
+    } else {
+        format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}")
+    }
 }
 
-/// `Set-Cookie` value that removes the session cookie.
-pub fn clear_cookie(secure: bool) -> String {
-    set_cookie("", 0, secure)
+/// `Set-Cookie` values that remove the session cookie, under either name.
+pub fn clear_cookies(secure: bool) -> Vec<String> {
+    let mut out = vec![set_cookie("", 0, false)];
+    if secure {
+        out.push(set_cookie("", 0, true));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -75,9 +87,21 @@ mod tests {
     }
 
     #[test]
-    fn cookie_is_http_only_and_lax() {
+    fn cookie_is_http_only_and_lax_and_host_prefixed_when_secure() {
         let c = set_cookie("abc", 60, true);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));
-        assert!(!set_cookie("abc", 60, false).contains("Secure"));
+        assert!(c.starts_with("__Host-headroom_session=abc; Path=/;"), "{c}");
+        assert!(!c.contains("Domain"));
+        let plain = set_cookie("abc", 60, false);
+        assert!(!plain.contains("Secure") && plain.starts_with("headroom_session="));
+    }
+
+    #[test]
+    fn either_cookie_name_carries_the_token() {
+        let a = new_token();
+        let mut headers = HeaderMap::new();
+        let cookie = format!("{SECURE_COOKIE_NAME}={a}");
+        headers.insert(http::header::COOKIE, cookie.parse().expect("ascii"));
+        assert_eq!(token_from_headers(&headers), Some(a.as_str()));
     }
 }

@@ -2,6 +2,7 @@
 //! work happens in `server::service`.
 
 pub mod cached;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod forms;
@@ -9,3 +10,4 @@ pub mod middleware;
 pub mod openapi;
 pub mod router;
 pub mod routes;
+pub mod serve;

@@ -21,9 +21,14 @@ use axum::{
 use tower::{Layer, Service};
 
 use super::{
-    conditional, csrf, page_encoding, rate_limit, replay, security_headers, session, timeout,
+    conditional, csrf, deadline, page_encoding, rate_limit, replay, security_headers, session,
+    timeout,
 };
-use crate::server::{auth::CurrentUser, http::cached, state::AppState};
+use crate::server::{
+    auth::CurrentUser,
+    http::{cached, client},
+    state::AppState,
+};
 
 #[derive(Clone)]
 pub struct GateLayer {
@@ -77,6 +82,8 @@ where
             return Box::pin(std::future::ready(Ok(refused)));
         }
         let limit = (!timeout::exempt(&req)).then_some(state.settings.request_timeout);
+        let https = client::is_https(&state.settings, req.extensions(), req.headers());
+        let stream_until = tokio::time::Instant::now() + state.settings.stream_timeout;
         // A future is as large as everything it may await, and it is copied whole each
         // time it moves; so the rarely-awaited parts (a session lookup, a rate-limit
         // count) are boxed on their own when a request needs them, and the timeout wraps
@@ -92,6 +99,10 @@ where
                     }),
                 None => pass(state, inner, req).await,
             };
+            let mut res = deadline::limit(res, stream_until);
+            if https {
+                security_headers::add_hsts(&mut res);
+            }
             Ok(res)
         })
     }
@@ -108,11 +119,13 @@ where
     let was_get = req.method() == axum::http::Method::GET;
     let accept: Option<HeaderValue> = req.headers().get(header::ACCEPT_ENCODING).cloned();
     let asker = was_get.then(|| replay::asker(&state, &req)).flatten();
-    let quota = match req.extensions().get::<CurrentUser>() {
-        Some(user) if rate_limit::applies(&state, user, req.uri().path()) => {
-            Some(Box::pin(rate_limit::count(&state, user)).await)
+    let quota = match req.extensions().get::<CurrentUser>().and_then(|user| {
+        rate_limit::allowance(&state, user, req.method(), req.uri().path()).map(|a| (user, a))
+    }) {
+        Some((user, allowance)) => {
+            Some(Box::pin(rate_limit::count_user(&state, user, allowance)).await)
         }
-        _ => None,
+        None => None,
     };
     let mut res = match &quota {
         Some(q) if q.exceeded() => q.refusal(),

@@ -3,6 +3,7 @@
 
 pub mod conditional;
 pub mod csrf;
+pub mod deadline;
 pub mod edge;
 pub mod gate;
 pub mod page_encoding;

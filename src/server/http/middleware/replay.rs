@@ -26,16 +26,15 @@ use axum::{
     body::Body,
     extract::{ConnectInfo, MatchedPath, Request},
     http::{HeaderValue, Method, Response, header},
-    serve::{IncomingStream, Listener},
 };
 use tower::Service;
 use tracing::Instrument;
 
-use super::{conditional, edge, gate, rate_limit, session::SessionToken};
+use super::{conditional, edge, gate, rate_limit, security_headers, session::SessionToken};
 use crate::server::{
     auth::{CurrentUser, session},
     cache::{Replay, Ticket},
-    http::cached,
+    http::{cached, client},
     state::AppState,
 };
 
@@ -144,23 +143,13 @@ pub fn front(router: Router, state: AppState) -> MakeFront {
     }
 }
 
-impl<L> Service<IncomingStream<'_, L>> for MakeFront
-where
-    L: Listener<Addr = SocketAddr>,
-{
-    type Response = Front;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<Front, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
-        std::future::ready(Ok(Front {
+impl MakeFront {
+    /// The service for one connection from `peer`.
+    pub fn for_peer(&self, peer: SocketAddr) -> Front {
+        Front {
             shared: self.shared.clone(),
-            peer: *stream.remote_addr(),
-        }))
+            peer,
+        }
     }
 }
 
@@ -199,9 +188,20 @@ impl Service<Request> for Front {
             let counted = rate_limit::applies(state, &entry.ticket.user, req.uri().path());
             let wanted = conditional::wanted(&req);
             let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();
+            let settings = &state.settings;
+            let https = settings.secure_cookies
+                || (!settings.trusted_proxies.is_empty()
+                    && client::forwarded_https(
+                        Some(self.peer.ip()),
+                        req.headers(),
+                        &settings.trusted_proxies,
+                    ));
             return Box::pin(
                 async move {
                     let mut res = answer(&shared.state, entry, counted, wanted, accept).await;
+                    if https {
+                        security_headers::add_hsts(&mut res);
+                    }
                     edge::depart(arrival, &mut res);
                     Ok(res)
                 }

@@ -18,6 +18,14 @@ const FIXED: [(HeaderName, &str); 4] = [
     ),
 ];
 
+/// For answers that went out over HTTPS: browsers then refuse plain HTTP to this host
+/// for a year, so a network in the middle cannot strip TLS from a later visit.
+pub fn add_hsts(res: &mut Response) {
+    res.headers_mut()
+        .entry(header::STRICT_TRANSPORT_SECURITY)
+        .or_insert(HeaderValue::from_static("max-age=31536000"));
+}
+
 pub fn add(res: &mut Response) {
     let h = res.headers_mut();
     for (name, value) in FIXED {

@@ -1,10 +1,11 @@
 //! Sign-in and sign-out as plain HTML form posts, so they work before (and without) the
 //! WebAssembly bundle: a phone on a slow train can sign in as soon as the HTML arrives.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
+use crate::server::http::extract::Form;
 use axum::{
-    Extension, Form, Router,
+    Extension, Router,
     extract::{ConnectInfo, State},
     http::{HeaderMap, HeaderName, HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
@@ -14,10 +15,16 @@ use serde::Deserialize;
 
 use crate::server::{
     auth::session,
-    http::{error::ApiError, middleware::session::SessionToken},
-    service::{self, auth::SignIn},
+    http::{client, error::ApiError, middleware::session::SessionToken},
+    service::{
+        self,
+        auth::{MAX_EMAIL_BYTES, MAX_PASSWORD_BYTES, SignIn},
+    },
     state::AppState,
 };
+
+/// How long a throttled sign-in waits for its answer.
+const THROTTLED_ANSWER_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Deserialize)]
 struct SignInForm {
@@ -30,10 +37,23 @@ struct SignInForm {
 }
 
 /// Only same-site paths are followed after sign-in; anything else goes home, so the
-/// sign-in page cannot be used to bounce users to another site.
+/// sign-in page cannot be used to bounce users to another site. Browsers drop tabs and
+/// newlines from URLs (`/\t/evil` becomes `//evil`), so control characters and spaces
+/// anywhere make the path unsafe too.
 fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
+        && next.len() <= 2048;
     if local { next } else { "/" }
+}
+
+/// Whether this request reached us over HTTPS, by the setting or a trusted proxy's word:
+/// its cookies are then `Secure` and `__Host-` prefixed.
+pub fn secure_request(state: &AppState, peer: Option<IpAddr>, headers: &HeaderMap) -> bool {
+    state.settings.secure_cookies
+        || client::forwarded_https(peer, headers, &state.settings.trusted_proxies)
 }
 
 fn back_to_login(error: &str, next: &str) -> Response {
@@ -66,12 +86,17 @@ async fn sign_in(
     if form.email.trim().is_empty() || form.password.is_empty() {
         return Ok(back_to_login("missing", &next));
     }
+    if form.email.len() > MAX_EMAIL_BYTES || form.password.len() > MAX_PASSWORD_BYTES {
+        return Ok(back_to_login("too_long", &next));
+    }
     let previous = session::token_from_headers(&headers);
-    let ip = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let peer = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let ip = client::address(peer, &headers, &state.settings.trusted_proxies);
     match service::auth::sign_in(&state, &form.email, &form.password, ip, previous).await? {
         SignIn::SignedIn { token, .. } => {
             let max_age = i64::from(state.settings.session_days) * 86_400;
-            let cookie = session::set_cookie(&token, max_age, state.settings.secure_cookies);
+            let secure = secure_request(&state, peer, &headers);
+            let cookie = session::set_cookie(&token, max_age, secure);
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().insert(
                 header::SET_COOKIE,
@@ -80,12 +105,23 @@ async fn sign_in(
             Ok(res)
         }
         SignIn::Rejected => Ok(back_to_login("invalid", &next)),
-        SignIn::Throttled => Ok(back_to_login("throttled", &next)),
+        SignIn::Throttled => {
+            // Held for a moment, at the cost of a timer: a script hammering a throttled
+            // account or address gets one answer a second per connection instead of as
+            // many as the server can write, and a person barely notices.
+            tokio::time::sleep(THROTTLED_ANSWER_DELAY).await;
+            Ok(back_to_login("throttled", &next))
+        }
+        SignIn::Busy => Err(ApiError::Busy {
+            retry_after_secs: 2,
+        }),
     }
 }
 
 async fn sign_out(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     token: Option<Extension<SessionToken>>,
 ) -> Result<Response, ApiError> {
     if let Some(Extension(SessionToken(token))) = token {
@@ -99,11 +135,13 @@ async fn sign_out(
         HeaderName::from_static("clear-site-data"),
         HeaderValue::from_static("\"cache\", \"storage\""),
     );
-    let cookie = session::clear_cookie(state.settings.secure_cookies);
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
-    );
+    let peer = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
+    for cookie in session::clear_cookies(secure_request(&state, peer, &headers)) {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
+        );
+    }
     Ok(res)
 }
 
@@ -124,5 +162,8 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next(""), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/");
+        assert_eq!(safe_next("/\n/evil.example"), "/");
+        assert_eq!(safe_next("/ /evil.example"), "/");
     }
 }

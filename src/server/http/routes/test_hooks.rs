@@ -1,13 +1,15 @@
 //! Routes that exist only when `HEADROOM_TEST_HOOKS=true`, for tests that need a request
 //! or a statement of known duration (graceful shutdown, timeouts, slow-route and
-//! slow-query monitoring), a chosen status (error-rate monitoring) or a new service worker
-//! version (the PWA update prompt).
+//! slow-query monitoring), a chosen status (error-rate monitoring), a body that never
+//! ends (the streamed-answer deadline) or a new service worker version (the PWA update
+//! prompt).
 
 use std::time::Duration;
 
+use crate::server::http::extract::Query;
 use axum::{
     Router,
-    extract::{Query, State},
+    extract::State,
     http::StatusCode,
     routing::{get, post},
 };
@@ -61,6 +63,18 @@ struct StatusParams {
     code: u16,
 }
 
+/// A body that never ends: a chunk every 100 ms, for the streamed-answer deadline.
+async fn endless() -> axum::body::Body {
+    let ticks = futures::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Some((
+            Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"tick\n")),
+            (),
+        ))
+    });
+    axum::body::Body::from_stream(ticks)
+}
+
 /// Makes `/sw.js` announce a new version, as a deploy would.
 async fn bump_sw_version() -> String {
     format!("service worker salt {}", super::pwa::bump_version())
@@ -71,5 +85,6 @@ pub fn router() -> Router<AppState> {
         .route("/__test/sleep", get(sleep))
         .route("/__test/slow-query", get(slow_query))
         .route("/__test/status", get(status))
+        .route("/__test/endless", get(endless))
         .route("/__test/sw-version", post(bump_sw_version))
 }
