@@ -408,8 +408,10 @@ async fn monitoring_off_collects_nothing() {
     );
 }
 
-/// A Prometheus scraper has no session: it sends an admin's API token. A member's token
-/// is refused, as is a token that does not exist, and the token never opens the JSON API.
+/// A Prometheus scraper has no session: it sends an admin's API token of the `metrics`
+/// scope. An admin's ingest token (a device's) is refused, as are a member's token (a
+/// member cannot make a metrics token at all) and a token that does not exist; the token
+/// never opens the JSON API.
 #[tokio::test]
 async fn metrics_scrape_with_an_admins_token() {
     let app = spawn_app_with(Backend::Sqlite, monitored(None)).await;
@@ -425,7 +427,7 @@ async fn metrics_scrape_with_an_admins_token() {
             .await;
         let (status, body) = json_of(
             c.post(app.url("/api/v1/tokens"))
-                .json(&json!({"name": "prometheus", "meter_ids": [meter]}))
+                .json(&json!({"name": "device", "meter_ids": [meter]}))
                 .send()
                 .await
                 .expect("POST"),
@@ -433,7 +435,24 @@ async fn metrics_scrape_with_an_admins_token() {
         .await;
         assert_eq!(status, 201, "{body}");
         tokens.push(body["token"].as_str().expect("token").to_string());
+        let (status, body) = json_of(
+            c.post(app.url("/api/v1/tokens"))
+                .json(&json!({"name": "prometheus", "scope": "metrics"}))
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await;
+        if role == "admin" {
+            assert_eq!(status, 201, "{body}");
+            assert_eq!(body["scope"], "metrics", "{body}");
+            tokens.insert(0, body["token"].as_str().expect("token").to_string());
+        } else {
+            assert_eq!(status, 422, "a member may not make a metrics token: {body}");
+            assert_eq!(body["error"]["field"], "scope", "{body}");
+        }
     }
+    // tokens: [admin's metrics, admin's ingest, member's ingest]
     let scrape = |token: String| {
         let url = app.url("/metrics");
         async move {
@@ -462,6 +481,11 @@ async fn metrics_scrape_with_an_admins_token() {
     );
     assert_eq!(
         scrape(tokens[1].clone()).await.status(),
+        403,
+        "an admin's ingest token"
+    );
+    assert_eq!(
+        scrape(tokens[2].clone()).await.status(),
         403,
         "a member's token"
     );

@@ -1,5 +1,6 @@
-//! API tokens for integrations: shown once, stored as SHA-256, scoped to writing readings
-//! of chosen meters, revocable.
+//! API tokens for integrations: shown once, stored as SHA-256, revocable, each with one
+//! scope: `ingest` writes readings of chosen meters; `metrics` (administrators only) reads
+//! the Prometheus scrape and nothing else.
 
 use crate::{
     domain::DomainError,
@@ -20,7 +21,32 @@ pub const TOKEN_PREFIX: &str = "hr_";
 pub struct TokenPrincipal {
     pub token_id: i64,
     pub user_id: i64,
+    pub scope: Scope,
     pub meter_ids: Vec<i64>,
+}
+
+/// What a token may do; one scope per token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Ingest,
+    Metrics,
+}
+
+impl Scope {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "ingest" => Some(Scope::Ingest),
+            "metrics" => Some(Scope::Metrics),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Ingest => "ingest",
+            Scope::Metrics => "metrics",
+        }
+    }
 }
 
 fn view(row: &TokenRow, meter_ids: Vec<i64>) -> TokenView {
@@ -40,6 +66,7 @@ pub async fn create(
     state: &AppState,
     user: &CurrentUser,
     name: &str,
+    scope: Scope,
     meter_ids: &[i64],
 ) -> ServiceResult<NewToken> {
     let mut errors = Vec::new();
@@ -50,7 +77,20 @@ pub async fn create(
     let mut ids = meter_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    if ids.is_empty() {
+    if scope == Scope::Metrics {
+        if !user.is_admin() {
+            errors.push(DomainError::new(
+                "scope",
+                "only administrators may create metrics tokens",
+            ));
+        }
+        if !ids.is_empty() {
+            errors.push(DomainError::new(
+                "meter_ids",
+                "a metrics token reads no meters; leave meter_ids empty",
+            ));
+        }
+    } else if ids.is_empty() {
         errors.push(DomainError::new(
             "meter_ids",
             "choose at least one meter the token may write",
@@ -82,6 +122,7 @@ pub async fn create(
             name,
             &session::token_hash(&token),
             &prefix,
+            scope.as_str(),
             &ids,
             now,
         )
@@ -97,7 +138,7 @@ pub async fn create(
         user_id: user.id,
         name: name.to_string(),
         prefix,
-        scope: "ingest".into(),
+        scope: scope.as_str().into(),
         created_at: now,
         last_used_at: None,
         revoked_at: None,
@@ -139,9 +180,13 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> ServiceResult<Optio
         return Ok(None);
     };
     state.db.touch_token(row.id, state.clock.now_secs()).await?;
+    let Some(scope) = Scope::parse(&row.scope) else {
+        return Ok(None);
+    };
     Ok(Some(TokenPrincipal {
         token_id: row.id,
         user_id: row.user_id,
+        scope,
         meter_ids,
     }))
 }

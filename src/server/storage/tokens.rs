@@ -21,13 +21,15 @@ macro_rules! token_columns {
 }
 
 impl Db {
-    /// Creates a token allowed to write `meter_ids`; returns its id.
+    /// Creates a token of `scope` for `meter_ids`; returns its id.
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_token(
         &self,
         user_id: i64,
         name: &str,
         token_hash: &[u8],
         prefix: &str,
+        scope: &str,
         meter_ids: &[i64],
         now: i64,
     ) -> StoreResult<i64> {
@@ -35,11 +37,12 @@ impl Db {
         let id: i64 = super::with_tx!(tx, conn => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, created_at) \
-                 VALUES ($1, $2, $3, $4, 'ingest', $5) RETURNING id")
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
                 .bind(user_id)
                 .bind(name)
                 .bind(token_hash)
                 .bind(prefix)
+                .bind(scope)
                 .bind(now)
                 .fetch_one(&mut *conn)
                 .await?;

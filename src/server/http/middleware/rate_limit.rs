@@ -4,10 +4,14 @@
 //! instance counts on its own. Over the limit: `429` with `Retry-After`; every counted
 //! response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.
 //!
-//! Counted: `/api/v1/…`, `/api/v2/…`, `/api/usage/…`, `/api/performance/…` — the
-//! documented API. Not counted: the pages' own server functions (browsing must not use up
-//! an hour's API allowance), anonymous requests (refused before any work), and
-//! administrators unless `HEADROOM_RATE_LIMIT_ADMINS` is set.
+//! Counted against the plan: `/api/v1/…`, `/api/v2/…`, `/api/usage/…`,
+//! `/api/performance/…` — the documented API — except for administrators unless
+//! `HEADROOM_RATE_LIMIT_ADMINS` is set. The pages' own server functions and form posts
+//! have an allowance of their own (`HEADROOM_APP_RATE_LIMIT`, everyone counted): browsing
+//! must not use up an hour's API allowance, and a script must not get around the plan by
+//! calling what the pages call. API tokens are counted per token
+//! (`HEADROOM_TOKEN_RATE_LIMIT`) by the routes that accept them, so a device stuck in a
+//! loop cannot flood the write path. Anonymous requests are refused before any work.
 
 use std::{
     sync::{
@@ -30,9 +34,9 @@ const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
-/// Per-instance counters, one per user and hour, forgotten after the hour.
+/// Per-instance counters, one per (allowance, user or token, hour), forgotten after the hour.
 #[derive(Clone)]
-pub struct LocalCounts(moka::sync::Cache<(i64, i64), Arc<AtomicU64>>);
+pub struct LocalCounts(moka::sync::Cache<(Allowance, i64, i64), Arc<AtomicU64>>);
 
 impl Default for LocalCounts {
     fn default() -> Self {
@@ -46,11 +50,32 @@ impl Default for LocalCounts {
 }
 
 impl LocalCounts {
-    fn add(&self, user: i64, window: i64) -> u64 {
+    fn add(&self, allowance: Allowance, id: i64, window: i64) -> u64 {
         self.0
-            .get_with((user, window), Arc::default)
+            .get_with((allowance, id, window), Arc::default)
             .fetch_add(1, Ordering::AcqRel)
             + 1
+    }
+}
+
+/// Which hourly allowance a request is counted against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Allowance {
+    /// The documented API, by plan tier.
+    Plan,
+    /// The pages' server functions and form posts.
+    App,
+    /// One API token.
+    Token,
+}
+
+impl Allowance {
+    fn key_part(self) -> &'static str {
+        match self {
+            Allowance::Plan => "u",
+            Allowance::App => "a",
+            Allowance::Token => "t",
+        }
     }
 }
 
@@ -72,12 +97,18 @@ impl Quota {
         self.count > self.max
     }
 
+    pub fn retry_after_secs(&self) -> u64 {
+        self.reset_secs.max(1)
+    }
+
     /// The 429 for a request over the allowance.
     pub fn refusal(&self) -> Response {
-        ApiError::TooManyRequests {
-            retry_after_secs: self.reset_secs.max(1),
+        let mut res = ApiError::TooManyRequests {
+            retry_after_secs: self.retry_after_secs(),
         }
-        .into_response()
+        .into_response();
+        self.stamp(res.headers_mut());
+        res
     }
 
     /// `RateLimit-*` on whatever answered the request (a 304 included).
@@ -98,29 +129,69 @@ pub fn applies(state: &AppState, user: &CurrentUser, path: &str) -> bool {
     counted_path(path) && (!user.is_admin() || state.settings.rate_limits.count_admins)
 }
 
-/// Counts one request against `user`'s allowance for this hour.
+/// The allowance a signed-in request is counted against, if any: the plan's for the
+/// documented API, the app's for server functions (`POST /api/…` outside it) and form
+/// posts. Decided without awaiting, like [`applies`].
+pub fn allowance(
+    state: &AppState,
+    user: &CurrentUser,
+    method: &axum::http::Method,
+    path: &str,
+) -> Option<Allowance> {
+    if counted_path(path) {
+        return applies(state, user, path).then_some(Allowance::Plan);
+    }
+    let safe = matches!(
+        *method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    (!safe || path.starts_with("/api/")).then_some(Allowance::App)
+}
+
+/// Counts one request against `user`'s plan allowance for this hour.
 pub async fn count(state: &AppState, user: &CurrentUser) -> Quota {
-    let limits = &state.settings.rate_limits;
-    let max = u64::from(limits.for_tier(&user.plan_tier));
+    count_user(state, user, Allowance::Plan).await
+}
+
+/// Counts one request against `user`'s `allowance` for this hour.
+pub async fn count_user(state: &AppState, user: &CurrentUser, allowance: Allowance) -> Quota {
+    let max = match allowance {
+        Allowance::Plan => state.settings.rate_limits.for_tier(&user.plan_tier),
+        Allowance::App | Allowance::Token => state.settings.app_rate_limit,
+    };
+    let quota = count_in(state, allowance, user.id, u64::from(max)).await;
+    if quota.exceeded() {
+        tracing::info!(user.id = user.id, tier = %user.plan_tier, ?allowance, "rate limited");
+    }
+    quota
+}
+
+/// Counts one request made with API token `token_id` for this hour.
+pub async fn count_token(state: &AppState, token_id: i64) -> Quota {
+    let max = u64::from(state.settings.token_rate_limit);
+    let quota = count_in(state, Allowance::Token, token_id, max).await;
+    if quota.exceeded() {
+        tracing::info!(token.id = token_id, "API token rate limited");
+    }
+    quota
+}
+
+async fn count_in(state: &AppState, allowance: Allowance, id: i64, max: u64) -> Quota {
     let now = state.clock.now_secs();
     let window = now.div_euclid(WINDOW_SECS);
     let reset = (window + 1) * WINDOW_SECS - now;
-    let key = format!("ratelimit:u{}:{window}", user.id);
+    let key = format!("ratelimit:{}{id}:{window}", allowance.key_part());
     let count = match state
         .cache
         .shared_count(&key, WINDOW_SECS as u64 + 60)
         .await
     {
         Some(n) => n,
-        None => state.rate_counts.add(user.id, window),
+        None => state.rate_counts.add(allowance, id, window),
     };
-    let quota = Quota {
+    Quota {
         max,
         count,
         reset_secs: u64::try_from(reset).unwrap_or(0),
-    };
-    if quota.exceeded() {
-        tracing::info!(user.id = user.id, tier = %user.plan_tier, "rate limited");
     }
-    quota
 }

@@ -11,9 +11,10 @@
 
 use std::{collections::HashMap, convert::Infallible, time::Instant};
 
+use crate::server::http::extract::{Path, Query};
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{
         IntoResponse, Response,
@@ -30,6 +31,7 @@ use crate::server::{
     http::{
         error::ApiError,
         extract::{AdminUser, JsonBody},
+        middleware::rate_limit,
     },
     perf::{prometheus, report, sql},
     service::tokens,
@@ -279,8 +281,19 @@ async fn metrics_caller(
     let principal = tokens::authenticate(state, bearer)
         .await?
         .ok_or(ApiError::Unauthorized)?;
+    // Only a token made for scraping: an ingest token in a device must not read the
+    // server's figures because its owner happens to be an administrator.
+    if principal.scope != tokens::Scope::Metrics {
+        return Err(ApiError::Forbidden);
+    }
+    let quota = rate_limit::count_token(state, principal.token_id).await;
+    if quota.exceeded() {
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: quota.retry_after_secs(),
+        });
+    }
     let owner = state.db.user_by_id(principal.user_id).await?;
-    if owner.is_some_and(|u| u.role == "admin") {
+    if owner.is_some_and(|u| u.role == "admin" && u.disabled_at.is_none()) {
         Ok(())
     } else {
         Err(ApiError::Forbidden)

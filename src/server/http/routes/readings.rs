@@ -1,10 +1,11 @@
 //! `POST /api/v1/readings` (ingest, by API token or session) and
 //! `GET /api/v1/meters/{id}/readings` (export as CSV or JSON).
 
+use crate::server::http::extract::{Path, Query};
 use axum::{
     Extension, Json, Router,
     body::Body,
-    extract::{Path, Query, State},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -17,6 +18,7 @@ use crate::server::{
     http::{
         error::ApiError,
         extract::{AuthUser, read_body, require_json},
+        middleware::rate_limit,
     },
     service::{
         export::{self, ExportFormat},
@@ -59,6 +61,15 @@ async fn ingest(
         ),
         None => None,
     };
+    if let Some(t) = &token {
+        if t.scope != tokens::Scope::Ingest {
+            return Err(ApiError::Forbidden);
+        }
+        let quota = rate_limit::count_token(&state, t.token_id).await;
+        if quota.exceeded() {
+            return Ok(quota.refusal());
+        }
+    }
     let writer = match (&token, &user) {
         (Some(t), _) => Writer::Token(t),
         (None, Some(Extension(u))) => Writer::User(u),

@@ -1,8 +1,9 @@
 //! The HTML forms of the tokens page: create (the token is shown once) and revoke.
 
+use crate::server::http::extract::Path;
 use axum::{
     Router,
-    extract::{Path, Request, State},
+    extract::{Request, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::post,
@@ -37,7 +38,14 @@ async fn create(
         }
     }
     let result = if errors.is_empty() {
-        tokens::create(&state, &user, form.get("name").unwrap_or_default(), &ids).await
+        tokens::create(
+            &state,
+            &user,
+            form.get("name").unwrap_or_default(),
+            tokens::Scope::Ingest,
+            &ids,
+        )
+        .await
     } else {
         Err(ServiceError::Invalid(errors))
     };

@@ -1,8 +1,9 @@
 //! `/api/v1/tokens`: API tokens for integrations.
 
+use crate::server::http::extract::Path;
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     routing::{delete, get},
 };
@@ -26,6 +27,9 @@ struct CreateToken {
     name: String,
     #[serde(default)]
     meter_ids: Vec<i64>,
+    /// `ingest` (the default) or `metrics`.
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 async fn list(
@@ -40,7 +44,12 @@ async fn create(
     AuthUser(user): AuthUser,
     JsonBody(body): JsonBody<CreateToken>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
-    let created = tokens::create(&state, &user, &body.name, &body.meter_ids).await?;
+    let scope = match body.scope.as_deref() {
+        None => tokens::Scope::Ingest,
+        Some(raw) => tokens::Scope::parse(raw)
+            .ok_or_else(|| ApiError::invalid("scope", "must be ingest or metrics"))?,
+    };
+    let created = tokens::create(&state, &user, &body.name, scope, &body.meter_ids).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
