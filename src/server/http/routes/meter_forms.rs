@@ -1,8 +1,9 @@
 //! The HTML forms of the meter pages: add, edit, archive, and a reading by hand.
 
+use crate::server::http::extract::Path;
 use axum::{
     Router,
-    extract::{Path, Request, State},
+    extract::{Request, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::post,

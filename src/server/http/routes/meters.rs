@@ -1,8 +1,9 @@
 //! `/api/v1/meters`: the caller's meters.
 
+use crate::server::http::extract::Path;
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     routing::{get, post},
 };

@@ -1,9 +1,10 @@
 //! Headroom's own outlook API: `GET /api/v1/outlook`, `/api/v1/outlook/peers`, and a meter's
 //! `/trends` and `/timeline`.
 
+use crate::server::http::extract::{Path, Query};
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::State,
     http::{HeaderName, HeaderValue},
     response::Response,
     routing::get,

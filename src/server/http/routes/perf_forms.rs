@@ -2,9 +2,10 @@
 //! acknowledge/resolve, clearing the cache by pattern. Each answers with a redirect back
 //! to its page, saying what happened (or which field was wrong) in the query string.
 
+use crate::server::http::extract::Path;
 use axum::{
     Router,
-    extract::{Path, Request, State},
+    extract::{Request, State},
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };

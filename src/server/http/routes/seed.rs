@@ -5,9 +5,10 @@
 
 use std::time::Instant;
 
+use crate::server::http::extract::{Path, Query};
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post},

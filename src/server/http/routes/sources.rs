@@ -1,11 +1,7 @@
 //! `/api/v1/meters/{id}/source` and `/api/v1/meters/{id}/attempts`.
 
-use axum::{
-    Json, Router,
-    extract::{Path, State},
-    http::StatusCode,
-    routing::get,
-};
+use crate::server::http::extract::Path;
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 
 use crate::{
     dto::{AttemptView, SourceView},

@@ -1,8 +1,9 @@
 //! `/api/v1/admin/tips` (admins only) and the forms of the `/admin/tips` page.
 
+use crate::server::http::extract::Path;
 use axum::{
     Json, Router,
-    extract::{Path, Request, State},
+    extract::{Request, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post, put},
