@@ -36,7 +36,7 @@
 //! | `HEADROOM_MONITORING` | `monitoring` | `true` | the performance center's collection (per-route and per-statement timing, sampler); `false` for an overhead comparison |
 //! | `HEADROOM_MONITORING_SAMPLE_SECS` | `monitoring_sample_secs` | 5 | how often the sampler snapshots the counters, scores and raises alerts (0: never on its own — tests drive it) |
 //! | `HEADROOM_TRUSTED_PROXIES` | `trusted_proxies` | none | CIDR list of reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed, e.g. `127.0.0.1/32,10.0.0.0/8` |
-//! | `HEADROOM_PASSWORD_HASHES` | `password_hashes` | the number of cores | password hashes (19 MiB each) computed at once; a short queue waits, beyond it sign-in answers 503 |
+//! | `HEADROOM_PASSWORD_HASHES` | `password_hashes` | half the cores, at least 1 | password hashes (19 MiB and a core each) computed at once; a short queue waits, beyond it sign-in answers 503 |
 //! | `HEADROOM_MAX_CONNECTIONS` | `max_connections` | 10000 | open client connections; beyond it new ones wait in the kernel's queue |
 //! | `HEADROOM_HEADER_TIMEOUT_SECS` | `header_timeout_secs` | 10 | a client must send a request's headers within this, or the connection is closed |
 //! | `HEADROOM_STREAM_TIMEOUT_SECS` | `stream_timeout_secs` | 600 | longest a streamed answer (an export, a live chart) may take in all |
@@ -568,10 +568,11 @@ impl Settings {
             "a comma-separated list of addresses or CIDR ranges like 127.0.0.1/32,10.0.0.0/8",
             parse_cidr_list,
         );
+        // Half the cores: a sign-in flood must leave the other half serving everyone else.
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let password_hashes = src.parse_with(
             "password_hashes",
-            cores,
+            (cores / 2).max(1),
             "a whole number from 1 to 64",
             |s| s.parse().ok().filter(|n| (1..=64).contains(n)),
         );

@@ -496,13 +496,13 @@ async fn admins_see_statistics_list_keys_and_clear_by_pattern() {
 async fn an_invalidated_key_is_not_promoted_back_from_redis() {
     let app = spawn_app_with(Backend::Sqlite, with_redis(&redis_url())).await;
     let cache = app.state.cache.clone();
-    for round in 0..40 {
+    for round in 0..400 {
         let key = format!("session:race{round}");
         cache
             .put(Strategy::Session, &key, &[], b"{\"user\":1}".to_vec())
             .await;
         let stop = Arc::new(AtomicUsize::new(0));
-        let readers: Vec<_> = (0..4)
+        let readers: Vec<_> = (0..8)
             .map(|_| {
                 let (cache, key, stop) = (cache.clone(), key.clone(), stop.clone());
                 tokio::spawn(async move {

@@ -99,7 +99,7 @@ fn performance_paths() -> Value {
         "/api/performance/cache/clear": {"post": op("Clear cache entries by pattern (admins)", tag, json!([]),
             Some(json!({"type": "object", "properties": {"pattern": {"type": "string"}}})), "200", ok("Cleared per tier", obj()))},
         "/api/v2/daily-outlook/performance": {"get": op("The outlook's performance figures (admins)", "compatibility", json!([]), None, "200", ok("Envelope", schema("Envelope")))},
-        "/metrics": {"get": op("Prometheus text exposition (admin session or admin's bearer token)", tag, json!([]), None, "200",
+        "/metrics": {"get": op("Prometheus text exposition (admin session, or an admin's token of scope metrics)", tag, json!([]), None, "200",
             json!({"description": "text/plain; version=0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}))}
     })
 }
@@ -117,7 +117,7 @@ fn base_document() -> Value {
         "info": {
             "title": "Headroom",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The daily outlook for metered quotas and sensors. Sign in with the /login form (session cookie) or send an API token (`Authorization: Bearer hr_…`; tokens only write readings). See docs/API.md for the rules behind each endpoint."
+            "description": "The daily outlook for metered quotas and sensors. Sign in with the /login form (session cookie) or send an API token (`Authorization: Bearer hr_…`; ingest tokens only write readings, metrics tokens only read /metrics). See docs/API.md for the rules behind each endpoint."
         },
         "components": {
             "securitySchemes": {
@@ -210,7 +210,7 @@ fn base_document() -> Value {
             "/api/v1/outlook/peers": {"get": op("Your pace among similar households", "outlook", json!([]), None, "200", ok("A percentile, never others' values", schema("PeerComparison")))},
             "/api/v1/tokens": {
                 "get": op("Your API tokens", "tokens", json!([]), None, "200", ok("Without secrets", array("Token"))),
-                "post": op("Create a token for chosen meters", "tokens", json!([]), Some(json!({"type": "object", "properties": {"name": {"type": "string"}, "meter_ids": {"type": "array", "items": {"type": "integer"}}}})), "201", ok("The token, shown once", schema("NewToken")))},
+                "post": op("Create a token: ingest (chosen meters) or metrics (admins)", "tokens", json!([]), Some(json!({"type": "object", "properties": {"name": {"type": "string"}, "scope": {"enum": ["ingest", "metrics"]}, "meter_ids": {"type": "array", "items": {"type": "integer"}}}})), "201", ok("The token, shown once", schema("NewToken")))},
             "/api/v1/tokens/{id}": {"delete": op("Revoke a token", "tokens", json!([id]), None, "204", json!({"description": "Revoked"}))},
             "/api/v1/admin/tips": {
                 "get": op("Tips of the day (admins)", "admin", json!([]), None, "200", ok("All tips", array("Tip"))),
