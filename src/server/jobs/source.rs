@@ -1,11 +1,18 @@
 //! Reading a usage figure from an HTTP JSON source: the request, and the small path syntax
 //! that picks numbers out of the answer (`data.usage.used_mb`, `plans[0].remaining`).
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
+use reqwest::Method;
 use serde_json::Value;
 
-use crate::server::storage::sources::SourceRow;
+use crate::server::{
+    outbound::{self, Outbound},
+    storage::sources::SourceRow,
+};
 
 /// What one attempt to read a source came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,14 +155,14 @@ pub fn read_answer(source: &SourceRow, body: &[u8]) -> Outcome {
 const MAX_ANSWER: usize = 256 * 1024;
 
 /// One request to an HTTP source, bounded by its timeout from start to last byte.
-pub async fn fetch(client: &reqwest::Client, source: &SourceRow) -> Attempt {
+pub async fn fetch(outbound: &Outbound, source: &SourceRow) -> Attempt {
     let started = Instant::now();
     let timeout = Duration::from_secs(source.timeout_secs.max(1) as u64);
-    let (outcome, http_status) = match tokio::time::timeout(timeout, request(client, source)).await
-    {
-        Ok(result) => result,
-        Err(_) => (Outcome::Timeout, None),
-    };
+    let (outcome, http_status) =
+        match tokio::time::timeout(timeout, request(outbound, source)).await {
+            Ok(result) => result,
+            Err(_) => (Outcome::Timeout, None),
+        };
     Attempt {
         outcome,
         http_status,
@@ -163,25 +170,41 @@ pub async fn fetch(client: &reqwest::Client, source: &SourceRow) -> Attempt {
     }
 }
 
-async fn request(client: &reqwest::Client, source: &SourceRow) -> (Outcome, Option<u16>) {
+/// The attempts log's text for a request that got no answer. The client's own error text
+/// is for the server log only: it can describe what the far end sent or how it refused.
+fn request_failure(source: &SourceRow, error: &reqwest::Error) -> Outcome {
+    if let Some(refused) = outbound::refusal(error) {
+        return Outcome::Failed(refused.to_string());
+    }
+    tracing::debug!(meter.id = source.meter_id, %error, "source request failed");
+    Outcome::Failed(
+        if error.is_connect() {
+            "could not connect"
+        } else {
+            "the request failed"
+        }
+        .into(),
+    )
+}
+
+async fn request(outbound: &Outbound, source: &SourceRow) -> (Outcome, Option<u16>) {
     let Some(url) = source.url.as_deref() else {
         return (Outcome::Invalid("no URL is configured".into()), None);
     };
-    let mut req = client.get(url).header("accept", "application/json");
-    if let Ok(serde_json::Value::Object(headers)) = serde_json::from_str(&source.headers) {
-        for (name, value) in headers {
-            if let Some(v) = value.as_str() {
-                req = req.header(name.as_str(), v);
-            }
-        }
-    }
+    let headers: BTreeMap<String, String> =
+        serde_json::from_str(&source.headers).unwrap_or_default();
+    let headers = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    let mut req = match outbound.request(Method::GET, url, headers) {
+        Ok(req) => req.header("accept", "application/json"),
+        Err(refused) => return (Outcome::Failed(refused.to_string()), None),
+    };
     if let Some(token) = &source.bearer_token {
         req = req.bearer_auth(token);
     }
     let res = match req.send().await {
         Ok(r) => r,
         Err(e) if e.is_timeout() => return (Outcome::Timeout, None),
-        Err(e) => return (Outcome::Failed(format!("request failed: {e}")), None),
+        Err(e) => return (request_failure(source, &e), None),
     };
     let status = res.status().as_u16();
     if !res.status().is_success() {
@@ -202,8 +225,9 @@ async fn request(client: &reqwest::Client, source: &SourceRow) -> (Outcome, Opti
             }
             Ok(None) => break,
             Err(e) => {
+                tracing::debug!(meter.id = source.meter_id, error = %e, "reading a source's answer failed");
                 return (
-                    Outcome::Failed(format!("reading the answer failed: {e}")),
+                    Outcome::Failed("reading the answer failed".into()),
                     Some(status),
                 );
             }
