@@ -225,7 +225,7 @@ on_both_backends! {
         assert!(slow_attempt.response_ms.unwrap_or(0) >= 1400, "{slow_attempt:?}");
         let err_attempt = &app.state.db.attempts(error, 1).await.expect("attempts")[0];
         assert_eq!(err_attempt.http_status, Some(503));
-        assert!(app.state.db.attempts(garbage, 1).await.expect("attempts")[0].error.as_deref().unwrap_or("").contains("not JSON"));
+        assert_eq!(app.state.db.attempts(garbage, 1).await.expect("attempts")[0].error.as_deref(), Some("the answer is not JSON"));
 
         // Values are scaled into the meter's unit (GB → MB); the source's quota is adopted.
         let r = app.state.db.reading_at_or_before(ok, app.state.clock.now_secs(), 3).await.expect("q").expect("reading");
@@ -390,5 +390,33 @@ on_both_backends! {
         let attempt = &app.state.db.attempts(meter, 1).await.expect("attempts")[0];
         assert_eq!(attempt.error.as_deref(), Some("a configured header is not allowed by the outbound policy"));
         assert_eq!(hits.load(Ordering::SeqCst), 0);
+    }
+
+    async fn the_attempts_log_keeps_no_text_from_the_answer(backend) {
+        let app = spawn_app_with(backend, Options {
+            env: vec![
+                ("HEADROOM_COLLECTOR_RETRY_MS", "50".into()),
+                ("HEADROOM_OUTBOUND_ALLOW", "127.0.0.1/32".into()),
+            ],
+            ..Options::default()
+        }).await;
+        let user = app.signed_in_user("mia@example.org", "UTC").await;
+        let (local, _) = counting_server("127.0.0.1").await;
+        let mut errors = Vec::new();
+        for (used_path, remaining_path) in [("data.secret_key", None), ("data", None), ("data.used_gb", Some("data.nope"))] {
+            let meter = app.add_quota_meter(user, used_path, 1_048_576.0, "monthly:1", "UTC").await;
+            let body = json!({"kind": "http", "url": format!("{local}/ok"), "used_path": used_path, "remaining_path": remaining_path});
+            assert_eq!(put_source(&app, meter, body).await.0, 200);
+            collect_all(&app).await;
+            assert_eq!(statuses(&app, meter).await, vec!["invalid", "invalid"]);
+            let (_, attempts) = json_of(app.get(&format!("/api/v1/meters/{meter}/attempts")).await).await;
+            errors.push(attempts[0]["error"].as_str().unwrap_or_default().to_string());
+        }
+        // Fixed messages: neither the configured paths nor anything of the answer.
+        assert_eq!(errors, vec![
+            "the answer lacks the field mapped to used",
+            "the field mapped to used is not a number",
+            "the answer lacks the field mapped to remaining",
+        ]);
     }
 }

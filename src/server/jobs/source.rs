@@ -28,6 +28,7 @@ pub enum Outcome {
     /// No complete answer within the source's timeout.
     Timeout,
     /// An answer, but not one we can read (not JSON, field missing, not a number).
+    /// Its message is one of a fixed few: never text taken from the answer.
     Invalid(String),
 }
 
@@ -104,16 +105,27 @@ pub fn check_path(path: &str) -> Result<(), String> {
     parse_path(path).map(|_| ())
 }
 
+/// Why a mapped field could not be read. Deliberately without detail: the attempts log
+/// is shown to the source's owner, and text drawn from the answer would let them read
+/// (or probe, one path at a time) whatever the address returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldError {
+    /// The path's syntax is wrong (checked when saved, so only in rows saved before).
+    BadPath,
+    Missing,
+    NotANumber,
+}
+
 /// The number at `path` in `json`; numeric strings count (some APIs quote numbers).
-pub fn extract(json: &Value, path: &str) -> Result<f64, String> {
+pub fn extract(json: &Value, path: &str) -> Result<f64, FieldError> {
     let mut at = json;
-    for step in parse_path(path)? {
+    for step in parse_path(path).map_err(|_| FieldError::BadPath)? {
         at = match (&step, at) {
             (Step::Key(k), Value::Object(o)) => o.get(k),
             (Step::Index(i), Value::Array(a)) => a.get(*i),
             _ => None,
         }
-        .ok_or_else(|| format!("no {path:?} in the answer"))?;
+        .ok_or(FieldError::Missing)?;
     }
     match at {
         Value::Number(n) => n.as_f64(),
@@ -121,27 +133,41 @@ pub fn extract(json: &Value, path: &str) -> Result<f64, String> {
         _ => None,
     }
     .filter(|v: &f64| v.is_finite())
-    .ok_or_else(|| format!("{path:?} is not a number"))
+    .ok_or(FieldError::NotANumber)
+}
+
+/// The attempts log's fixed text for a field that could not be read; `role` is which
+/// mapping (used, remaining, quota), never the path or the answer.
+fn field_message(role: &str, error: FieldError) -> String {
+    match error {
+        FieldError::BadPath => format!("the path mapped to {role} is not valid"),
+        FieldError::Missing => format!("the answer lacks the field mapped to {role}"),
+        FieldError::NotANumber => format!("the field mapped to {role} is not a number"),
+    }
 }
 
 /// Reads the mapped fields out of an answer body, scaled into the meter's unit.
 pub fn read_answer(source: &SourceRow, body: &[u8]) -> Outcome {
-    let json: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => return Outcome::Invalid(format!("the answer is not JSON: {e}")),
+    let Ok(json) = serde_json::from_slice::<Value>(body) else {
+        // Not the parser's message: it quotes the position and what it found there.
+        return Outcome::Invalid("the answer is not JSON".into());
     };
-    let field = |path: &Option<String>| -> Result<Option<f64>, String> {
+    let field = |role: &str, path: &Option<String>| -> Result<Option<f64>, String> {
         path.as_deref()
             .map(|p| extract(&json, p).map(|v| v * source.scale))
             .transpose()
+            .map_err(|e| field_message(role, e))
     };
     let used = match source.used_path.as_deref().map(|p| extract(&json, p)) {
         Some(Ok(v)) if v >= 0.0 => v * source.scale,
         Some(Ok(_)) => return Outcome::Invalid("used is negative".into()),
-        Some(Err(e)) => return Outcome::Invalid(e),
+        Some(Err(e)) => return Outcome::Invalid(field_message("used", e)),
         None => return Outcome::Invalid("no path for used is configured".into()),
     };
-    match (field(&source.remaining_path), field(&source.quota_path)) {
+    match (
+        field("remaining", &source.remaining_path),
+        field("quota", &source.quota_path),
+    ) {
         (Ok(remaining), Ok(quota)) => Outcome::Success {
             used,
             remaining,
@@ -247,8 +273,8 @@ mod tests {
         assert_eq!(extract(&answer, "data.usage.used_mb"), Ok(612_345.0));
         assert_eq!(extract(&answer, "$.data.usage.left"), Ok(1000.5));
         assert_eq!(extract(&answer, "plans[1].quota"), Ok(2.0));
-        assert!(extract(&answer, "plans[5].quota").is_err());
-        assert!(extract(&answer, "data.usage").is_err());
+        assert_eq!(extract(&answer, "plans[5].quota"), Err(FieldError::Missing));
+        assert_eq!(extract(&answer, "data.usage"), Err(FieldError::NotANumber));
         assert!(check_path("a.[x]").is_err());
         assert!(check_path("a[1").is_err());
         assert!(check_path("a[").is_err());
@@ -287,8 +313,18 @@ mod tests {
                 quota: None
             }
         );
-        assert_eq!(read_answer(&s, b"<html>oops</html>").status(), "invalid");
-        assert_eq!(read_answer(&s, br#"{"left_gb": 1}"#).status(), "invalid");
+        assert_eq!(
+            read_answer(&s, b"<html>oops</html>"),
+            Outcome::Invalid("the answer is not JSON".into())
+        );
+        assert_eq!(
+            read_answer(&s, br#"{"left_gb": 1}"#),
+            Outcome::Invalid("the answer lacks the field mapped to used".into())
+        );
+        assert_eq!(
+            read_answer(&s, br#"{"used_gb": 1, "left_gb": "secret"}"#),
+            Outcome::Invalid("the field mapped to remaining is not a number".into())
+        );
         assert_eq!(
             read_answer(&s, br#"{"used_gb": -1, "left_gb": 1}"#).status(),
             "invalid"
