@@ -31,6 +31,7 @@
 //! | `HEADROOM_COLLECTOR` | `collector` | `true` | run the collectors and scheduled jobs (when this instance holds the leader lease) |
 //! | `HEADROOM_LEASE_SECS` | `lease_secs` | 30 | how long the jobs leader's lease lasts; another instance takes over within this after a crash |
 //! | `HEADROOM_COLLECTOR_RETRY_MS` | `collector_retry_ms` | 10000 | wait before the one retry of a failed collection |
+//! | `HEADROOM_OUTBOUND_ALLOW` | `outbound_allow` | none | comma-separated CIDR ranges (or single addresses) the server may fetch from although they are not public, e.g. `192.168.1.0/24,127.0.0.1/32` for a router on the home LAN; loopback, private, link-local and other non-public addresses are refused otherwise, metadata services (169.254.169.254, fd00:ec2::254) always |
 //! | `HEADROOM_NOW` | `now` | none | pin "now" (RFC 3339), for benchmarks and demos |
 //! | `HEADROOM_TEST_HOOKS` | `test_hooks` | `false` | mount `/__test/*` routes used by the test suite |
 //! | `HEADROOM_MONITORING` | `monitoring` | `true` | the performance center's collection (per-route and per-statement timing, sampler); `false` for an overhead comparison |
@@ -54,6 +55,7 @@ use std::{
     time::Duration,
 };
 
+use ipnet::IpNet;
 use jiff::Timestamp;
 
 pub use crate::server::cache::Ttls;
@@ -86,6 +88,8 @@ pub struct Settings {
     pub jobs_enabled: bool,
     pub lease_secs: i64,
     pub collector_retry_ms: u64,
+    /// Non-public ranges opened to outbound requests (`server::outbound`).
+    pub outbound_allow: Vec<IpNet>,
     pub fixed_now: Option<Timestamp>,
     pub test_hooks: bool,
     pub monitoring: bool,
@@ -256,6 +260,7 @@ const KEYS: &[&str] = &[
     "collector",
     "lease_secs",
     "collector_retry_ms",
+    "outbound_allow",
     "now",
     "test_hooks",
     "monitoring",
@@ -329,6 +334,21 @@ fn parse_bool(s: &str) -> Option<bool> {
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
     }
+}
+
+/// `192.168.1.0/24, 10.0.0.7` → ranges (a bare address is itself a range of one); `Err`
+/// holds the first entry that is neither.
+pub fn parse_ip_ranges(spec: &str) -> Result<Vec<IpNet>, String> {
+    spec.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| part.to_string())
+        })
+        .collect()
 }
 
 fn parse_db_url(s: &str) -> Option<Secret> {
@@ -548,6 +568,16 @@ impl Settings {
             "a whole number of milliseconds up to 600000",
             |s| s.parse().ok().filter(|n| *n <= 600_000),
         );
+        // Parsed by hand to name the bad entry: one typo in a long list is hard to spot.
+        let outbound_allow = match src.raw("outbound_allow") {
+            None => Vec::new(),
+            Some((value, origin)) => parse_ip_ranges(&value).unwrap_or_else(|bad| {
+                src.problems.push(format!(
+                    "  {origin} = {value:?}: {bad:?} is not a CIDR range; expected comma-separated ranges like 192.168.1.0/24,127.0.0.1/32"
+                ));
+                Vec::new()
+            }),
+        };
         let fixed_now = src.parse_with(
             "now",
             None,
@@ -643,6 +673,7 @@ impl Settings {
             jobs_enabled,
             lease_secs,
             collector_retry_ms,
+            outbound_allow,
             fixed_now,
             test_hooks,
             monitoring,
@@ -758,6 +789,39 @@ mod tests {
         .to_string();
         assert!(err.contains("HEADROOM_CACHE_TTL = \"outlok=600\""), "{err}");
         assert!(err.contains("HEADROOM_RATE_LIMITS = \"gold=10\""), "{err}");
+    }
+
+    #[test]
+    fn outbound_allow_takes_cidr_ranges_and_names_a_bad_one() {
+        let s = Settings::from_sources(
+            env(&[(
+                "HEADROOM_OUTBOUND_ALLOW",
+                "192.168.1.7/24, 127.0.0.1,fd12::/16",
+            )]),
+            None,
+            addr(),
+        )
+        .expect("valid");
+        let shown: Vec<String> = s.outbound_allow.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["192.168.1.0/24", "127.0.0.1/32", "fd12::/16"]);
+        assert!(
+            Settings::from_sources(HashMap::new(), None, addr())
+                .expect("defaults valid")
+                .outbound_allow
+                .is_empty()
+        );
+        let err = Settings::from_sources(
+            env(&[("HEADROOM_OUTBOUND_ALLOW", "10.0.0.0/8,192.168.1.0/33")]),
+            None,
+            addr(),
+        )
+        .expect_err("bad prefix")
+        .to_string();
+        assert!(
+            err.contains("HEADROOM_OUTBOUND_ALLOW")
+                && err.contains("\"192.168.1.0/33\" is not a CIDR range"),
+            "{err}"
+        );
     }
 
     #[test]

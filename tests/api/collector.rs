@@ -92,10 +92,93 @@ async fn statuses(app: &TestApp, meter: i64) -> Vec<String> {
     rows.into_iter().map(|a| a.status).collect()
 }
 
+/// A server on `ip` that counts the requests it gets, answers `/ok` with a usage figure and
+/// `/redirect?to=<url>` with a 302 there: for showing which requests the policy stops.
+async fn counting_server(ip: &str) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = Router::new()
+        .route(
+            "/ok",
+            get(|| async { Json(json!({"data": {"used_gb": 1}})) }),
+        )
+        .route(
+            "/redirect",
+            get(
+                |axum::extract::Query(q): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| async move {
+                    (
+                        StatusCode::FOUND,
+                        [("location", q.get("to").cloned().unwrap_or_default())],
+                    )
+                },
+            ),
+        )
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                next.run(req)
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), hits)
+}
+
+async fn put_source(
+    app: &TestApp,
+    meter: i64,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    json_of(
+        app.client
+            .put(app.url(&format!("/api/v1/meters/{meter}/source")))
+            .json(&body)
+            .send()
+            .await
+            .expect("PUT"),
+    )
+    .await
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn fields_of(res: &serde_json::Value) -> Vec<&str> {
+    res["error"]["fields"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["field"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+async fn collect_all(app: &TestApp) {
+    let collector = Collector::new(app.state.clone()).expect("collector");
+    for t in collector.run_once().await.expect("run") {
+        t.await.expect("task");
+    }
+}
+
+const REFUSED: &str = "the address is not allowed by the outbound policy";
+
 on_both_backends! {
     async fn every_kind_of_source_is_logged_and_none_holds_up_another(backend) {
         let app = spawn_app_with(backend, Options {
-            env: vec![("HEADROOM_COLLECTOR_RETRY_MS", "300".into())],
+            env: vec![
+                ("HEADROOM_COLLECTOR_RETRY_MS", "300".into()),
+                // The pretend ISP is on loopback, which the outbound policy refuses unless
+                // an administrator opens it.
+                ("HEADROOM_OUTBOUND_ALLOW", "127.0.0.0/8".into()),
+            ],
             ..Options::default()
         }).await;
         let user = app.signed_in_user("mia@example.org", "UTC").await;
@@ -142,7 +225,7 @@ on_both_backends! {
         assert!(slow_attempt.response_ms.unwrap_or(0) >= 1400, "{slow_attempt:?}");
         let err_attempt = &app.state.db.attempts(error, 1).await.expect("attempts")[0];
         assert_eq!(err_attempt.http_status, Some(503));
-        assert!(app.state.db.attempts(garbage, 1).await.expect("attempts")[0].error.as_deref().unwrap_or("").contains("not JSON"));
+        assert_eq!(app.state.db.attempts(garbage, 1).await.expect("attempts")[0].error.as_deref(), Some("the answer is not JSON"));
 
         // Values are scaled into the meter's unit (GB → MB); the source's quota is adopted.
         let r = app.state.db.reading_at_or_before(ok, app.state.clock.now_secs(), 3).await.expect("q").expect("reading");
@@ -180,5 +263,160 @@ on_both_backends! {
         }
         assert_eq!(statuses(&app, meter).await, vec!["success"]);
         assert_eq!(app.state.db.count_readings(meter).await.expect("count"), 1);
+    }
+
+    async fn local_private_and_metadata_addresses_are_refused_when_saved(backend) {
+        let app = spawn_app(backend).await;
+        let user = app.signed_in_user("mia@example.org", "UTC").await;
+        let meter = app.add_quota_meter(user, "m", 1.0, "monthly:1", "UTC").await;
+        let (local, _) = counting_server("127.0.0.1").await;
+        for url in [
+            format!("{local}/ok"),
+            "http://169.254.169.254/latest/meta-data".into(),
+            "http://[::1]/".into(),
+            "http://10.0.0.1/".into(),
+            "http://[::ffff:127.0.0.1]/".into(),
+            "http://[fd00:ec2::254]/".into(),
+            // The URL parser reads these as 127.0.0.1.
+            "http://2130706433/".into(),
+            "http://0x7f.1/".into(),
+        ] {
+            let (status, res) = put_source(&app, meter, json!({"kind": "http", "url": url, "used_path": "data.used_gb"})).await;
+            assert_eq!(status, 422, "{url}: {res}");
+            assert_eq!(fields_of(&res), vec!["url"], "{url}: {res}");
+        }
+        assert!(app.state.db.source(meter).await.expect("source").is_none());
+    }
+
+    async fn identity_and_hop_by_hop_headers_are_refused_when_saved(backend) {
+        let app = spawn_app(backend).await;
+        let user = app.signed_in_user("mia@example.org", "UTC").await;
+        let meter = app.add_quota_meter(user, "m", 1.0, "monthly:1", "UTC").await;
+        for name in ["Host", "Cookie", "Metadata-Flavor", "X-Forwarded-For", "Proxy-Authorization",
+                     "Transfer-Encoding", "X-aws-ec2-metadata-token"] {
+            let body = json!({"kind": "http", "url": "https://isp.example/usage", "used_path": "used",
+                              "headers": {name: "x"}});
+            let (status, res) = put_source(&app, meter, body).await;
+            assert_eq!(status, 422, "{name}: {res}");
+            assert_eq!(fields_of(&res), vec!["headers"], "{name}: {res}");
+            assert!(res.to_string().contains(name), "the message names the header: {res}");
+        }
+        // An ordinary API key header is fine.
+        let body = json!({"kind": "http", "url": "https://isp.example/usage", "used_path": "used",
+                          "headers": {"X-Api-Key": "k"}});
+        assert_eq!(put_source(&app, meter, body).await.0, 200);
+    }
+
+    async fn a_name_that_resolves_to_loopback_is_not_fetched(backend) {
+        let app = spawn_app_with(backend, Options {
+            env: vec![("HEADROOM_COLLECTOR_RETRY_MS", "50".into())],
+            ..Options::default()
+        }).await;
+        let user = app.signed_in_user("mia@example.org", "UTC").await;
+        let meter = app.add_quota_meter(user, "m", 1_048_576.0, "monthly:1", "UTC").await;
+        let (local, hits) = counting_server("127.0.0.1").await;
+        let port = local.rsplit(':').next().expect("port");
+        // A name may not resolve yet when it is saved, so names are checked when fetched.
+        let url = format!("http://localhost:{port}/ok");
+        let (status, res) = put_source(&app, meter, json!({"kind": "http", "url": url, "used_path": "data.used_gb"})).await;
+        assert_eq!(status, 200, "{res}");
+        collect_all(&app).await;
+        assert_eq!(statuses(&app, meter).await, vec!["failed", "failed"]);
+        let attempt = &app.state.db.attempts(meter, 1).await.expect("attempts")[0];
+        assert_eq!(attempt.error.as_deref(), Some(REFUSED));
+        assert_eq!(hits.load(Ordering::SeqCst), 0, "the local server was asked");
+        assert_eq!(app.state.db.count_readings(meter).await.expect("count"), 0);
+    }
+
+    async fn redirects_to_addresses_the_policy_refuses_are_not_followed(backend) {
+        // The allow-list opens 127.0.0.2 only (on Linux all of 127/8 reaches loopback), so
+        // the server there stands for a public one; 127.0.0.1 stays closed.
+        let app = spawn_app_with(backend, Options {
+            env: vec![
+                ("HEADROOM_COLLECTOR_RETRY_MS", "50".into()),
+                ("HEADROOM_OUTBOUND_ALLOW", "127.0.0.2/32".into()),
+            ],
+            ..Options::default()
+        }).await;
+        let user = app.signed_in_user("mia@example.org", "UTC").await;
+        let (public, public_hits) = counting_server("127.0.0.2").await;
+        let (private, private_hits) = counting_server("127.0.0.1").await;
+        let port = private.rsplit(':').next().expect("port");
+        let mut meters = Vec::new();
+        for target in [format!("{private}/ok"), format!("http://localhost:{port}/ok"), "file:///etc/passwd".into()] {
+            let meter = app.add_quota_meter(user, &format!("m{}", meters.len()), 1_048_576.0, "monthly:1", "UTC").await;
+            let url = format!("{public}/redirect?to={}", urlencode(&target));
+            let (status, res) = put_source(&app, meter, json!({"kind": "http", "url": url, "used_path": "data.used_gb"})).await;
+            assert_eq!(status, 200, "{res}");
+            meters.push(meter);
+        }
+        // The allowed address itself is fetched normally.
+        let direct = app.add_quota_meter(user, "direct", 1_048_576.0, "monthly:1", "UTC").await;
+        let (status, res) = put_source(&app, direct, json!({"kind": "http", "url": format!("{public}/ok"), "used_path": "data.used_gb"})).await;
+        assert_eq!(status, 200, "{res}");
+        collect_all(&app).await;
+        assert_eq!(statuses(&app, direct).await, vec!["success"]);
+        // The client itself stops at a redirect to another scheme, so that one is just the 302.
+        let expected = [REFUSED, REFUSED, "HTTP 302"];
+        for (meter, error) in meters.into_iter().zip(expected) {
+            assert_eq!(statuses(&app, meter).await, vec!["failed", "failed"], "meter {meter}");
+            let attempt = &app.state.db.attempts(meter, 1).await.expect("attempts")[0];
+            assert_eq!(attempt.error.as_deref(), Some(error), "meter {meter}");
+            assert_eq!(app.state.db.count_readings(meter).await.expect("count"), 0);
+        }
+        assert!(public_hits.load(Ordering::SeqCst) >= 4);
+        assert_eq!(private_hits.load(Ordering::SeqCst), 0, "a redirect reached 127.0.0.1");
+    }
+
+    async fn headers_saved_before_the_rules_are_not_sent(backend) {
+        let app = spawn_app_with(backend, Options {
+            env: vec![
+                ("HEADROOM_COLLECTOR_RETRY_MS", "50".into()),
+                ("HEADROOM_OUTBOUND_ALLOW", "127.0.0.1/32".into()),
+            ],
+            ..Options::default()
+        }).await;
+        let user = app.signed_in_user("mia@example.org", "UTC").await;
+        let meter = app.add_quota_meter(user, "m", 1_048_576.0, "monthly:1", "UTC").await;
+        let (local, hits) = counting_server("127.0.0.1").await;
+        let (status, res) = put_source(&app, meter, json!({"kind": "http", "url": format!("{local}/ok"), "used_path": "data.used_gb"})).await;
+        assert_eq!(status, 200, "{res}");
+        // A row saved before headers were checked, as the database may still hold.
+        let mut row = app.state.db.source(meter).await.expect("q").expect("source");
+        row.headers = json!({"Metadata-Flavor": "Google"}).to_string();
+        app.state.db.put_source(&row).await.expect("put");
+        collect_all(&app).await;
+        assert_eq!(statuses(&app, meter).await, vec!["failed", "failed"]);
+        let attempt = &app.state.db.attempts(meter, 1).await.expect("attempts")[0];
+        assert_eq!(attempt.error.as_deref(), Some("a configured header is not allowed by the outbound policy"));
+        assert_eq!(hits.load(Ordering::SeqCst), 0);
+    }
+
+    async fn the_attempts_log_keeps_no_text_from_the_answer(backend) {
+        let app = spawn_app_with(backend, Options {
+            env: vec![
+                ("HEADROOM_COLLECTOR_RETRY_MS", "50".into()),
+                ("HEADROOM_OUTBOUND_ALLOW", "127.0.0.1/32".into()),
+            ],
+            ..Options::default()
+        }).await;
+        let user = app.signed_in_user("mia@example.org", "UTC").await;
+        let (local, _) = counting_server("127.0.0.1").await;
+        let mut errors = Vec::new();
+        for (used_path, remaining_path) in [("data.secret_key", None), ("data", None), ("data.used_gb", Some("data.nope"))] {
+            let meter = app.add_quota_meter(user, used_path, 1_048_576.0, "monthly:1", "UTC").await;
+            let body = json!({"kind": "http", "url": format!("{local}/ok"), "used_path": used_path, "remaining_path": remaining_path});
+            assert_eq!(put_source(&app, meter, body).await.0, 200);
+            collect_all(&app).await;
+            assert_eq!(statuses(&app, meter).await, vec!["invalid", "invalid"]);
+            let (_, attempts) = json_of(app.get(&format!("/api/v1/meters/{meter}/attempts")).await).await;
+            errors.push(attempts[0]["error"].as_str().unwrap_or_default().to_string());
+        }
+        // Fixed messages: neither the configured paths nor anything of the answer.
+        assert_eq!(errors, vec![
+            "the answer lacks the field mapped to used",
+            "the field mapped to used is not a number",
+            "the answer lacks the field mapped to remaining",
+        ]);
     }
 }

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::server::{
     demo::simulate_next,
     jobs::source::{self, Attempt, Outcome},
+    outbound::Outbound,
     service::{
         freshness,
         ingest::{self, NewReading},
@@ -33,7 +34,7 @@ const MAX_PER_RUN: i64 = 64;
 #[derive(Clone)]
 pub struct Collector {
     state: AppState,
-    client: reqwest::Client,
+    outbound: Outbound,
     /// Meters with a collection under way: never two at once for one meter.
     inflight: Arc<Mutex<HashSet<i64>>>,
 }
@@ -64,14 +65,10 @@ fn next_due(source: &SourceRow, now: i64) -> i64 {
 
 impl Collector {
     pub fn new(state: AppState) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("headroom/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()?;
+        let outbound = Outbound::from_settings(&state.settings)?;
         Ok(Collector {
             state,
-            client,
+            outbound,
             inflight: Arc::default(),
         })
     }
@@ -132,7 +129,7 @@ impl Collector {
                     elapsed: Duration::ZERO,
                 }
             }
-            _ => source::fetch(&self.client, source).await,
+            _ => source::fetch(&self.outbound, source).await,
         })
     }
 

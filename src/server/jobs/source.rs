@@ -1,11 +1,18 @@
 //! Reading a usage figure from an HTTP JSON source: the request, and the small path syntax
 //! that picks numbers out of the answer (`data.usage.used_mb`, `plans[0].remaining`).
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant},
+};
 
+use reqwest::Method;
 use serde_json::Value;
 
-use crate::server::storage::sources::SourceRow;
+use crate::server::{
+    outbound::{self, Outbound},
+    storage::sources::SourceRow,
+};
 
 /// What one attempt to read a source came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +28,7 @@ pub enum Outcome {
     /// No complete answer within the source's timeout.
     Timeout,
     /// An answer, but not one we can read (not JSON, field missing, not a number).
+    /// Its message is one of a fixed few: never text taken from the answer.
     Invalid(String),
 }
 
@@ -97,16 +105,27 @@ pub fn check_path(path: &str) -> Result<(), String> {
     parse_path(path).map(|_| ())
 }
 
+/// Why a mapped field could not be read. Deliberately without detail: the attempts log
+/// is shown to the source's owner, and text drawn from the answer would let them read
+/// (or probe, one path at a time) whatever the address returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldError {
+    /// The path's syntax is wrong (checked when saved, so only in rows saved before).
+    BadPath,
+    Missing,
+    NotANumber,
+}
+
 /// The number at `path` in `json`; numeric strings count (some APIs quote numbers).
-pub fn extract(json: &Value, path: &str) -> Result<f64, String> {
+pub fn extract(json: &Value, path: &str) -> Result<f64, FieldError> {
     let mut at = json;
-    for step in parse_path(path)? {
+    for step in parse_path(path).map_err(|_| FieldError::BadPath)? {
         at = match (&step, at) {
             (Step::Key(k), Value::Object(o)) => o.get(k),
             (Step::Index(i), Value::Array(a)) => a.get(*i),
             _ => None,
         }
-        .ok_or_else(|| format!("no {path:?} in the answer"))?;
+        .ok_or(FieldError::Missing)?;
     }
     match at {
         Value::Number(n) => n.as_f64(),
@@ -114,27 +133,41 @@ pub fn extract(json: &Value, path: &str) -> Result<f64, String> {
         _ => None,
     }
     .filter(|v: &f64| v.is_finite())
-    .ok_or_else(|| format!("{path:?} is not a number"))
+    .ok_or(FieldError::NotANumber)
+}
+
+/// The attempts log's fixed text for a field that could not be read; `role` is which
+/// mapping (used, remaining, quota), never the path or the answer.
+fn field_message(role: &str, error: FieldError) -> String {
+    match error {
+        FieldError::BadPath => format!("the path mapped to {role} is not valid"),
+        FieldError::Missing => format!("the answer lacks the field mapped to {role}"),
+        FieldError::NotANumber => format!("the field mapped to {role} is not a number"),
+    }
 }
 
 /// Reads the mapped fields out of an answer body, scaled into the meter's unit.
 pub fn read_answer(source: &SourceRow, body: &[u8]) -> Outcome {
-    let json: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => return Outcome::Invalid(format!("the answer is not JSON: {e}")),
+    let Ok(json) = serde_json::from_slice::<Value>(body) else {
+        // Not the parser's message: it quotes the position and what it found there.
+        return Outcome::Invalid("the answer is not JSON".into());
     };
-    let field = |path: &Option<String>| -> Result<Option<f64>, String> {
+    let field = |role: &str, path: &Option<String>| -> Result<Option<f64>, String> {
         path.as_deref()
             .map(|p| extract(&json, p).map(|v| v * source.scale))
             .transpose()
+            .map_err(|e| field_message(role, e))
     };
     let used = match source.used_path.as_deref().map(|p| extract(&json, p)) {
         Some(Ok(v)) if v >= 0.0 => v * source.scale,
         Some(Ok(_)) => return Outcome::Invalid("used is negative".into()),
-        Some(Err(e)) => return Outcome::Invalid(e),
+        Some(Err(e)) => return Outcome::Invalid(field_message("used", e)),
         None => return Outcome::Invalid("no path for used is configured".into()),
     };
-    match (field(&source.remaining_path), field(&source.quota_path)) {
+    match (
+        field("remaining", &source.remaining_path),
+        field("quota", &source.quota_path),
+    ) {
         (Ok(remaining), Ok(quota)) => Outcome::Success {
             used,
             remaining,
@@ -148,14 +181,14 @@ pub fn read_answer(source: &SourceRow, body: &[u8]) -> Outcome {
 const MAX_ANSWER: usize = 256 * 1024;
 
 /// One request to an HTTP source, bounded by its timeout from start to last byte.
-pub async fn fetch(client: &reqwest::Client, source: &SourceRow) -> Attempt {
+pub async fn fetch(outbound: &Outbound, source: &SourceRow) -> Attempt {
     let started = Instant::now();
     let timeout = Duration::from_secs(source.timeout_secs.max(1) as u64);
-    let (outcome, http_status) = match tokio::time::timeout(timeout, request(client, source)).await
-    {
-        Ok(result) => result,
-        Err(_) => (Outcome::Timeout, None),
-    };
+    let (outcome, http_status) =
+        match tokio::time::timeout(timeout, request(outbound, source)).await {
+            Ok(result) => result,
+            Err(_) => (Outcome::Timeout, None),
+        };
     Attempt {
         outcome,
         http_status,
@@ -163,25 +196,41 @@ pub async fn fetch(client: &reqwest::Client, source: &SourceRow) -> Attempt {
     }
 }
 
-async fn request(client: &reqwest::Client, source: &SourceRow) -> (Outcome, Option<u16>) {
+/// The attempts log's text for a request that got no answer. The client's own error text
+/// is for the server log only: it can describe what the far end sent or how it refused.
+fn request_failure(source: &SourceRow, error: &reqwest::Error) -> Outcome {
+    if let Some(refused) = outbound::refusal(error) {
+        return Outcome::Failed(refused.to_string());
+    }
+    tracing::debug!(meter.id = source.meter_id, %error, "source request failed");
+    Outcome::Failed(
+        if error.is_connect() {
+            "could not connect"
+        } else {
+            "the request failed"
+        }
+        .into(),
+    )
+}
+
+async fn request(outbound: &Outbound, source: &SourceRow) -> (Outcome, Option<u16>) {
     let Some(url) = source.url.as_deref() else {
         return (Outcome::Invalid("no URL is configured".into()), None);
     };
-    let mut req = client.get(url).header("accept", "application/json");
-    if let Ok(serde_json::Value::Object(headers)) = serde_json::from_str(&source.headers) {
-        for (name, value) in headers {
-            if let Some(v) = value.as_str() {
-                req = req.header(name.as_str(), v);
-            }
-        }
-    }
+    let headers: BTreeMap<String, String> =
+        serde_json::from_str(&source.headers).unwrap_or_default();
+    let headers = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    let mut req = match outbound.request(Method::GET, url, headers) {
+        Ok(req) => req.header("accept", "application/json"),
+        Err(refused) => return (Outcome::Failed(refused.to_string()), None),
+    };
     if let Some(token) = &source.bearer_token {
         req = req.bearer_auth(token);
     }
     let res = match req.send().await {
         Ok(r) => r,
         Err(e) if e.is_timeout() => return (Outcome::Timeout, None),
-        Err(e) => return (Outcome::Failed(format!("request failed: {e}")), None),
+        Err(e) => return (request_failure(source, &e), None),
     };
     let status = res.status().as_u16();
     if !res.status().is_success() {
@@ -202,8 +251,9 @@ async fn request(client: &reqwest::Client, source: &SourceRow) -> (Outcome, Opti
             }
             Ok(None) => break,
             Err(e) => {
+                tracing::debug!(meter.id = source.meter_id, error = %e, "reading a source's answer failed");
                 return (
-                    Outcome::Failed(format!("reading the answer failed: {e}")),
+                    Outcome::Failed("reading the answer failed".into()),
                     Some(status),
                 );
             }
@@ -223,8 +273,8 @@ mod tests {
         assert_eq!(extract(&answer, "data.usage.used_mb"), Ok(612_345.0));
         assert_eq!(extract(&answer, "$.data.usage.left"), Ok(1000.5));
         assert_eq!(extract(&answer, "plans[1].quota"), Ok(2.0));
-        assert!(extract(&answer, "plans[5].quota").is_err());
-        assert!(extract(&answer, "data.usage").is_err());
+        assert_eq!(extract(&answer, "plans[5].quota"), Err(FieldError::Missing));
+        assert_eq!(extract(&answer, "data.usage"), Err(FieldError::NotANumber));
         assert!(check_path("a.[x]").is_err());
         assert!(check_path("a[1").is_err());
         assert!(check_path("a[").is_err());
@@ -263,8 +313,18 @@ mod tests {
                 quota: None
             }
         );
-        assert_eq!(read_answer(&s, b"<html>oops</html>").status(), "invalid");
-        assert_eq!(read_answer(&s, br#"{"left_gb": 1}"#).status(), "invalid");
+        assert_eq!(
+            read_answer(&s, b"<html>oops</html>"),
+            Outcome::Invalid("the answer is not JSON".into())
+        );
+        assert_eq!(
+            read_answer(&s, br#"{"left_gb": 1}"#),
+            Outcome::Invalid("the answer lacks the field mapped to used".into())
+        );
+        assert_eq!(
+            read_answer(&s, br#"{"used_gb": 1, "left_gb": "secret"}"#),
+            Outcome::Invalid("the field mapped to remaining is not a number".into())
+        );
         assert_eq!(
             read_answer(&s, br#"{"used_gb": -1, "left_gb": 1}"#).status(),
             "invalid"

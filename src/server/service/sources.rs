@@ -10,6 +10,7 @@ use crate::{
     server::{
         auth::CurrentUser,
         jobs::source::check_path,
+        outbound::{self, Refused},
         service::{ServiceError, ServiceResult, meters},
         state::AppState,
         storage::sources::SourceRow,
@@ -117,9 +118,22 @@ pub async fn put(
     let url = blank_to_none(&input.url);
     let used_path = blank_to_none(&input.used_path);
     if kind == "http" {
+        // Names are checked when fetched: one may not resolve yet, and what it resolves
+        // to may change. An IP literal can be judged now.
+        let policy = outbound::Policy::from_settings(&state.settings);
         match url.as_deref().map(reqwest::Url::parse) {
-            Some(Ok(u)) if matches!(u.scheme(), "http" | "https") => {}
-            Some(_) => errors.push(DomainError::new(
+            Some(Ok(u)) => match policy.check_url(&u) {
+                Ok(()) => {}
+                Err(Refused::Address) => errors.push(DomainError::new(
+                    "url",
+                    "points at a local, private or reserved address, which the server does not fetch from (an administrator can open ranges with HEADROOM_OUTBOUND_ALLOW)",
+                )),
+                Err(_) => errors.push(DomainError::new(
+                    "url",
+                    "must be an http:// or https:// address",
+                )),
+            },
+            Some(Err(_)) => errors.push(DomainError::new(
                 "url",
                 "must be an http:// or https:// address",
             )),
@@ -145,13 +159,24 @@ pub async fn put(
         }
     }
     for (name, value) in &input.headers {
-        let ok = http::HeaderName::from_bytes(name.as_bytes()).is_ok()
-            && http::HeaderValue::from_str(value).is_ok()
-            && !name.eq_ignore_ascii_case("authorization");
-        if !ok {
+        if name.eq_ignore_ascii_case("authorization") {
             errors.push(DomainError::new(
                 "headers",
-                format!("{name:?} is not a valid header (put a bearer token in its own field)"),
+                format!("{name:?} is not allowed: put a bearer token in its own field"),
+            ));
+        } else if outbound::headers::is_refused(name) {
+            errors.push(DomainError::new(
+                "headers",
+                format!(
+                    "{name:?} is not allowed: the server sets identity, connection and proxy headers itself"
+                ),
+            ));
+        } else if http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || http::HeaderValue::from_str(value).is_err()
+        {
+            errors.push(DomainError::new(
+                "headers",
+                format!("{name:?} is not a valid header"),
             ));
         }
     }

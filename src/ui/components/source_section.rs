@@ -69,7 +69,7 @@ pub fn SourceSection(
                     <label class="choice"><input type="radio" name="source_kind" value="simulator" checked=kind == "simulator" />" A simulator (for demos)"</label>
                     <FieldError form=FORM name="source_kind" />
                 </fieldset>
-                <Field form=FORM name="url" label="Address" initial=get(|s| s.url.clone()) input_type="url" hint="https://… — asked with GET, JSON expected." />
+                <Field form=FORM name="url" label="Address" initial=get(|s| s.url.clone()) input_type="url" hint="https://… — asked with GET, JSON expected. Local and private addresses are refused unless an administrator opened them." />
                 <Field form=FORM name="used_path" label="Where the answer says how much is used" initial=get(|s| s.used_path.clone()) hint="A path such as data.usage.used_mb or plans[0].used." />
                 <div class="row">
                     <Field form=FORM name="remaining_path" label="… how much remains (optional)" initial=get(|s| s.remaining_path.clone()) />
