@@ -95,7 +95,7 @@ pub struct Settings {
     pub monitoring: bool,
     pub monitoring_sample_secs: u64,
     /// Reverse proxies whose forwarding headers are believed.
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub trusted_proxies: Vec<IpNet>,
     /// Password hashes computed at once.
     pub password_hashes: usize,
     pub max_connections: usize,
@@ -592,12 +592,15 @@ impl Settings {
             "a whole number of seconds up to 300 (0: no automatic sampling)",
             |s| s.parse().ok().filter(|n| *n <= 300),
         );
-        let trusted_proxies = src.parse_with(
-            "trusted_proxies",
-            Vec::new(),
-            "a comma-separated list of addresses or CIDR ranges like 127.0.0.1/32,10.0.0.0/8",
-            parse_cidr_list,
-        );
+        let trusted_proxies = match src.raw("trusted_proxies") {
+            None => Vec::new(),
+            Some((value, origin)) => parse_ip_ranges(&value).unwrap_or_else(|bad| {
+                src.problems.push(format!(
+                    "  {origin} = {value:?}: {bad:?} is not an address or CIDR range; expected a comma-separated list like 127.0.0.1/32,10.0.0.0/8"
+                ));
+                Vec::new()
+            }),
+        };
         // Half the cores: a sign-in flood must leave the other half serving everyone else.
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let password_hashes = src.parse_with(
@@ -689,18 +692,6 @@ impl Settings {
     }
 }
 
-/// `10.0.0.0/8, 192.168.1.7` → networks; a bare address is a network of one.
-pub fn parse_cidr_list(s: &str) -> Option<Vec<ipnet::IpNet>> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            p.parse::<ipnet::IpNet>()
-                .ok()
-                .or_else(|| p.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
-        })
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {

@@ -99,7 +99,7 @@ mod tests {
     }
 
     fn nets(s: &str) -> Vec<IpNet> {
-        crate::server::config::parse_cidr_list(s).expect("cidrs")
+        crate::server::config::parse_ip_ranges(s).expect("cidrs")
     }
 
     #[test]
