@@ -76,22 +76,19 @@ where
             security_headers::add(&mut refused);
             return Box::pin(std::future::ready(Ok(refused)));
         }
-        let limit = (!timeout::exempt(&req)).then_some(state.settings.request_timeout);
+        let limit = timeout::limit(&req, &state.settings);
         // A future is as large as everything it may await, and it is copied whole each
         // time it moves; so the rarely-awaited parts (a session lookup, a rate-limit
         // count) are boxed on their own when a request needs them, and the timeout wraps
         // the work directly (with them inline, this block measured 5.3 KB).
         Box::pin(async move {
-            let res = match limit {
-                Some(limit) => tokio::time::timeout(limit, pass(state, inner, req))
-                    .await
-                    .unwrap_or_else(|_| {
-                        let mut res = timeout::timed_out(limit);
-                        security_headers::add(&mut res);
-                        res
-                    }),
-                None => pass(state, inner, req).await,
-            };
+            let res = tokio::time::timeout(limit, pass(state, inner, req))
+                .await
+                .unwrap_or_else(|_| {
+                    let mut res = timeout::timed_out(limit);
+                    security_headers::add(&mut res);
+                    res
+                });
             Ok(res)
         })
     }
