@@ -21,6 +21,7 @@ use crate::server::{
     service::{
         ServiceError, ServiceResult, freshness,
         ingest::{self, NewReading},
+        line_cap::{self, LineCap, MAX_LINE_BYTES},
         outlook::timezone,
         readings::check_entry,
     },
@@ -135,7 +136,11 @@ fn spawn_reader(
             let mut reader = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
-                .from_reader(BufReader::new(file));
+                .from_reader(LineCap::new(
+                    BufReader::new(file),
+                    MAX_LINE_BYTES,
+                    first_line,
+                ));
             let mut line = first_line;
             let mut batch = Batch {
                 rows: Vec::with_capacity(BATCH_ROWS),
@@ -145,7 +150,7 @@ fn spawn_reader(
             let mut record = csv::StringRecord::new();
             while reader
                 .read_record(&mut record)
-                .map_err(|e| format!("line {line}: {e}"))?
+                .map_err(|e| describe(&e, line))?
             {
                 batch.rows.push(record.clone());
                 line += 1;
@@ -174,6 +179,14 @@ fn spawn_reader(
             let _ = tx.blocking_send(Err(e));
         }
     });
+}
+
+/// A CSV error as the import's note; a line over the cap names itself.
+fn describe(e: &csv::Error, line: u64) -> String {
+    match line_cap::too_long(e) {
+        Some(long) => long.to_string(),
+        None => format!("line {line}: {e}"),
+    }
 }
 
 fn parse_time(raw: &str, meter: &MeterRow) -> Option<i64> {
@@ -259,9 +272,12 @@ fn check_header(path: &Path, format: ImportFormat) -> Result<u64, String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(file);
+        .from_reader(LineCap::new(file, MAX_LINE_BYTES, 1));
     let mut header = csv::StringRecord::new();
-    if !reader.read_record(&mut header).map_err(|e| e.to_string())? {
+    if !reader
+        .read_record(&mut header)
+        .map_err(|e| describe(&e, 1))?
+    {
         return Err("the file is empty".into());
     }
     let names: Vec<String> = header

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod export;
 pub mod freshness;
 pub mod import;
+pub mod line_cap;
 pub mod ingest;
 pub mod meters;
 pub mod outlook;
