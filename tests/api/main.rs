@@ -23,3 +23,4 @@ mod replay;
 mod retention;
 mod rollups;
 mod shutdown;
+mod uploads;

@@ -9,3 +9,4 @@ pub mod middleware;
 pub mod openapi;
 pub mod router;
 pub mod routes;
+pub mod upload;

@@ -5,8 +5,11 @@
 //! Idempotent (readings are keyed by meter and instant) and resumable: progress is
 //! recorded per batch as a byte offset of the file, keyed by the file's SHA-256, so a
 //! rerun of the same file picks up after the last batch that was stored.
+//!
+//! Uploaded files: see `upload_file.rs` for how they are kept and removed.
 
 use std::{
+    collections::HashSet,
     io::{BufReader, Read, Seek, SeekFrom},
     path::{Path, PathBuf},
 };
@@ -24,6 +27,7 @@ use crate::server::{
         line_cap::{self, LineCap, MAX_LINE_BYTES},
         outlook::timezone,
         readings::check_entry,
+        upload_file::{self, TempUpload},
     },
     state::AppState,
     storage::{Db, StoreError, imports::ImportRow, meters::MeterRow},
@@ -110,6 +114,12 @@ pub async fn prepare(
         return Ok(db.import(row.id).await?.unwrap_or(row));
     }
     Ok(row)
+}
+
+/// The caller's meter `meter_id`, checked before an upload is received, so a refusal
+/// costs no transfer.
+pub async fn admit(state: &AppState, user: &CurrentUser, meter_id: i64) -> ServiceResult<MeterRow> {
+    crate::server::service::meters::owned(state, user, meter_id).await
 }
 
 /// What the reader thread sends: a batch of rows and the file offset after its last row.
@@ -432,28 +442,46 @@ fn upload_path(state: &AppState, id: i64) -> PathBuf {
     upload_dir(state).join(format!("{id}.csv"))
 }
 
-/// Starts importing an uploaded file (already saved at `tmp`) into the caller's meter, in
-/// the background; returns the import to follow. The same content uploaded again is the
-/// same import (resumed, or already done).
+/// Starts importing an uploaded file into `meter` (see [`admit`]) in the background;
+/// returns the import to follow. The same content uploaded again is the same import
+/// (resumed after a failure, or already done; the upload is then dropped, removing it).
 pub async fn start_upload(
     state: &AppState,
-    user: &CurrentUser,
-    meter_id: i64,
-    tmp: &Path,
+    meter: MeterRow,
+    file: TempUpload,
     file_name: &str,
     format: ImportFormat,
 ) -> ServiceResult<ImportView> {
-    let meter = crate::server::service::meters::owned(state, user, meter_id).await?;
+    // On a task of its own: once the import is recorded as running, its file has to be
+    // handed over and its runner started even if the request is dropped meanwhile (the
+    // upload deadline, a client gone), or the meter would stay busy with nothing running.
+    let task = register(state.clone(), meter, file, file_name.to_string(), format);
+    tokio::spawn(task)
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?
+}
+
+async fn register(
+    state: AppState,
+    meter: MeterRow,
+    file: TempUpload,
+    file_name: String,
+    format: ImportFormat,
+) -> ServiceResult<ImportView> {
     let now = state.clock.now_secs();
-    let row = prepare(&state.db, &meter, tmp, file_name, format, now).await?;
-    let path = upload_path(state, row.id);
+    let row = prepare(&state.db, &meter, file.path(), &file_name, format, now).await?;
     if row.status == "running" {
-        tokio::fs::rename(tmp, &path)
-            .await
-            .map_err(|e| ServiceError::Store(StoreError::Sqlx(sqlx::Error::Io(e))))?;
+        let path = upload_path(&state, row.id);
+        if let Err(e) = file.hand_over(&path) {
+            // Nothing will run it: end it, so the meter is free again.
+            let why = "the upload could not be kept; upload it again";
+            let _ = state
+                .db
+                .finish_import(row.id, "failed", Some(why), now)
+                .await;
+            return Err(ServiceError::Internal(e.into()));
+        }
         spawn_run(state.clone(), meter, row.clone(), path);
-    } else {
-        let _ = tokio::fs::remove_file(tmp).await;
     }
     Ok(view(&row))
 }
@@ -465,19 +493,59 @@ fn spawn_run(state: AppState, meter: MeterRow, row: ImportRow, path: PathBuf) {
         let outcome = run(&state.db, &meter, &row, &path, now, oldest, |_, _| {}).await;
         // Even a stopped import may have written some batches.
         freshness::meter_changed(&state, meter.id, meter.owner_id).await;
-        match outcome {
-            Ok(_) => {
-                let _ = tokio::fs::remove_file(&path).await;
+        let ended = match outcome {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(import.id = row.id, error = ?e, "import stopped");
+                end_failed(&state, row.id, now).await
             }
-            Err(e) => tracing::warn!(import.id = row.id, error = ?e, "import stopped"),
+        };
+        // The file is needed only while the import runs: a rerun after a failure needs
+        // the file uploaded again anyway (and resumes from the recorded offset). A
+        // process stopped mid-way never gets here; the file stays for `resume_all`.
+        if ended
+            && let Err(e) = tokio::fs::remove_file(&path).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(import.id = row.id, error = %e, "cannot remove the import's file");
         }
     });
 }
 
-/// Resumes imports that were running when the process stopped, if their file is here.
+/// After `run` failed: true once the import is in a final state. `run` itself marks the
+/// file's own faults failed; anything else (a database error mid-way) is marked failed
+/// here, so the meter is free and uploading the file again resumes it. When even that
+/// cannot be recorded, the import stays running, to be resumed at the next start.
+async fn end_failed(state: &AppState, id: i64, now: i64) -> bool {
+    match state.db.import(id).await {
+        Ok(Some(row)) if row.status == "running" => {
+            let why = "the import stopped on a server error; upload the file again to resume";
+            state
+                .db
+                .finish_import(id, "failed", Some(why), now)
+                .await
+                .is_ok()
+        }
+        // Failed or done; or gone with its meter.
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}
+
+/// Resumes imports that were running when the process stopped, if their file is here,
+/// after sweeping the upload folder of what no running import needs.
 pub async fn resume_all(state: &AppState) -> ServiceResult<usize> {
+    let running = state.db.running_imports().await?;
+    let ids: HashSet<i64> = running.iter().map(|r| r.id).collect();
+    let dir = upload_dir(state);
+    match tokio::task::spawn_blocking(move || upload_file::sweep(&dir, &ids)).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(files = n, "swept leftover uploads"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot sweep the upload folder"),
+        Err(e) => tracing::warn!(error = %e, "cannot sweep the upload folder"),
+    }
     let mut resumed = 0;
-    for row in state.db.running_imports().await? {
+    for row in running {
         let path = upload_path(state, row.id);
         let Some(meter) = state.db.meter(row.meter_id).await? else {
             continue;

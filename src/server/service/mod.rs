@@ -6,8 +6,8 @@ pub mod charts;
 pub mod export;
 pub mod freshness;
 pub mod import;
-pub mod line_cap;
 pub mod ingest;
+pub mod line_cap;
 pub mod meters;
 pub mod outlook;
 pub mod peers;
@@ -15,6 +15,7 @@ pub mod readings;
 pub mod sources;
 pub mod tips;
 pub mod tokens;
+pub mod upload_file;
 
 use crate::{domain::DomainError, server::storage::StoreError};
 
