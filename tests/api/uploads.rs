@@ -1,6 +1,7 @@
 //! Uploads are bounded and leave nothing behind: ownership and the declared size are
 //! checked before the body is read, the limit holds while streaming, the upload has its
-//! own deadline, and temp files go on every failure and once their import ends.
+//! own deadline, temp files go on every failure and once their import ends, and imports
+//! per meter and per user are capped.
 //!
 //! Most requests here are written by hand on a TCP socket: only then can a test declare a
 //! size it never sends, stall half-way, or see an answer that comes before the body ends.
@@ -298,6 +299,29 @@ on_both_backends! {
         assert_eq!(end.status, "failed");
         assert_eq!(end.error.as_deref(), Some("line 3 is longer than 4096 bytes"));
         assert_eq!(leftovers_settle(&app).await, Vec::<String>::new());
+    }
+
+    async fn one_running_import_per_meter_and_three_per_user(backend) {
+        let app = upload_app(backend, &[]).await;
+        let (mia, cookie) = member(&app, "mia@example.org").await;
+        let mut meters = Vec::new();
+        for name in ["A", "B", "C", "D"] {
+            meters.push(meter_of(&app, mia, name).await);
+        }
+        let now = app.state.clock.now_secs();
+        // An import still running on A (as if its file were being read right now).
+        app.state.db.start_import(meters[0], "a.csv", "aaaa", "generic", 100, now).await.expect("import");
+        let (status, body) = upload_api(&app, &cookie, meters[0], "generic", GENERIC).await;
+        assert_eq!((status, error_code(&body)), (409, "conflict"), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap_or("").contains("already running"), "{body}");
+        assert_eq!(leftovers(&app), Vec::<String>::new());
+
+        // Three running imports are the most one user may have.
+        app.state.db.start_import(meters[1], "b.csv", "bbbb", "generic", 100, now).await.expect("import");
+        app.state.db.start_import(meters[2], "c.csv", "cccc", "generic", 100, now).await.expect("import");
+        let (status, body) = upload_api(&app, &cookie, meters[3], "generic", GENERIC).await;
+        assert_eq!((status, error_code(&body)), (429, "too_many_imports"), "{body}");
+        assert_eq!(leftovers(&app), Vec::<String>::new());
     }
 
     async fn uploads_have_their_own_deadline_and_multipart_is_not_exempt(backend) {

@@ -50,6 +50,11 @@ pub enum ApiError {
     UnsupportedMediaType { expected: &'static str },
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// 409 with a message of its own (an import already running on the meter).
+    #[error("{0}")]
+    Busy(String),
+    #[error("{0}")]
+    TooManyImports(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error(transparent)]
@@ -104,7 +109,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Conflict(_) | ApiError::Busy(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::TooManyImports(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_imports"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -141,6 +147,8 @@ impl From<ServiceError> for ApiError {
                 }
             }
             ServiceError::NotFound => ApiError::NotFound,
+            ServiceError::Busy(message) => ApiError::Busy(message),
+            ServiceError::TooManyImports(message) => ApiError::TooManyImports(message),
             ServiceError::Store(e) => e.into(),
             ServiceError::Internal(e) => ApiError::Internal(e),
         }

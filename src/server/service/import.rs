@@ -37,6 +37,9 @@ use crate::server::{
 const BATCH_ROWS: usize = 10_000;
 /// Lines whose problems the report lists; beyond that only counted.
 const MAX_LISTED: usize = 20;
+/// Most imports one user may have running at once: each keeps a reader thread and a
+/// database writer busy.
+pub const MAX_RUNNING_PER_USER: i64 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -86,7 +89,8 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     Ok(out)
 }
 
-/// Registers (or finds) the import of `path` into `meter`.
+/// Registers (or finds) the import of `path` into `meter`. An import of the same file
+/// left running (a stopped `headroom import`) comes back to be resumed.
 pub async fn prepare(
     db: &Db,
     meter: &MeterRow,
@@ -95,6 +99,18 @@ pub async fn prepare(
     format: ImportFormat,
     now: i64,
 ) -> ServiceResult<ImportRow> {
+    Ok(claim(db, meter, path, file_name, format, now).await?.0)
+}
+
+/// [`prepare`], and whether this call set the import running (created or restarted it).
+async fn claim(
+    db: &Db,
+    meter: &MeterRow,
+    path: &Path,
+    file_name: &str,
+    format: ImportFormat,
+    now: i64,
+) -> ServiceResult<(ImportRow, bool)> {
     let (sha, size) = {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || -> std::io::Result<(String, u64)> {
@@ -106,20 +122,54 @@ pub async fn prepare(
         })?
         .map_err(|e| ServiceError::Store(StoreError::Sqlx(sqlx::Error::Io(e))))?
     };
-    let row = db
+    let (row, created) = db
         .start_import(meter.id, file_name, &sha, format.as_str(), size as i64, now)
-        .await?;
+        .await
+        .map_err(busy)?;
     if row.status == "failed" {
-        db.restart_import(row.id).await?;
-        return Ok(db.import(row.id).await?.unwrap_or(row));
+        if !db.restart_import(row.id).await.map_err(busy)? {
+            return Err(already_running());
+        }
+        return Ok((db.import(row.id).await?.unwrap_or(row), true));
     }
-    Ok(row)
+    Ok((row, created))
 }
 
-/// The caller's meter `meter_id`, checked before an upload is received, so a refusal
-/// costs no transfer.
+fn already_running() -> ServiceError {
+    ServiceError::Busy(
+        "an import is already running for this meter; try again when it has finished".into(),
+    )
+}
+
+/// The one-running-import-per-meter index, hit by a writer that came in between.
+fn busy(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::Conflict(_) => already_running(),
+        other => other.into(),
+    }
+}
+
+/// Whether `user` may start an import into `meter_id` now: the meter is theirs, nothing
+/// is being imported into it, and fewer than [`MAX_RUNNING_PER_USER`] of theirs are
+/// running. Checked before an upload is received (a refusal costs no transfer) and again
+/// once it is; the per-meter rule is also the database's, so it holds under races.
 pub async fn admit(state: &AppState, user: &CurrentUser, meter_id: i64) -> ServiceResult<MeterRow> {
-    crate::server::service::meters::owned(state, user, meter_id).await
+    let meter = crate::server::service::meters::owned(state, user, meter_id).await?;
+    check_room(&state.db, &meter).await?;
+    Ok(meter)
+}
+
+async fn check_room(db: &Db, meter: &MeterRow) -> ServiceResult<()> {
+    let (on_meter, of_owner) = db.running_import_counts(meter.id, meter.owner_id).await?;
+    if on_meter > 0 {
+        return Err(already_running());
+    }
+    if of_owner >= MAX_RUNNING_PER_USER {
+        return Err(ServiceError::TooManyImports(format!(
+            "{of_owner} of your imports are running, the most at once; try again when one has finished"
+        )));
+    }
+    Ok(())
 }
 
 /// What the reader thread sends: a batch of rows and the file offset after its last row.
@@ -468,8 +518,14 @@ async fn register(
     file_name: String,
     format: ImportFormat,
 ) -> ServiceResult<ImportView> {
+    // Again: others may have started while this one was uploading.
+    check_room(&state.db, &meter).await?;
     let now = state.clock.now_secs();
-    let row = prepare(&state.db, &meter, file.path(), &file_name, format, now).await?;
+    let (row, started) = claim(&state.db, &meter, file.path(), &file_name, format, now).await?;
+    // Running, but not by this call: another upload of the same file just started it.
+    if row.status == "running" && !started {
+        return Err(already_running());
+    }
     if row.status == "running" {
         let path = upload_path(&state, row.id);
         if let Err(e) = file.hand_over(&path) {

@@ -1,9 +1,9 @@
 //! Imports: the upload form of the meter page, `POST /api/v1/meters/{id}/imports` (a CSV
 //! body) and `GET /api/v1/imports/{id}`.
 //!
-//! Both upload routes check the meter (yours) and the declared size before reading a
-//! byte of the body, then receive it through `http::upload` (bounded, deadline from the
-//! gate, file removed on failure).
+//! Both upload routes check the meter (yours, no import running on it, not too many of
+//! yours running) and the declared size before reading a byte of the body, then receive
+//! it through `http::upload` (bounded, deadline from the gate, file removed on failure).
 
 use axum::{
     Json, Router,
