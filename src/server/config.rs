@@ -696,6 +696,41 @@ mod tests {
     }
 
     #[test]
+    fn uploads_have_a_size_limit_and_a_deadline_of_their_own() {
+        let s = Settings::from_sources(HashMap::new(), None, addr()).expect("defaults valid");
+        assert_eq!(s.upload_limit_bytes, 128 * 1024 * 1024);
+        assert_eq!(s.upload_timeout, Duration::from_secs(300));
+        let s = Settings::from_sources(
+            env(&[
+                ("HEADROOM_UPLOAD_LIMIT_BYTES", "1000000"),
+                ("HEADROOM_UPLOAD_TIMEOUT_SECS", "5"),
+            ]),
+            None,
+            addr(),
+        )
+        .expect("valid");
+        assert_eq!(
+            (s.upload_limit_bytes, s.upload_timeout.as_secs()),
+            (1_000_000, 5)
+        );
+        let err = Settings::from_sources(
+            env(&[
+                ("HEADROOM_UPLOAD_LIMIT_BYTES", "0"),
+                ("HEADROOM_UPLOAD_TIMEOUT_SECS", "0"),
+            ]),
+            None,
+            addr(),
+        )
+        .expect_err("two problems")
+        .to_string();
+        assert!(err.contains("HEADROOM_UPLOAD_LIMIT_BYTES = \"0\""), "{err}");
+        assert!(
+            err.contains("HEADROOM_UPLOAD_TIMEOUT_SECS = \"0\""),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn env_overrides_the_file_and_unknown_file_keys_fail() {
         let file = Some((
             PathBuf::from("headroom.toml"),
