@@ -347,6 +347,20 @@ on_both_backends! {
         wait_for_end(&app, view["id"].as_i64().expect("id")).await;
         assert_eq!(leftovers_settle(&app).await, Vec::<String>::new());
 
+        // The same through the form.
+        let (before, after) = form_parts("generic");
+        let form = meter_of(&app, mia, "Form").await;
+        let mut first = before;
+        first.extend_from_slice(head);
+        let mut second = tail.to_vec();
+        second.extend_from_slice(&after);
+        let length = first.len() + second.len();
+        let headers = vec![format!("Cookie: {cookie}"), format!("Content-Length: {length}"), multipart_type()];
+        let slow = Sending { pieces: vec![first, second], pause: Duration::from_secs(2), hold: false };
+        let (status, body) = raw_post(&app, &format!("/meters/{form}/import"), &headers, slow).await;
+        assert_eq!(status, 303, "{body}");
+        assert_eq!(leftovers_settle(&app).await, Vec::<String>::new());
+
         // One that stalls is cut off at the upload deadline, and its partial file removed.
         let other = meter_of(&app, mia, "Other").await;
         let stalled = Sending { pieces: vec![GENERIC.as_bytes().to_vec()], pause: Duration::ZERO, hold: true };
