@@ -24,6 +24,8 @@
 //! | `HEADROOM_RATE_LIMITS` | `rate_limits` | `budget=50,mid=100,professional=200,enterprise=500` | API requests per hour by plan tier |
 //! | `HEADROOM_RATE_LIMIT_ADMINS` | `rate_limit_admins` | `false` | count administrators' requests too |
 //! | `HEADROOM_REQUEST_TIMEOUT_SECS` | `request_timeout_secs` | 30 | a request still unanswered after this gets 503 |
+//! | `HEADROOM_UPLOAD_TIMEOUT_SECS` | `upload_timeout_secs` | 300 | the same for the two upload routes (form and API), whose body may take minutes; a partial upload is removed |
+//! | `HEADROOM_UPLOAD_LIMIT_BYTES` | `upload_limit_bytes` | 134217728 (128 MiB) | largest upload body; larger is 413, refused before reading when `Content-Length` says so |
 //! | `HEADROOM_SEED_DEMO` | `seed_demo` | `false` | seed demo data when the database has no users |
 //! | `HEADROOM_RETENTION_RAW_DAYS` | `retention_raw_days` | 365 | keep raw readings this long |
 //! | `HEADROOM_RETENTION_ROLLUP_DAYS` | `retention_rollup_days` | 730 | keep 15-minute and hourly rollups this long (daily and weekly: forever) |
@@ -83,6 +85,8 @@ pub struct Settings {
     pub redis_timeout: Duration,
     pub rate_limits: RateLimits,
     pub request_timeout: Duration,
+    pub upload_timeout: Duration,
+    pub upload_limit_bytes: u64,
     pub seed_demo: bool,
     pub retention: Retention,
     pub jobs_enabled: bool,
@@ -253,6 +257,8 @@ const KEYS: &[&str] = &[
     "rate_limits",
     "rate_limit_admins",
     "request_timeout_secs",
+    "upload_timeout_secs",
+    "upload_limit_bytes",
     "seed_demo",
     "retention_raw_days",
     "retention_rollup_days",
@@ -541,6 +547,20 @@ impl Settings {
             "a whole number of seconds from 1 to 3600",
             |s| s.parse().ok().filter(|n| (1..=3600).contains(n)),
         ));
+        let upload_timeout = Duration::from_secs(src.parse_with(
+            "upload_timeout_secs",
+            300,
+            "a whole number of seconds from 1 to 86400",
+            |s| s.parse().ok().filter(|n| (1..=86_400).contains(n)),
+        ));
+        // A year of 10-second readings in CSV is about 100 MB; bigger files are better
+        // imported with `headroom import` on the server.
+        let upload_limit_bytes = src.parse_with(
+            "upload_limit_bytes",
+            128 * 1024 * 1024,
+            "a whole number of bytes from 1024 to 17179869184 (16 GiB)",
+            |s| s.parse().ok().filter(|n| (1024..=16 << 30).contains(n)),
+        );
         let seed_demo = src.flag("seed_demo");
         let days = |src: &mut Sources, key: &str, default: i64| {
             src.parse_with(
@@ -671,6 +691,8 @@ impl Settings {
             redis_timeout,
             rate_limits,
             request_timeout,
+            upload_timeout,
+            upload_limit_bytes,
             seed_demo,
             retention,
             jobs_enabled,
@@ -691,7 +713,6 @@ impl Settings {
         })
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -811,6 +832,41 @@ mod tests {
         assert!(
             err.contains("HEADROOM_OUTBOUND_ALLOW")
                 && err.contains("\"192.168.1.0/33\" is not a CIDR range"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn uploads_have_a_size_limit_and_a_deadline_of_their_own() {
+        let s = Settings::from_sources(HashMap::new(), None, addr()).expect("defaults valid");
+        assert_eq!(s.upload_limit_bytes, 128 * 1024 * 1024);
+        assert_eq!(s.upload_timeout, Duration::from_secs(300));
+        let s = Settings::from_sources(
+            env(&[
+                ("HEADROOM_UPLOAD_LIMIT_BYTES", "1000000"),
+                ("HEADROOM_UPLOAD_TIMEOUT_SECS", "5"),
+            ]),
+            None,
+            addr(),
+        )
+        .expect("valid");
+        assert_eq!(
+            (s.upload_limit_bytes, s.upload_timeout.as_secs()),
+            (1_000_000, 5)
+        );
+        let err = Settings::from_sources(
+            env(&[
+                ("HEADROOM_UPLOAD_LIMIT_BYTES", "0"),
+                ("HEADROOM_UPLOAD_TIMEOUT_SECS", "0"),
+            ]),
+            None,
+            addr(),
+        )
+        .expect_err("two problems")
+        .to_string();
+        assert!(err.contains("HEADROOM_UPLOAD_LIMIT_BYTES = \"0\""), "{err}");
+        assert!(
+            err.contains("HEADROOM_UPLOAD_TIMEOUT_SECS = \"0\""),
             "{err}"
         );
     }

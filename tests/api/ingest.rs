@@ -194,4 +194,28 @@ on_both_backends! {
         let (status, body) = json_of(app.get(&format!("/api/v1/meters/{fibre}/readings?from=soon")).await).await;
         assert_eq!((status, body["error"]["field"].as_str()), (422, Some("from")));
     }
+
+    async fn an_export_range_is_bounded_before_anything_is_sent(backend) {
+        let (app, fibre, _) = setup(backend).await;
+        app.add_readings(fibre, &[("2026-11-21T10:00:00Z", 30.25)]).await;
+        // Each refused range is refused as a whole: a JSON 422 naming the field, no CSV.
+        for (query, field) in [
+            ("from=-009999-01-01&to=9999-12-31", "from"),
+            ("from=1969-12-31", "from"),
+            ("from=2026-01-01&to=2201-01-01", "to"),
+            ("from=2026-01-01&to=9999-12-31T00:00:00Z", "to"),
+            ("from=2020-01-01&to=2026-11-21", "from"),
+            ("from=2026-11-21&to=2026-11-20", "to"),
+            ("from=2026-11-20&to=later", "to"),
+        ] {
+            let (status, body) = json_of(app.get(&format!("/api/v1/meters/{fibre}/readings?{query}")).await).await;
+            assert_eq!((status, body["error"]["field"].as_str()), (422, Some(field)), "{query}: {body}");
+        }
+        // Three years is allowed, and no `from` means the three years up to `to`.
+        for query in ["from=2023-11-22&to=2026-11-21", "to=2026-11-21", ""] {
+            let res = app.get(&format!("/api/v1/meters/{fibre}/readings?{query}")).await;
+            assert_eq!(res.status(), 200, "{query}");
+            assert!(res.text().await.expect("csv").contains("2026-11-21T10:00:00Z,30.25"), "{query}");
+        }
+    }
 }

@@ -24,3 +24,4 @@ mod retention;
 mod rollups;
 mod security;
 mod shutdown;
+mod uploads;

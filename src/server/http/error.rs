@@ -50,11 +50,16 @@ pub enum ApiError {
     UnsupportedMediaType { expected: &'static str },
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// 409 with a message of its own (an import already running on the meter).
+    #[error("{0}")]
+    Busy(String),
+    #[error("{0}")]
+    TooManyImports(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     /// A bounded resource (password-hash slots) is full; answered at once, not queued.
     #[error("the server is busy; try again in a moment")]
-    Busy { retry_after_secs: u64 },
+    Overloaded { retry_after_secs: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -107,9 +112,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType { .. } => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Conflict(_) | ApiError::Busy(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::TooManyImports(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_imports"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -145,6 +151,8 @@ impl From<ServiceError> for ApiError {
                 }
             }
             ServiceError::NotFound => ApiError::NotFound,
+            ServiceError::Busy(message) => ApiError::Busy(message),
+            ServiceError::TooManyImports(message) => ApiError::TooManyImports(message),
             ServiceError::Store(e) => e.into(),
             ServiceError::Internal(e) => ApiError::Internal(e),
         }
@@ -200,8 +208,8 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut res = (status, Json(Body { error: detail })).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs } | ApiError::Busy { retry_after_secs } =
-            self
+        if let ApiError::TooManyRequests { retry_after_secs }
+        | ApiError::Overloaded { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);

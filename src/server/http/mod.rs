@@ -11,3 +11,4 @@ pub mod openapi;
 pub mod router;
 pub mod routes;
 pub mod serve;
+pub mod upload;

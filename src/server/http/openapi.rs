@@ -194,10 +194,18 @@ fn base_document() -> Value {
                     Value::Object(r)
                 }).unwrap_or_default()}},
             "/api/v1/meters/{id}/readings": {"get": op("Export readings as CSV or JSON", "readings",
-                json!([id, query("from", "string", "RFC 3339 or a date"), query("to", "string", "RFC 3339 or a date (inclusive)"), query("format", "string", "csv (default) or json")]),
+                json!([id, query("from", "string", "RFC 3339 or a date, 1970..=2200, at most 3 years before `to` (default: 3 years before it)"), query("to", "string", "RFC 3339 or a date (inclusive), 1970..=2200 (default: now)"), query("format", "string", "csv (default) or json")]),
                 None, "200", json!({"description": "The readings", "content": {"text/csv": {}, "application/json": {}}}))},
             "/api/v1/meters/{id}/imports": {"post": {"summary": "Import a CSV file in the background", "tags": ["readings"], "parameters": [id, query("format", "string", "legacy (default) or generic")],
-                "requestBody": {"required": true, "content": {"text/csv": {}}}, "responses": {"202": ok("Started", schema("Import"))}}},
+                "requestBody": {"required": true, "content": {"text/csv": {}}},
+                "responses": error_responses().as_object().cloned().map(|mut r| {
+                    r.insert("202".into(), ok("Started", schema("Import")));
+                    r.insert("409".into(), ok("An import is already running on this meter", schema("Error")));
+                    r.insert("413".into(), ok("Body over HEADROOM_UPLOAD_LIMIT_BYTES (refused before reading when Content-Length says so)", schema("Error")));
+                    r.insert("429".into(), ok("Three of your imports are already running", schema("Error")));
+                    r.insert("503".into(), ok("Not received within HEADROOM_UPLOAD_TIMEOUT_SECS", schema("Error")));
+                    Value::Object(r)
+                }).unwrap_or_default()}},
             "/api/v1/imports/{id}": {"get": op("An import's progress", "readings", json!([id]), None, "200", ok("The import", schema("Import")))},
             "/api/v1/meters/{id}/source": {
                 "get": op("Where readings are collected from", "collection", json!([id]), None, "200", ok("The source", schema("Source"))),

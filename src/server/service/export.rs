@@ -58,18 +58,42 @@ fn parse_bound(raw: &str, field: &'static str, end: bool) -> Result<i64, DomainE
         })
 }
 
-/// The range asked for; by default everything up to now.
+/// Earliest and latest instants an export may name: 1970-01-01 and 2200-12-31T23:59:59Z.
+const EARLIEST: i64 = 0;
+const LATEST: i64 = 7_289_654_399;
+/// Longest range one export covers: three years, with a leap day. The body is one query
+/// per 31 days, sent after the headers, so a range of years -9999..9999 was ~236 000
+/// queries on one request; longer histories are exported in several.
+pub const MAX_SPAN_DAYS: i64 = 3 * 365 + 1;
+
+fn within_years(t: i64, field: &'static str) -> Result<i64, DomainError> {
+    if (EARLIEST..=LATEST).contains(&t) {
+        Ok(t)
+    } else {
+        Err(DomainError::new(
+            field,
+            "must be between 1970-01-01 and 2200-12-31",
+        ))
+    }
+}
+
+/// The range asked for, checked before anything is sent; by default the three years up
+/// to `to`, and `to` now.
 pub fn parse_range(from: Option<&str>, to: Option<&str>, now: i64) -> Result<Range, DomainError> {
-    let from = from
-        .map(|f| parse_bound(f, "from", false))
-        .transpose()?
-        .unwrap_or(0);
-    let to = to
-        .map(|t| parse_bound(t, "to", true))
-        .transpose()?
-        .unwrap_or(now);
+    let from = from.map(|f| parse_bound(f, "from", false)).transpose()?;
+    let to = to.map(|t| parse_bound(t, "to", true)).transpose()?;
+    let from = from.map(|f| within_years(f, "from")).transpose()?;
+    let to = within_years(to.unwrap_or(now), "to")?;
+    let span = MAX_SPAN_DAYS * 86_400;
+    let from = from.unwrap_or_else(|| (to - span + 1).max(EARLIEST));
     if from > to {
         return Err(DomainError::new("to", "must not be before from"));
+    }
+    if to - from >= span {
+        return Err(DomainError::new(
+            "from",
+            "must be at most 3 years before to; export a longer history in parts",
+        ));
     }
     Ok(Range { from, to })
 }

@@ -5,8 +5,11 @@
 //! Idempotent (readings are keyed by meter and instant) and resumable: progress is
 //! recorded per batch as a byte offset of the file, keyed by the file's SHA-256, so a
 //! rerun of the same file picks up after the last batch that was stored.
+//!
+//! Uploaded files: see `upload_file.rs` for how they are kept and removed.
 
 use std::{
+    collections::HashSet,
     io::{BufReader, Read, Seek, SeekFrom},
     path::{Path, PathBuf},
 };
@@ -21,8 +24,10 @@ use crate::server::{
     service::{
         ServiceError, ServiceResult, freshness,
         ingest::{self, NewReading},
+        line_cap::{self, LineCap, MAX_LINE_BYTES},
         outlook::timezone,
         readings::check_entry,
+        upload_file::{self, TempUpload},
     },
     state::AppState,
     storage::{Db, StoreError, imports::ImportRow, meters::MeterRow},
@@ -32,6 +37,9 @@ use crate::server::{
 const BATCH_ROWS: usize = 10_000;
 /// Lines whose problems the report lists; beyond that only counted.
 const MAX_LISTED: usize = 20;
+/// Most imports one user may have running at once: each keeps a reader thread and a
+/// database writer busy.
+pub const MAX_RUNNING_PER_USER: i64 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -81,7 +89,8 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     Ok(out)
 }
 
-/// Registers (or finds) the import of `path` into `meter`.
+/// Registers (or finds) the import of `path` into `meter`. An import of the same file
+/// left running (a stopped `headroom import`) comes back to be resumed.
 pub async fn prepare(
     db: &Db,
     meter: &MeterRow,
@@ -90,6 +99,18 @@ pub async fn prepare(
     format: ImportFormat,
     now: i64,
 ) -> ServiceResult<ImportRow> {
+    Ok(claim(db, meter, path, file_name, format, now).await?.0)
+}
+
+/// [`prepare`], and whether this call set the import running (created or restarted it).
+async fn claim(
+    db: &Db,
+    meter: &MeterRow,
+    path: &Path,
+    file_name: &str,
+    format: ImportFormat,
+    now: i64,
+) -> ServiceResult<(ImportRow, bool)> {
     let (sha, size) = {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || -> std::io::Result<(String, u64)> {
@@ -101,14 +122,54 @@ pub async fn prepare(
         })?
         .map_err(|e| ServiceError::Store(StoreError::Sqlx(sqlx::Error::Io(e))))?
     };
-    let row = db
+    let (row, created) = db
         .start_import(meter.id, file_name, &sha, format.as_str(), size as i64, now)
-        .await?;
+        .await
+        .map_err(busy)?;
     if row.status == "failed" {
-        db.restart_import(row.id).await?;
-        return Ok(db.import(row.id).await?.unwrap_or(row));
+        if !db.restart_import(row.id).await.map_err(busy)? {
+            return Err(already_running());
+        }
+        return Ok((db.import(row.id).await?.unwrap_or(row), true));
     }
-    Ok(row)
+    Ok((row, created))
+}
+
+fn already_running() -> ServiceError {
+    ServiceError::Busy(
+        "an import is already running for this meter; try again when it has finished".into(),
+    )
+}
+
+/// The one-running-import-per-meter index, hit by a writer that came in between.
+fn busy(e: StoreError) -> ServiceError {
+    match e {
+        StoreError::Conflict(_) => already_running(),
+        other => other.into(),
+    }
+}
+
+/// Whether `user` may start an import into `meter_id` now: the meter is theirs, nothing
+/// is being imported into it, and fewer than [`MAX_RUNNING_PER_USER`] of theirs are
+/// running. Checked before an upload is received (a refusal costs no transfer) and again
+/// once it is; the per-meter rule is also the database's, so it holds under races.
+pub async fn admit(state: &AppState, user: &CurrentUser, meter_id: i64) -> ServiceResult<MeterRow> {
+    let meter = crate::server::service::meters::owned(state, user, meter_id).await?;
+    check_room(&state.db, &meter).await?;
+    Ok(meter)
+}
+
+async fn check_room(db: &Db, meter: &MeterRow) -> ServiceResult<()> {
+    let (on_meter, of_owner) = db.running_import_counts(meter.id, meter.owner_id).await?;
+    if on_meter > 0 {
+        return Err(already_running());
+    }
+    if of_owner >= MAX_RUNNING_PER_USER {
+        return Err(ServiceError::TooManyImports(format!(
+            "{of_owner} of your imports are running, the most at once; try again when one has finished"
+        )));
+    }
+    Ok(())
 }
 
 /// What the reader thread sends: a batch of rows and the file offset after its last row.
@@ -135,7 +196,11 @@ fn spawn_reader(
             let mut reader = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
-                .from_reader(BufReader::new(file));
+                .from_reader(LineCap::new(
+                    BufReader::new(file),
+                    MAX_LINE_BYTES,
+                    first_line,
+                ));
             let mut line = first_line;
             let mut batch = Batch {
                 rows: Vec::with_capacity(BATCH_ROWS),
@@ -145,7 +210,7 @@ fn spawn_reader(
             let mut record = csv::StringRecord::new();
             while reader
                 .read_record(&mut record)
-                .map_err(|e| format!("line {line}: {e}"))?
+                .map_err(|e| describe(&e, line))?
             {
                 batch.rows.push(record.clone());
                 line += 1;
@@ -174,6 +239,14 @@ fn spawn_reader(
             let _ = tx.blocking_send(Err(e));
         }
     });
+}
+
+/// A CSV error as the import's note; a line over the cap names itself.
+fn describe(e: &csv::Error, line: u64) -> String {
+    match line_cap::too_long(e) {
+        Some(long) => long.to_string(),
+        None => format!("line {line}: {e}"),
+    }
 }
 
 fn parse_time(raw: &str, meter: &MeterRow) -> Option<i64> {
@@ -259,9 +332,12 @@ fn check_header(path: &Path, format: ImportFormat) -> Result<u64, String> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(file);
+        .from_reader(LineCap::new(file, MAX_LINE_BYTES, 1));
     let mut header = csv::StringRecord::new();
-    if !reader.read_record(&mut header).map_err(|e| e.to_string())? {
+    if !reader
+        .read_record(&mut header)
+        .map_err(|e| describe(&e, 1))?
+    {
         return Err("the file is empty".into());
     }
     let names: Vec<String> = header
@@ -416,28 +492,52 @@ fn upload_path(state: &AppState, id: i64) -> PathBuf {
     upload_dir(state).join(format!("{id}.csv"))
 }
 
-/// Starts importing an uploaded file (already saved at `tmp`) into the caller's meter, in
-/// the background; returns the import to follow. The same content uploaded again is the
-/// same import (resumed, or already done).
+/// Starts importing an uploaded file into `meter` (see [`admit`]) in the background;
+/// returns the import to follow. The same content uploaded again is the same import
+/// (resumed after a failure, or already done; the upload is then dropped, removing it).
 pub async fn start_upload(
     state: &AppState,
-    user: &CurrentUser,
-    meter_id: i64,
-    tmp: &Path,
+    meter: MeterRow,
+    file: TempUpload,
     file_name: &str,
     format: ImportFormat,
 ) -> ServiceResult<ImportView> {
-    let meter = crate::server::service::meters::owned(state, user, meter_id).await?;
+    // On a task of its own: once the import is recorded as running, its file has to be
+    // handed over and its runner started even if the request is dropped meanwhile (the
+    // upload deadline, a client gone), or the meter would stay busy with nothing running.
+    let task = register(state.clone(), meter, file, file_name.to_string(), format);
+    tokio::spawn(task)
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?
+}
+
+async fn register(
+    state: AppState,
+    meter: MeterRow,
+    file: TempUpload,
+    file_name: String,
+    format: ImportFormat,
+) -> ServiceResult<ImportView> {
+    // Again: others may have started while this one was uploading.
+    check_room(&state.db, &meter).await?;
     let now = state.clock.now_secs();
-    let row = prepare(&state.db, &meter, tmp, file_name, format, now).await?;
-    let path = upload_path(state, row.id);
+    let (row, started) = claim(&state.db, &meter, file.path(), &file_name, format, now).await?;
+    // Running, but not by this call: another upload of the same file just started it.
+    if row.status == "running" && !started {
+        return Err(already_running());
+    }
     if row.status == "running" {
-        tokio::fs::rename(tmp, &path)
-            .await
-            .map_err(|e| ServiceError::Store(StoreError::Sqlx(sqlx::Error::Io(e))))?;
+        let path = upload_path(&state, row.id);
+        if let Err(e) = file.hand_over(&path) {
+            // Nothing will run it: end it, so the meter is free again.
+            let why = "the upload could not be kept; upload it again";
+            let _ = state
+                .db
+                .finish_import(row.id, "failed", Some(why), now)
+                .await;
+            return Err(ServiceError::Internal(e.into()));
+        }
         spawn_run(state.clone(), meter, row.clone(), path);
-    } else {
-        let _ = tokio::fs::remove_file(tmp).await;
     }
     Ok(view(&row))
 }
@@ -449,19 +549,59 @@ fn spawn_run(state: AppState, meter: MeterRow, row: ImportRow, path: PathBuf) {
         let outcome = run(&state.db, &meter, &row, &path, now, oldest, |_, _| {}).await;
         // Even a stopped import may have written some batches.
         freshness::meter_changed(&state, meter.id, meter.owner_id).await;
-        match outcome {
-            Ok(_) => {
-                let _ = tokio::fs::remove_file(&path).await;
+        let ended = match outcome {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(import.id = row.id, error = ?e, "import stopped");
+                end_failed(&state, row.id, now).await
             }
-            Err(e) => tracing::warn!(import.id = row.id, error = ?e, "import stopped"),
+        };
+        // The file is needed only while the import runs: a rerun after a failure needs
+        // the file uploaded again anyway (and resumes from the recorded offset). A
+        // process stopped mid-way never gets here; the file stays for `resume_all`.
+        if ended
+            && let Err(e) = tokio::fs::remove_file(&path).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(import.id = row.id, error = %e, "cannot remove the import's file");
         }
     });
 }
 
-/// Resumes imports that were running when the process stopped, if their file is here.
+/// After `run` failed: true once the import is in a final state. `run` itself marks the
+/// file's own faults failed; anything else (a database error mid-way) is marked failed
+/// here, so the meter is free and uploading the file again resumes it. When even that
+/// cannot be recorded, the import stays running, to be resumed at the next start.
+async fn end_failed(state: &AppState, id: i64, now: i64) -> bool {
+    match state.db.import(id).await {
+        Ok(Some(row)) if row.status == "running" => {
+            let why = "the import stopped on a server error; upload the file again to resume";
+            state
+                .db
+                .finish_import(id, "failed", Some(why), now)
+                .await
+                .is_ok()
+        }
+        // Failed or done; or gone with its meter.
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}
+
+/// Resumes imports that were running when the process stopped, if their file is here,
+/// after sweeping the upload folder of what no running import needs.
 pub async fn resume_all(state: &AppState) -> ServiceResult<usize> {
+    let running = state.db.running_imports().await?;
+    let ids: HashSet<i64> = running.iter().map(|r| r.id).collect();
+    let dir = upload_dir(state);
+    match tokio::task::spawn_blocking(move || upload_file::sweep(&dir, &ids)).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(files = n, "swept leftover uploads"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot sweep the upload folder"),
+        Err(e) => tracing::warn!(error = %e, "cannot sweep the upload folder"),
+    }
     let mut resumed = 0;
-    for row in state.db.running_imports().await? {
+    for row in running {
         let path = upload_path(state, row.id);
         let Some(meter) = state.db.meter(row.meter_id).await? else {
             continue;

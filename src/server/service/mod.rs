@@ -7,6 +7,7 @@ pub mod export;
 pub mod freshness;
 pub mod import;
 pub mod ingest;
+pub mod line_cap;
 pub mod meters;
 pub mod outlook;
 pub mod peers;
@@ -14,6 +15,7 @@ pub mod readings;
 pub mod sources;
 pub mod tips;
 pub mod tokens;
+pub mod upload_file;
 
 use crate::{domain::DomainError, server::storage::StoreError};
 
@@ -41,6 +43,13 @@ pub enum ServiceError {
     /// It does not exist, or it is not the caller's (the two look the same on purpose).
     #[error("not found")]
     NotFound,
+    /// Something already running is in the way (an import on the same meter); the
+    /// message says what, and the caller may try again once it has finished.
+    #[error("{0}")]
+    Busy(String),
+    /// The caller already has as many imports running as one user may.
+    #[error("{0}")]
+    TooManyImports(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A bug, not the caller's input (a cached value that no longer decodes, say).

@@ -1,6 +1,6 @@
 //! Imports in progress or done, so a rerun of the same file resumes where it stopped.
 
-use super::{Db, StoreResult, with_pool};
+use super::{Db, StoreError, StoreResult, with_pool};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ImportRow {
@@ -27,8 +27,10 @@ macro_rules! import_columns {
 }
 
 impl Db {
-    /// The import of this file into this meter, created if it is new. An earlier import
-    /// of the same content comes back as it was left (to be resumed, or already done).
+    /// The import of this file into this meter, created (running) if it is new, and
+    /// whether this call created it. An earlier import of the same content comes back as
+    /// it was left (to be resumed, or already done). Another import running on the meter
+    /// is [`StoreError::Conflict`] (a partial unique index: one running per meter).
     pub async fn start_import(
         &self,
         meter_id: i64,
@@ -37,8 +39,8 @@ impl Db {
         format: &str,
         total_bytes: i64,
         now: i64,
-    ) -> StoreResult<ImportRow> {
-        with_pool!(self, pool => {
+    ) -> StoreResult<(ImportRow, bool)> {
+        let created = with_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO imports (meter_id, file_name, file_sha256, format, total_bytes, status, created_at) \
                  VALUES ($1, $2, $3, $4, $5, 'running', $6) ON CONFLICT (meter_id, file_sha256) DO NOTHING")
@@ -49,18 +51,40 @@ impl Db {
                 .bind(total_bytes)
                 .bind(now)
                 .execute(pool)
-                .await?;
+                .await
+                .map_err(|e| StoreError::conflict_on(e, "a running import of this meter"))?
+                .rows_affected()
+                == 1
         });
         let sql = concat!(
             "SELECT ",
             import_columns!(),
             " FROM imports WHERE meter_id = $1 AND file_sha256 = $2"
         );
-        Ok(with_pool!(self, pool => sqlx::query_as::<_, ImportRow>(sql)
+        let row = with_pool!(self, pool => sqlx::query_as::<_, ImportRow>(sql)
             .bind(meter_id)
             .bind(sha256)
             .fetch_one(pool)
-            .await?))
+            .await?);
+        Ok((row, created))
+    }
+
+    /// Running imports of `meter_id`, and of all meters of `owner_id`.
+    pub async fn running_import_counts(
+        &self,
+        meter_id: i64,
+        owner_id: i64,
+    ) -> StoreResult<(i64, i64)> {
+        let sql = "SELECT COALESCE(SUM(CASE WHEN i.meter_id = $1 THEN 1 ELSE 0 END), 0), COUNT(*) \
+                   FROM imports i JOIN meters m ON m.id = i.meter_id \
+                   WHERE i.status = 'running' AND m.owner_id = $2";
+        Ok(
+            with_pool!(self, pool => sqlx::query_as::<_, (i64, i64)>(sql)
+            .bind(meter_id)
+            .bind(owner_id)
+            .fetch_one(pool)
+            .await?),
+        )
     }
 
     pub async fn import(&self, id: i64) -> StoreResult<Option<ImportRow>> {
@@ -131,14 +155,18 @@ impl Db {
         Ok(())
     }
 
-    /// Lets an import run again (a resumed rerun of a failed one).
-    pub async fn restart_import(&self, id: i64) -> StoreResult<()> {
-        with_pool!(self, pool => {
-            sqlx::query("UPDATE imports SET status = 'running', error = NULL, finished_at = NULL WHERE id = $1")
+    /// Lets a failed import run again (a resumed rerun); false when it was not failed
+    /// any more (someone restarted it first). Another import running on the meter is
+    /// [`StoreError::Conflict`].
+    pub async fn restart_import(&self, id: i64) -> StoreResult<bool> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query("UPDATE imports SET status = 'running', error = NULL, finished_at = NULL WHERE id = $1 AND status = 'failed'")
                 .bind(id)
                 .execute(pool)
-                .await?;
-        });
-        Ok(())
+                .await
+                .map_err(|e| StoreError::conflict_on(e, "a running import of this meter"))?
+                .rows_affected()
+                == 1
+        }))
     }
 }

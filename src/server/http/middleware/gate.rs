@@ -81,7 +81,7 @@ where
             security_headers::add(&mut refused);
             return Box::pin(std::future::ready(Ok(refused)));
         }
-        let limit = (!timeout::exempt(&req)).then_some(state.settings.request_timeout);
+        let limit = timeout::limit(&req, &state.settings);
         let https = client::is_https(&state.settings, req.extensions(), req.headers());
         let stream_until = tokio::time::Instant::now() + state.settings.stream_timeout;
         // A future is as large as everything it may await, and it is copied whole each
@@ -89,16 +89,13 @@ where
         // count) are boxed on their own when a request needs them, and the timeout wraps
         // the work directly (with them inline, this block measured 5.3 KB).
         Box::pin(async move {
-            let res = match limit {
-                Some(limit) => tokio::time::timeout(limit, pass(state, inner, req))
-                    .await
-                    .unwrap_or_else(|_| {
-                        let mut res = timeout::timed_out(limit);
-                        security_headers::add(&mut res);
-                        res
-                    }),
-                None => pass(state, inner, req).await,
-            };
+            let res = tokio::time::timeout(limit, pass(state, inner, req))
+                .await
+                .unwrap_or_else(|_| {
+                    let mut res = timeout::timed_out(limit);
+                    security_headers::add(&mut res);
+                    res
+                });
             let mut res = deadline::limit(res, stream_until);
             if https {
                 security_headers::add_hsts(&mut res);

@@ -1,23 +1,37 @@
 //! A request still unanswered after `HEADROOM_REQUEST_TIMEOUT_SECS` gets a JSON 503
 //! instead of holding its connection (and a database connection) forever. The handler's
-//! future is dropped, which cancels its work at the next await.
+//! future is dropped, which cancels its work at the next await (an upload's guard then
+//! removes its partial file).
 
 use std::time::Duration;
 
 use axum::{
     Json,
-    extract::Request,
-    http::{StatusCode, header},
+    extract::{MatchedPath, Request},
+    http::{Method, StatusCode},
     response::{IntoResponse, Response},
 };
 
-/// Uploads stream for as long as they need (an import can take minutes on a slow link);
-/// their handlers bound their own work.
-pub fn exempt(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/"))
+use crate::server::config::Settings;
+
+/// The routes that receive a file (the meter page's form and the API).
+const UPLOAD_ROUTES: [&str; 2] = ["/meters/{id}/import", "/api/v1/meters/{id}/imports"];
+
+/// How long `req` may take. An upload may take minutes on a slow link, so it gets
+/// `HEADROOM_UPLOAD_TIMEOUT_SECS` for the whole of it instead of the request timeout.
+/// Chosen by the route it matched, never by its `Content-Type`: a header the client
+/// picks must not switch a deadline off.
+pub fn limit(req: &Request, settings: &Settings) -> Duration {
+    let upload = req.method() == Method::POST
+        && req
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|p| UPLOAD_ROUTES.contains(&p.as_str()));
+    if upload {
+        settings.upload_timeout
+    } else {
+        settings.request_timeout
+    }
 }
 
 /// The JSON 503 for a request still unanswered after `limit`. The gate wraps its work in

@@ -112,7 +112,7 @@ async fn sign_in(
             tokio::time::sleep(THROTTLED_ANSWER_DELAY).await;
             Ok(back_to_login("throttled", &next))
         }
-        SignIn::Busy => Err(ApiError::Busy {
+        SignIn::Busy => Err(ApiError::Overloaded {
             retry_after_secs: 2,
         }),
     }

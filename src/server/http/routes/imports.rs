@@ -1,19 +1,21 @@
 //! Imports: the upload form of the meter page, `POST /api/v1/meters/{id}/imports` (a CSV
 //! body) and `GET /api/v1/imports/{id}`.
-
-use std::path::PathBuf;
+//!
+//! Both upload routes check the meter (yours, no import running on it, not too many of
+//! yours running) and the declared size before reading a byte of the body, then receive
+//! it through `http::upload` (bounded, deadline from the gate, file removed on failure).
 
 use axum::{
     Json, Router,
     body::Body,
-    extract::{DefaultBodyLimit, Multipart, Path, Query, State},
-    http::StatusCode,
+    extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use futures::StreamExt;
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
+
+use crate::server::http::extract::{Path, Query};
 
 use crate::{
     dto::ImportView,
@@ -21,76 +23,65 @@ use crate::{
         http::{
             error::ApiError,
             extract::{AuthUser, FormUser},
+            upload,
         },
         service::import::{self, ImportFormat},
         state::AppState,
     },
 };
 
-/// A year of 10-second readings in CSV is about 100 MB; uploads beyond are better done
-/// with `headroom import` on the server.
-const UPLOAD_LIMIT: usize = 128 * 1024 * 1024;
-
-fn io_error(e: std::io::Error) -> ApiError {
-    ApiError::Internal(e.into())
-}
-
-async fn temp_file(state: &AppState) -> Result<(PathBuf, tokio::fs::File), ApiError> {
-    let dir = import::upload_dir(state);
-    tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
-    let name = format!("upload-{}.tmp", crate::server::auth::session::new_token());
-    let path = dir.join(name);
-    let file = tokio::fs::File::create(&path).await.map_err(io_error)?;
-    Ok((path, file))
-}
+/// Longest `format` field of the form we read.
+const FORMAT_FIELD_BYTES: usize = 64;
 
 async fn upload_form(
     State(state): State<AppState>,
     FormUser(user): FormUser,
     Path(id): Path<i64>,
-    mut multipart: Multipart,
+    req: Request,
 ) -> Result<Response, ApiError> {
+    let meter = import::admit(&state, &user, id).await?;
+    let limit = state.settings.upload_limit_bytes;
+    upload::check_declared(req.headers(), limit)?;
+    let (parts, body) = req.into_parts();
+    let (body, verdict) = upload::limited(body, limit);
+    let mut multipart = Multipart::from_request(Request::from_parts(parts, body), &state)
+        .await
+        .map_err(|e| ApiError::invalid("file", e.body_text()))?;
     let mut format = ImportFormat::Legacy;
     let mut saved = None;
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::invalid("file", e.body_text()))?
-    {
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        verdict.error(|| ApiError::invalid("file", e.body_text()))
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
         match field.name() {
             Some("format") => {
-                let raw = field
-                    .text()
-                    .await
-                    .map_err(|e| ApiError::invalid("format", e.body_text()))?;
-                format = ImportFormat::parse(raw.trim())
+                // Read in chunks, so a huge `format` field is not held whole.
+                let mut raw = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(broken)? {
+                    raw.extend_from_slice(&chunk);
+                    if raw.len() > FORMAT_FIELD_BYTES {
+                        break;
+                    }
+                }
+                format = std::str::from_utf8(&raw)
+                    .ok()
+                    .and_then(|s| ImportFormat::parse(s.trim()))
                     .ok_or_else(|| ApiError::invalid("format", "must be legacy or generic"))?;
             }
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload.csv").to_string();
-                let (path, mut file) = temp_file(&state).await?;
-                let mut size = 0usize;
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| ApiError::invalid("file", e.body_text()))?
-                {
-                    size += chunk.len();
-                    file.write_all(&chunk).await.map_err(io_error)?;
-                }
-                file.flush().await.map_err(io_error)?;
+                let (file, size) = upload::save(&state, field, &verdict).await?;
                 if size == 0 {
-                    let _ = tokio::fs::remove_file(&path).await;
                     return Err(ApiError::invalid("file", "choose a CSV file to import"));
                 }
-                saved = Some((path, name));
+                saved = Some((file, name));
             }
             _ => {}
         }
     }
-    let (path, name) =
+    let (file, name) =
         saved.ok_or_else(|| ApiError::invalid("file", "choose a CSV file to import"))?;
-    let view = import::start_upload(&state, &user, id, &path, &name, format).await?;
+    let view = import::start_upload(&state, meter, file, &name, format).await?;
     Ok(Redirect::to(&format!("/meters/{id}?import={}#import", view.id)).into_response())
 }
 
@@ -105,20 +96,17 @@ async fn upload_api(
     AuthUser(user): AuthUser,
     Path(id): Path<i64>,
     Query(p): Query<ImportParams>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<ImportView>), ApiError> {
     let format = ImportFormat::parse(p.format.as_deref().unwrap_or("legacy"))
         .ok_or_else(|| ApiError::invalid("format", "must be legacy or generic"))?;
-    let (path, mut file) = temp_file(&state).await?;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::PayloadTooLarge {
-            limit: UPLOAD_LIMIT,
-        })?;
-        file.write_all(&chunk).await.map_err(io_error)?;
-    }
-    file.flush().await.map_err(io_error)?;
-    let view = import::start_upload(&state, &user, id, &path, "upload.csv", format).await?;
+    let meter = import::admit(&state, &user, id).await?;
+    let limit = state.settings.upload_limit_bytes;
+    upload::check_declared(&headers, limit)?;
+    let (body, verdict) = upload::limited(body, limit);
+    let (file, _) = upload::save(&state, body.into_data_stream(), &verdict).await?;
+    let view = import::start_upload(&state, meter, file, "upload.csv", format).await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
@@ -134,6 +122,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/meters/{id}/import", post(upload_form))
         .route("/api/v1/meters/{id}/imports", post(upload_api))
-        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
+        // `HEADROOM_UPLOAD_LIMIT_BYTES` is enforced by `http::upload` instead: the
+        // extractor's limit is fixed when the router is built and ignores raw bodies.
+        .layer(DefaultBodyLimit::disable())
         .route("/api/v1/imports/{id}", get(show))
 }
