@@ -47,7 +47,12 @@ async fn sign_in_from(
 
 #[tokio::test]
 async fn guesses_sent_in_parallel_are_counted_before_any_is_checked() {
-    let app = spawn_app_with(Backend::Sqlite, Options::default()).await;
+    // Places for all 30 in the hash queue: the throttle alone must stop them.
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        with_env(&[("HEADROOM_PASSWORD_HASHES", "8")]),
+    )
+    .await;
     app.add_user("victim@example.org", "member", "UTC").await;
     let guesses = futures::future::join_all((0..30).map(|i| {
         let app = &app;
@@ -73,7 +78,12 @@ async fn guesses_sent_in_parallel_are_counted_before_any_is_checked() {
 async fn forwarded_for_counts_only_from_a_trusted_proxy() {
     // From an untrusted peer, X-Forwarded-For is a stranger's claim: 60 sign-ins with 60
     // made-up addresses are one address, and the per-address limit (50) stops them.
-    let app = spawn_app_with(Backend::Sqlite, Options::default()).await;
+    // (Room in the hash queue for each batch of ten, so none is turned away as busy.)
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        with_env(&[("HEADROOM_PASSWORD_HASHES", "4")]),
+    )
+    .await;
     let mut throttled = 0;
     for batch in 0..6 {
         let answers = futures::future::join_all((0..10).map(|j| {
