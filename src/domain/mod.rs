@@ -3,6 +3,7 @@
 //! Time is always passed in, never read from a clock here, so every rule is testable.
 
 pub mod error;
+pub mod json_path;
 pub mod meter;
 pub mod outlook;
 pub mod period;

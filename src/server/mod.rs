@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod outbound;
 pub mod perf;
 pub mod service;
+pub mod simulation;
 pub mod site;
 pub mod startup;
 pub mod state;

@@ -14,13 +14,13 @@ use std::{
 use tokio::task::JoinHandle;
 
 use crate::server::{
-    demo::simulate_next,
     jobs::source::{self, Attempt, Outcome},
     outbound::Outbound,
     service::{
         freshness,
         ingest::{self, NewReading},
     },
+    simulation::simulate_next,
     state::AppState,
     storage::{
         StoreResult,

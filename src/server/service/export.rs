@@ -9,7 +9,7 @@ use crate::{
     domain::DomainError,
     server::{
         auth::CurrentUser,
-        service::{ServiceResult, meters},
+        service::{ServiceResult, meters, time::rfc3339},
         state::AppState,
         storage::{Db, blocks::utc_day},
     },
@@ -101,12 +101,6 @@ pub fn parse_range(from: Option<&str>, to: Option<&str>, now: i64) -> Result<Ran
 pub struct Export {
     pub file_name: String,
     pub stream: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>,
-}
-
-fn rfc3339(ts: i64) -> String {
-    Timestamp::from_second(ts)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-        .to_string()
 }
 
 fn fmt_num(v: f64) -> String {

@@ -1,7 +1,7 @@
 //! Creating, changing, listing and archiving meters. Every function is scoped to the
 //! caller: another user's meter is "not found", never "forbidden", so ids reveal nothing.
 
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::tz::TimeZone;
 
 use crate::{
     domain::{
@@ -12,17 +12,13 @@ use crate::{
     dto::{LatestReading, MeterView},
     server::{
         auth::CurrentUser,
-        service::{ServiceError, ServiceResult, freshness, ingest, outlook::timezone},
+        service::{
+            ServiceError, ServiceResult, freshness, ingest, outlook::timezone, time::rfc3339,
+        },
         state::AppState,
         storage::meters::{MeterRow, MeterUpdate, NewMeter},
     },
 };
-
-pub fn rfc3339(secs: i64) -> String {
-    Timestamp::from_second(secs)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-        .to_string()
-}
 
 fn timezone_exists(name: &str) -> bool {
     TimeZone::get(name).is_ok()
@@ -164,45 +160,4 @@ pub async fn archive(state: &AppState, user: &CurrentUser, id: i64) -> ServiceRe
 /// The meter's kind, for callers that treat quota meters and sensors differently.
 pub fn kind_of(m: &MeterRow) -> MeterKind {
     MeterKind::parse(&m.kind).unwrap_or(MeterKind::Sensor)
-}
-
-/// The detail page of the caller's meter: the meter and its last two weeks by day.
-pub async fn page(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-) -> ServiceResult<crate::dto::MeterPage> {
-    let m = owned(state, user, id).await?;
-    let meter = view(state, &m).await?;
-    let today = day_number(state.clock.now().to_zoned(timezone(&m.timezone)).date());
-    let mut days = state.db.daily_rollups(m.id, today - 13, today).await?;
-    days.reverse();
-    let recent_days = days
-        .iter()
-        .map(|d| crate::dto::DayLine {
-            date: crate::domain::period::date_of_day_number(d.day).to_string(),
-            readings: d.count,
-            min: d.min,
-            max: d.max,
-            last: d.last,
-            usage: d.usage,
-            budget: d.budget,
-        })
-        .collect();
-    let source = crate::server::service::sources::get(state, user, id).await?;
-    let attempts = crate::server::service::sources::attempts(state, user, id, 10).await?;
-    let imports = state
-        .db
-        .imports_of(id, 3)
-        .await?
-        .iter()
-        .map(crate::server::service::import::view)
-        .collect();
-    Ok(crate::dto::MeterPage {
-        meter,
-        recent_days,
-        source,
-        attempts,
-        imports,
-    })
 }

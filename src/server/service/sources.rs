@@ -5,13 +5,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::{
-    domain::DomainError,
+    domain::{DomainError, json_path::check_path},
     dto::{AttemptView, SourceView},
     server::{
         auth::CurrentUser,
-        jobs::source::check_path,
         outbound::{self, Refused},
-        service::{ServiceError, ServiceResult, meters},
+        service::{ServiceError, ServiceResult, meters, time},
         state::AppState,
         storage::sources::SourceRow,
     },
@@ -51,7 +50,7 @@ fn view(s: &SourceRow) -> SourceView {
         interval_secs: s.interval_secs,
         timeout_secs: s.timeout_secs,
         enabled: s.enabled,
-        next_run: (s.next_due_at > 0).then(|| meters::rfc3339(s.next_due_at)),
+        next_run: (s.next_due_at > 0).then(|| time::rfc3339(s.next_due_at)),
         consecutive_failures: s.consecutive_failures,
     }
 }
@@ -85,7 +84,7 @@ pub async fn attempts(
         .await?
         .into_iter()
         .map(|a| AttemptView {
-            started_at: meters::rfc3339(a.started_at),
+            started_at: time::rfc3339(a.started_at),
             attempt: a.attempt,
             status: a.status,
             response_ms: a.response_ms,

@@ -7,7 +7,7 @@ use crate::{
     dto::{NewToken, TokenView},
     server::{
         auth::{CurrentUser, session},
-        service::{ServiceError, ServiceResult, meters::rfc3339},
+        service::{ServiceError, ServiceResult, time::rfc3339},
         state::AppState,
         storage::tokens::TokenRow,
     },

@@ -7,7 +7,7 @@ use crate::dto::MeterPage;
 pub async fn get_meter_page(id: i64) -> Result<MeterPage, ServerFnError> {
     let user = crate::server_fns::require_user()?;
     let state = crate::server_fns::app_state()?;
-    crate::server::service::meters::page(&state, &user, id)
+    crate::server::service::meter_page::page(&state, &user, id)
         .await
         .map_err(crate::server_fns::internal)
 }

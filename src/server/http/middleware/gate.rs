@@ -21,8 +21,8 @@ use axum::{
 use tower::{Layer, Service};
 
 use super::{
-    conditional, csrf, deadline, page_encoding, rate_limit, replay, security_headers, session,
-    timeout,
+    conclude, conditional, csrf, deadline, page_encoding, rate_limit, replay, security_headers,
+    session, timeout,
 };
 use crate::server::{
     auth::CurrentUser,
@@ -138,20 +138,5 @@ where
     if let Some(encoding) = page_encoding::choose(&res, was_get, accept.as_ref()) {
         res = Box::pin(page_encoding::compress(res, encoding)).await;
     }
-    conclude(res, wanted, quota)
-}
-
-/// How every answer leaves, the handler's or a replayed one: a 304 when the client has
-/// it already, the rate limit's headers, the security headers.
-pub(super) fn conclude(
-    res: Response,
-    wanted: Option<HeaderValue>,
-    quota: Option<rate_limit::Quota>,
-) -> Response {
-    let mut res = conditional::answer(wanted, res);
-    if let Some(q) = quota {
-        q.stamp(res.headers_mut());
-    }
-    security_headers::add(&mut res);
-    res
+    conclude::conclude(res, wanted, quota)
 }

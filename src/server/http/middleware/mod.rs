@@ -1,6 +1,7 @@
 //! The HTTP layer's request pipeline: `edge` (outermost), `replay`, compression and `gate`
 //! (innermost) are the layers; the other modules are the steps the gate runs.
 
+pub mod conclude;
 pub mod conditional;
 pub mod csrf;
 pub mod deadline;

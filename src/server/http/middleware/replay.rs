@@ -3,7 +3,7 @@
 //! since, the cached JSON it got is sent again by the front door ([`Front`], outside the
 //! router) without routing, the session lookup, the timeout, the compression layer or the
 //! handler. The rate limit still counts the request, the conditional GET and the headers
-//! are the gate's own (`gate::conclude`), and the edge's stamping, timing and per-route
+//! are the gate's own (`conclude::conclude`), and the edge's stamping, timing and per-route
 //! counting are done here with the edge's own functions and the route the ticket kept.
 //!
 //! Only answers made by `cached::json` or `cached::envelope` are offered — cached values
@@ -30,7 +30,7 @@ use axum::{
 use tower::Service;
 use tracing::Instrument;
 
-use super::{conditional, edge, gate, rate_limit, security_headers, session::SessionToken};
+use super::{conclude, conditional, edge, rate_limit, security_headers, session::SessionToken};
 use crate::server::{
     auth::{CurrentUser, session},
     cache::{Replay, Ticket},
@@ -118,7 +118,7 @@ async fn answer(
         }
     };
     cached::send_precompressed(&mut res, accept.as_ref().and_then(|v| v.to_str().ok()));
-    gate::conclude(res, wanted, quota)
+    conclude::conclude(res, wanted, quota)
 }
 
 /// Makes a [`Front`] for each connection `axum::serve` accepts, with the peer's address
