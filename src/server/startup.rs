@@ -74,9 +74,8 @@ impl Application {
             settings,
             leptos,
             clock,
-            login_throttle: LoginThrottle::default(),
+            login_throttle: LoginThrottle,
             password_slots,
-            rate_counts: Default::default(),
             perf,
         }));
         crate::server::perf::sampler::load(&state).await?;

@@ -32,8 +32,6 @@ pub struct App {
     pub login_throttle: LoginThrottle,
     /// Bounds the password hashes computed at once (19 MiB each).
     pub password_slots: HashSlots,
-    /// API requests per user and hour, counted here when Redis cannot count them.
-    pub rate_counts: crate::server::http::middleware::rate_limit::LocalCounts,
     /// The performance center: request, statement and job statistics, score, alerts.
     pub perf: crate::server::perf::Perf,
 }

@@ -6,19 +6,10 @@
 //! Counts are taken *before* the slow hash, with one atomic add each, and a correct
 //! password gives its count back afterwards. Checking first and counting after the hash
 //! (as this module once did) let every guess sent in parallel through, since none had
-//! failed yet when the others were checked. With Redis the counts are shared by every
-//! instance (INCR); without it, or while Redis fails, each instance counts on its own.
+//! failed yet when the others were checked. The counts are the cache's windowed counters
+//! (`Cache::count`): shared through Redis when it is there, per instance otherwise.
 
-use std::{
-    net::IpAddr,
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
-
-use moka::sync::Cache as LocalCache;
+use std::net::IpAddr;
 
 use crate::server::cache::Cache;
 
@@ -30,21 +21,9 @@ const MAX_PER_ACCOUNT: u64 = 20;
 /// Failures allowed per address over all accounts within a window.
 const MAX_PER_ADDRESS: u64 = 50;
 
-#[derive(Clone)]
-pub struct LoginThrottle {
-    local: LocalCache<String, Arc<AtomicU64>>,
-}
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        LoginThrottle {
-            local: LocalCache::builder()
-                .max_capacity(200_000)
-                .time_to_live(Duration::from_secs(2 * WINDOW_SECS as u64))
-                .build(),
-        }
-    }
-}
+/// The sign-in throttle; its counts live in the cache.
+#[derive(Clone, Copy, Default)]
+pub struct LoginThrottle;
 
 /// The counters one attempt added to, to give back when the password was right.
 pub struct Attempt {
@@ -87,28 +66,13 @@ impl LoginThrottle {
     /// gets this attempt back (not its earlier failures: one good account of its own must
     /// not let an address guess others' passwords for ever).
     pub async fn succeeded(&self, cache: &Cache, attempt: Attempt) {
-        for key in [&attempt.pair, &attempt.account] {
-            if !cache.shared_forget(key).await {
-                self.local.invalidate(key);
-            }
-        }
-        if !cache.shared_uncount(&attempt.address).await
-            && let Some(n) = self.local.get(&attempt.address)
-        {
-            let _ = n.try_update(Ordering::AcqRel, Ordering::Acquire, |v| v.checked_sub(1));
-        }
+        cache.forget_count(&attempt.pair).await;
+        cache.forget_count(&attempt.account).await;
+        cache.uncount(&attempt.address).await;
     }
 
     async fn add(&self, cache: &Cache, key: &str) -> u64 {
-        match cache.shared_count(key, WINDOW_SECS as u64 + 60).await {
-            Some(n) => n,
-            None => {
-                self.local
-                    .get_with(key.to_string(), Arc::default)
-                    .fetch_add(1, Ordering::AcqRel)
-                    + 1
-            }
-        }
+        cache.count(key, WINDOW_SECS as u64 + 60).await
     }
 }
 
@@ -133,7 +97,7 @@ mod tests {
 
     #[tokio::test]
     async fn five_failures_per_account_and_address_then_refused_and_success_resets() {
-        let (t, c) = (LoginThrottle::default(), cache());
+        let (t, c) = (LoginThrottle, cache());
         let ip = IpAddr::from([127, 0, 0, 1]);
         for _ in 0..5 {
             assert!(!fails(&t, &c, "A@x.org", ip).await);
@@ -151,7 +115,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_account_from_many_addresses_is_limited() {
-        let (t, c) = (LoginThrottle::default(), cache());
+        let (t, c) = (LoginThrottle, cache());
         let refused = futures::future::join_all(
             (0..40u8).map(|i| fails(&t, &c, "victim@x.org", IpAddr::from([10, 0, 1, i]))),
         )
@@ -161,7 +125,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_address_spraying_emails_is_limited() {
-        let (t, c) = (LoginThrottle::default(), cache());
+        let (t, c) = (LoginThrottle, cache());
         let ip = IpAddr::from([192, 0, 2, 9]);
         let mut checked = 0;
         for i in 0..80 {

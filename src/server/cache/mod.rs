@@ -15,6 +15,7 @@ mod redis_tier;
 mod replay;
 mod stats;
 mod strategy;
+mod tally;
 
 use std::{
     collections::HashMap,
@@ -113,6 +114,8 @@ pub struct Cache {
     generation: Arc<AtomicU64>,
     flights: Flights,
     replay: ReplayTable,
+    /// Windowed counters' in-process tier (see `tally.rs`).
+    tally: tally::LocalTally,
     /// This instance's name on the invalidation channel.
     origin: Arc<str>,
 }
@@ -228,6 +231,7 @@ impl Cache {
             generation: Arc::default(),
             flights: Arc::default(),
             replay: ReplayTable::new(settings.replay_ttl, counters.clone()),
+            tally: tally::LocalTally::default(),
             origin: origin.into(),
         })
     }
@@ -503,29 +507,33 @@ impl Cache {
         ClearReport { memory, redis }
     }
 
-    /// Adds one to the shared counter `key` (living `ttl_secs`) in Redis; `None` without
-    /// Redis or while it is failing, so the caller counts by itself instead.
-    pub async fn shared_count(&self, key: &str, ttl_secs: u64) -> Option<u64> {
-        self.redis.as_ref()?.count(key, ttl_secs).await
+    /// Adds one to the counter `key`, which lives `ttl_secs`: in Redis when it is there
+    /// (shared by every instance), in process otherwise or while Redis fails.
+    pub async fn count(&self, key: &str, ttl_secs: u64) -> u64 {
+        if let Some(redis) = &self.redis
+            && let Some(n) = redis.count(key, ttl_secs).await
+        {
+            return n;
+        }
+        self.tally.add(key)
     }
 
-    /// Takes one back from a [`Cache::shared_count`] counter; `false` without Redis.
-    pub async fn shared_uncount(&self, key: &str) -> bool {
-        match &self.redis {
-            Some(redis) => redis.uncount(key).await,
-            None => false,
+    /// Takes one back from the counter `key`.
+    pub async fn uncount(&self, key: &str) {
+        if let Some(redis) = &self.redis
+            && redis.uncount(key).await
+        {
+            return;
         }
+        self.tally.take_back(key);
     }
 
-    /// Removes a [`Cache::shared_count`] counter; `false` without Redis.
-    pub async fn shared_forget(&self, key: &str) -> bool {
-        match &self.redis {
-            Some(redis) => {
-                redis.delete(key).await;
-                true
-            }
-            None => false,
+    /// Removes the counter `key`.
+    pub async fn forget_count(&self, key: &str) {
+        if let Some(redis) = &self.redis {
+            redis.delete(key).await;
         }
+        self.tally.forget(key);
     }
 
     /// Drops every in-process copy (not Redis's, not other instances').

@@ -13,14 +13,6 @@
 //! (`HEADROOM_TOKEN_RATE_LIMIT`) by the routes that accept them, so a device stuck in a
 //! loop cannot flood the write path. Anonymous requests are refused before any work.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
-
 use axum::{
     http::{HeaderMap, HeaderValue, header::HeaderName},
     response::{IntoResponse, Response},
@@ -33,30 +25,6 @@ const WINDOW_SECS: i64 = 3600;
 const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
-
-/// Per-instance counters, one per (allowance, user or token, hour), forgotten after the hour.
-#[derive(Clone)]
-pub struct LocalCounts(moka::sync::Cache<(Allowance, i64, i64), Arc<AtomicU64>>);
-
-impl Default for LocalCounts {
-    fn default() -> Self {
-        LocalCounts(
-            moka::sync::Cache::builder()
-                .max_capacity(1_000_000)
-                .time_to_live(Duration::from_secs(2 * WINDOW_SECS as u64))
-                .build(),
-        )
-    }
-}
-
-impl LocalCounts {
-    fn add(&self, allowance: Allowance, id: i64, window: i64) -> u64 {
-        self.0
-            .get_with((allowance, id, window), Arc::default)
-            .fetch_add(1, Ordering::AcqRel)
-            + 1
-    }
-}
 
 /// Which hourly allowance a request is counted against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,14 +149,7 @@ async fn count_in(state: &AppState, allowance: Allowance, id: i64, max: u64) -> 
     let window = now.div_euclid(WINDOW_SECS);
     let reset = (window + 1) * WINDOW_SECS - now;
     let key = format!("ratelimit:{}{id}:{window}", allowance.key_part());
-    let count = match state
-        .cache
-        .shared_count(&key, WINDOW_SECS as u64 + 60)
-        .await
-    {
-        Some(n) => n,
-        None => state.rate_counts.add(allowance, id, window),
-    };
+    let count = state.cache.count(&key, WINDOW_SECS as u64 + 60).await;
     Quota {
         max,
         count,
