@@ -246,7 +246,7 @@ async fn tell_servers(
         eprintln!("warning: running servers may show cached figures for a while ({e})");
     }
     if settings.redis_url.is_some()
-        && let Ok(cache) = crate::server::cache::Cache::from_settings(settings)
+        && let Ok(cache) = crate::server::cache::Cache::new(settings.cache_options())
     {
         let tags = [
             crate::server::service::freshness::meter_tag(meter.id),

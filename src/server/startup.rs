@@ -58,7 +58,7 @@ impl Application {
             demo::seed(&db, clock.now(), demo::DemoSize::full(), &password).await?;
             demo_password = Some(password);
         }
-        let cache = Cache::from_settings(&settings)?;
+        let cache = Cache::new(settings.cache_options())?;
         cache.spawn_listener();
         let listener = TcpListener::bind(settings.addr)
             .await

@@ -79,16 +79,9 @@ impl LoginThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::config::Settings;
 
     fn cache() -> Cache {
-        let settings = Settings::from_sources(
-            Default::default(),
-            None,
-            "127.0.0.1:0".parse().expect("literal"),
-        )
-        .expect("defaults");
-        Cache::from_settings(&settings).expect("in-process cache")
+        Cache::new(crate::server::cache::CacheOptions::in_process()).expect("in-process cache")
     }
 
     async fn fails(t: &LoginThrottle, c: &Cache, email: &str, ip: IpAddr) -> bool {

@@ -38,7 +38,6 @@ pub use replay::{Replay, ReplayStats, ReplayTable, Ticket};
 pub use stats::StrategyStats;
 pub use strategy::{Strategy, Ttls};
 
-use crate::server::config::Settings;
 use stats::Counters;
 
 /// Where a value came from.
@@ -118,6 +117,56 @@ pub struct Cache {
     tally: tally::LocalTally,
     /// This instance's name on the invalidation channel.
     origin: Arc<str>,
+}
+
+/// How a [`Cache`] is set up; `config` makes it from the settings, so the cache itself
+/// reads no configuration.
+#[derive(Debug, Clone)]
+pub struct CacheOptions {
+    /// The in-process tier's budget.
+    pub memory_bytes: u64,
+    pub redis: Option<RedisOptions>,
+    /// With Redis, the longest an in-process copy lives.
+    pub local_ttl: Duration,
+    pub ttls: Ttls,
+    /// How long an answer stays in the replay table (zero: off).
+    pub replay_ttl: Duration,
+}
+
+impl CacheOptions {
+    /// An in-process cache with the default TTLs and a 64 MiB budget (tests, tools).
+    pub fn in_process() -> Self {
+        CacheOptions {
+            memory_bytes: 64 * 1024 * 1024,
+            redis: None,
+            local_ttl: Duration::from_secs(60),
+            ttls: Ttls::default(),
+            replay_ttl: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The Redis tier's connection.
+#[derive(Clone)]
+pub struct RedisOptions {
+    pub url: String,
+    /// The URL with its password masked, for messages.
+    pub url_for_logs: String,
+    /// Every key and the invalidation channel start with `{namespace}:`.
+    pub namespace: String,
+    /// Longest wait on one operation.
+    pub timeout: Duration,
+    /// Values at least this big are stored compressed.
+    pub compress_from: usize,
+}
+
+impl std::fmt::Debug for RedisOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisOptions")
+            .field("url", &self.url_for_logs)
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What `/health` reports about the cache.
@@ -204,17 +253,11 @@ impl Pattern {
 }
 
 impl Cache {
-    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+    pub fn new(options: CacheOptions) -> anyhow::Result<Self> {
         let counters = Arc::new(Counters::default());
-        let memory = MemoryTier::new(settings.memory_cache_mb * 1024 * 1024, counters.clone());
-        let redis = match &settings.redis_url {
-            Some(url) => Some(RedisTier::connect_lazy(
-                url,
-                &settings.redis_namespace,
-                settings.redis_timeout,
-                settings.cache_compress_bytes,
-                counters.clone(),
-            )?),
+        let memory = MemoryTier::new(options.memory_bytes, counters.clone());
+        let redis = match &options.redis {
+            Some(r) => Some(RedisTier::connect_lazy(r, counters.clone())?),
             None => None,
         };
         let origin = format!(
@@ -223,14 +266,14 @@ impl Cache {
             xxhash_rust::xxh3::xxh3_64(format!("{:?}", Instant::now()).as_bytes())
         );
         Ok(Cache {
-            local_cap: redis.as_ref().map(|_| settings.cache_local_ttl),
+            local_cap: redis.as_ref().map(|_| options.local_ttl),
             memory,
             redis,
             counters: counters.clone(),
-            ttls: Arc::new(settings.cache_ttls.clone()),
+            ttls: Arc::new(options.ttls),
             generation: Arc::default(),
             flights: Arc::default(),
-            replay: ReplayTable::new(settings.replay_ttl, counters.clone()),
+            replay: ReplayTable::new(options.replay_ttl, counters.clone()),
             tally: tally::LocalTally::default(),
             origin: origin.into(),
         })

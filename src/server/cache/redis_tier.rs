@@ -17,8 +17,8 @@ use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
+use super::RedisOptions;
 use super::{breaker::Breaker, stats::Counters};
-use crate::server::config::Secret;
 
 /// Tag sets outlive the longest strategy TTL; stale members are harmless.
 const TAG_TTL_MS: u64 = 8 * 86_400 * 1000;
@@ -68,15 +68,16 @@ fn decode(framed: &[u8]) -> Option<Vec<u8>> {
 impl RedisTier {
     /// Prepares the connection without waiting for it: the app starts even when Redis is
     /// down, and the manager reconnects by itself when it comes back.
-    pub fn connect_lazy(
-        url: &Secret,
-        namespace: &str,
-        timeout: Duration,
-        compress_from: usize,
-        counters: Arc<Counters>,
-    ) -> anyhow::Result<Self> {
-        let client = Client::open(url.expose())
-            .map_err(|e| anyhow::anyhow!("HEADROOM_REDIS_URL ({}): {e}", url.redacted()))?;
+    pub fn connect_lazy(options: &RedisOptions, counters: Arc<Counters>) -> anyhow::Result<Self> {
+        let RedisOptions {
+            namespace,
+            timeout,
+            compress_from,
+            ..
+        } = options;
+        let (timeout, compress_from) = (*timeout, *compress_from);
+        let client = Client::open(options.url.as_str())
+            .map_err(|e| anyhow::anyhow!("HEADROOM_REDIS_URL ({}): {e}", options.url_for_logs))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(500)))
             .set_response_timeout(Some(timeout))

@@ -1,15 +1,9 @@
-use std::{
-    collections::HashMap,
-    sync::atomic::{AtomicUsize, Ordering},
-};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
 
 fn cache() -> Cache {
-    let settings =
-        Settings::from_sources(HashMap::new(), None, "127.0.0.1:0".parse().expect("addr"))
-            .expect("default settings");
-    Cache::from_settings(&settings).expect("cache")
+    Cache::new(CacheOptions::in_process()).expect("cache")
 }
 
 #[tokio::test]

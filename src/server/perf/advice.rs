@@ -113,7 +113,7 @@ mod tests {
         let settings =
             Settings::from_sources(HashMap::new(), None, "127.0.0.1:0".parse().expect("addr"))
                 .expect("default settings");
-        let cache = Cache::from_settings(&settings)
+        let cache = Cache::new(settings.cache_options())
             .expect("cache")
             .stats()
             .await;
