@@ -1,8 +1,11 @@
 //! Alert thresholds (seed field names), with development and production presets. Stored
 //! as one JSON row, edited through `PUT /api/performance/thresholds` and the admin page.
+//! The values themselves are wire data ([`Thresholds`] lives in `dto::perf`, which the
+//! pages read); the presets and the rules for changing them are here.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use crate::dto::perf::Thresholds;
 
 /// An update that cannot be applied: the field at fault and what it must be. Its own type
 /// because the performance center sits below the HTTP layer; routes map it to a 422.
@@ -20,22 +23,6 @@ impl InvalidThreshold {
             message: message.into(),
         }
     }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Thresholds {
-    /// `production`, `development`, or `custom` once a value differs from both.
-    pub preset: String,
-    /// p95 response time over the evaluation window, in seconds.
-    pub slow_request_threshold: f64,
-    /// p95 statement time, in seconds; single statements above it go to the slow-query log.
-    pub slow_query_threshold: f64,
-    /// Resident memory, in MB.
-    pub high_memory_threshold: f64,
-    /// Share of responses that are 5xx, 0–1.
-    pub error_rate_threshold: f64,
-    /// The lowest acceptable cache hit rate, 0–1 (an alert when the rate falls *below*).
-    pub cache_hit_rate_threshold: f64,
 }
 
 impl Thresholds {

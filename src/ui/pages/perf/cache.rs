@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::shared::{PerfShell, Section, figures, ms, pct, rows, table, text, with_report};
+use super::shared::{PerfShell, Section, figures, ms, pct, table, with_report};
 
 #[component]
 pub fn PerfCachePage() -> impl IntoView {
@@ -15,31 +15,32 @@ pub fn PerfCachePage() -> impl IntoView {
             {move || cleared().map(|n| view! { <p class="notice" role="status">{format!("Cleared {n} entries from this instance's memory tier (and Redis, when configured).")}</p> })}
             {move || invalid().then(|| view! { <p class="notice error" role="alert">"A pattern is a key, or a prefix ending in a single * (like outlook:*)."</p> })}
             {with_report(5, |r| {
-                let c = &r["metrics"]["cache"];
-                let strategies = rows(&c["strategies"])
+                let c = &r.metrics.cache;
+                let strategies = c
+                    .strategies
                     .iter()
                     .map(|s| vec![
-                        text(&s["strategy"]),
-                        text(&s["ttl_secs"]),
-                        text(&s["hits"]),
-                        text(&s["replay_hits"]),
-                        text(&s["misses"]),
-                        pct(&s["hit_rate"]),
-                        text(&s["computations"]),
-                        ms(&s["mean_compute_ms"]),
+                        s.strategy.clone(),
+                        s.ttl_secs.to_string(),
+                        s.hits.to_string(),
+                        s.replay_hits.to_string(),
+                        s.misses.to_string(),
+                        pct(s.hit_rate),
+                        s.computations.to_string(),
+                        ms(s.mean_compute_ms),
                     ])
                     .collect();
                 view! {
                     <section class="card">
                         <h2>"Cache"</h2>
                         {figures(vec![
-                            ("Hit rate", pct(&c["hit_rate"])),
-                            ("Memory entries", text(&c["memory"]["entries"])),
-                            ("Memory bytes", text(&c["memory"]["bytes"])),
-                            ("Evicted", text(&c["memory"]["evicted"])),
-                            ("Replay entries", text(&c["replay"]["entries"])),
-                            ("Redis", text(&c["redis"]["status"])),
-                            ("Invalidations", text(&c["invalidations"])),
+                            ("Hit rate", pct(c.hit_rate)),
+                            ("Memory entries", c.memory.entries.to_string()),
+                            ("Memory bytes", c.memory.bytes.to_string()),
+                            ("Evicted", c.memory.evicted.to_string()),
+                            ("Replay entries", c.replay.entries.to_string()),
+                            ("Redis", c.redis.status.clone()),
+                            ("Invalidations", c.invalidations.to_string()),
                         ])}
                         <p class="muted small">"Hits include replays: requests answered again from the replay table, without the handler."</p>
                         {table(&["Strategy", "TTL s", "Hits", "Replayed", "Misses", "Hit rate", "Computed", "Mean compute"], strategies, "cache-strategies")}

@@ -2,10 +2,14 @@
 //! chart, open alerts (acknowledge, resolve) and recommendations.
 
 use leptos::prelude::*;
-use serde_json::Value;
 
-use super::shared::{PerfShell, Section, figures, pct, rows, secs_as_ms, table, text, with_report};
-use crate::{dto::LivePoint, ui::islands::perf_live::PerfLive};
+use super::shared::{
+    PerfShell, Section, decimal, figures, or_nothing, pct, secs_as_ms, table, with_report,
+};
+use crate::{
+    dto::perf::{LivePoint, PerfReport},
+    ui::islands::perf_live::PerfLive,
+};
 
 #[component]
 pub fn PerfOverviewPage() -> impl IntoView {
@@ -16,39 +20,34 @@ pub fn PerfOverviewPage() -> impl IntoView {
     }
 }
 
-fn overview(r: Value) -> AnyView {
-    let s = &r["summary"];
-    let a = &r["analytics"];
-    let score = s["health_score"].as_u64().unwrap_or(0);
-    let status = s["status"].as_str().unwrap_or("unknown").to_owned();
-    let k = &s["key_metrics"];
-    let components: Vec<Vec<String>> = rows(&s["components"])
+fn overview(r: PerfReport) -> AnyView {
+    let PerfReport {
+        summary: s,
+        analytics: a,
+        ..
+    } = r;
+    let score = s.health_score;
+    let status = s.status;
+    let k = s.key_metrics;
+    let components: Vec<Vec<String>> = s
+        .components
         .iter()
         .map(|c| {
             vec![
-                c["name"].as_str().unwrap_or("").replace('_', " "),
-                text(&c["weight"]),
-                text(&c["value"]),
-                text(&c["threshold"]),
-                text(&c["score"]),
-                text(&c["points"]),
+                c.name.replace('_', " "),
+                c.weight.to_string(),
+                or_nothing(c.value, decimal),
+                decimal(c.threshold),
+                decimal(c.score),
+                decimal(c.points),
             ]
         })
         .collect();
-    let alerts = rows(&a["alerts"]);
-    let recs: Vec<String> = rows(&a["recommendations"])
-        .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect();
-    let trend = a["trend"]["direction"]
-        .as_str()
-        .unwrap_or("unknown")
-        .to_owned();
-    let points: Vec<LivePoint> = rows(&a["series"])
-        .into_iter()
-        .filter_map(|p| serde_json::from_value(p).ok())
-        .collect();
-    let monitoring = s["monitoring"].as_bool().unwrap_or(true);
+    let alerts = a.alerts;
+    let recs = a.recommendations;
+    let trend = a.trend.direction;
+    let points: Vec<LivePoint> = a.series.iter().map(LivePoint::from).collect();
+    let monitoring = s.monitoring;
     view! {
         {(!monitoring).then(|| view! { <p class="notice" role="status">"Monitoring is switched off (HEADROOM_MONITORING=false): nothing is being collected."</p> })}
         <section class="card perf-score" aria-labelledby="score-h">
@@ -62,13 +61,13 @@ fn overview(r: Value) -> AnyView {
         <section class="card" aria-labelledby="key-h">
             <h2 id="key-h">"Key figures (last minute)"</h2>
             {figures(vec![
-                ("Requests / s", text(&k["requests_per_second"])),
-                ("Mean response", secs_as_ms(&k["avg_response_time"])),
-                ("p95 response", secs_as_ms(&k["p95_response_time"])),
-                ("Error rate", pct(&k["error_rate"])),
-                ("Cache hit rate", pct(&k["cache_hit_rate"])),
-                ("Memory", k["memory_usage_mb"].as_f64().map_or("—".into(), |m| format!("{m:.0} MB"))),
-                ("DB connections", text(&k["db_connections"])),
+                ("Requests / s", decimal(k.requests_per_second)),
+                ("Mean response", secs_as_ms(k.avg_response_time)),
+                ("p95 response", secs_as_ms(k.p95_response_time)),
+                ("Error rate", pct(k.error_rate)),
+                ("Cache hit rate", pct(k.cache_hit_rate)),
+                ("Memory", or_nothing(k.memory_usage_mb, |m| format!("{m:.0} MB"))),
+                ("DB connections", k.db_connections.to_string()),
             ])}
         </section>
         <section class="card" aria-labelledby="live-h">
@@ -85,14 +84,14 @@ fn overview(r: Value) -> AnyView {
                         {alerts
                             .into_iter()
                             .map(|al| {
-                                let id = al["id"].as_i64().unwrap_or(0);
-                                let sev = al["severity"].as_str().unwrap_or("low").to_owned();
-                                let acked = al["acknowledged"].as_bool().unwrap_or(false);
+                                let id = al.id;
+                                let sev = al.severity;
+                                let acked = al.acknowledged;
                                 view! {
                                     <li class=format!("alert sev-{sev}")>
                                         <span class="badge">{sev.clone()}</span>
-                                        " " {al["message"].as_str().unwrap_or("").to_owned()}
-                                        " · since " {al["timestamp"].as_str().unwrap_or("").to_owned()}
+                                        " " {al.message}
+                                        " · since " {al.timestamp}
                                         {acked.then_some(" · acknowledged")}
                                         <form method="post" action=format!("/admin/performance/alerts/{id}") class="inline">
                                             {(!acked).then(|| view! { <button type="submit" name="action" value="acknowledge" class="button quiet">"Acknowledge"</button> })}

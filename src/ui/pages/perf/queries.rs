@@ -2,30 +2,33 @@
 
 use leptos::prelude::*;
 
-use super::shared::{PerfShell, Section, ms, rows, table, text, with_report};
+use super::shared::{PerfShell, Section, ms, table, with_report};
 
 #[component]
 pub fn PerfQueriesPage() -> impl IntoView {
     view! {
         <PerfShell section=Section::Queries>
             {with_report(5, |r| {
-                let m = &r["metrics"];
-                let threshold = r["thresholds"]["slow_query_threshold"].as_f64().unwrap_or(0.0) * 1000.0;
-                let shapes = rows(&m["queries"])
+                let threshold = r.thresholds.slow_query_threshold * 1000.0;
+                let shapes = r
+                    .metrics
+                    .queries
                     .iter()
                     .map(|q| vec![
-                        text(&q["statement"]),
-                        text(&q["count"]),
-                        ms(&q["total_ms"]),
-                        ms(&q["mean_ms"]),
-                        ms(&q["p95_ms"]),
-                        ms(&q["max_ms"]),
-                        text(&q["slow"]),
+                        q.statement.clone(),
+                        q.count.to_string(),
+                        ms(q.total_ms),
+                        ms(q.mean_ms),
+                        ms(q.p95_ms),
+                        ms(q.max_ms),
+                        q.slow.to_string(),
                     ])
                     .collect();
-                let slow = rows(&m["slow_queries"])
+                let slow = r
+                    .metrics
+                    .slow_queries
                     .iter()
-                    .map(|q| vec![text(&q["at"]), ms(&q["ms"]), text(&q["statement"])])
+                    .map(|q| vec![q.at.clone(), ms(q.ms), q.statement.clone()])
                     .collect();
                 view! {
                     <section class="card">

@@ -2,19 +2,18 @@
 
 use leptos::prelude::*;
 
-use super::shared::{PerfShell, Section, route_table, rows, with_report};
+use super::shared::{PerfShell, Section, route_table, with_report};
 
 #[component]
 pub fn PerfRoutesPage() -> impl IntoView {
     view! {
         <PerfShell section=Section::Routes>
             {with_report(5, |r| {
-                let list = rows(&r["metrics"]["routes"]);
                 view! {
                     <section class="card">
                         <h2>"Routes since start, slowest first"</h2>
                         <p class="muted small">"Time to response headers, per matched route; errors are 5xx answers."</p>
-                        {route_table(&list, "routes")}
+                        {route_table(&r.metrics.routes, "routes")}
                     </section>
                 }
                     .into_any()

@@ -3,9 +3,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde_json::Value;
 
-use crate::{server_fns::admin::performance_report, ui::components::header::AppHeader};
+use crate::{
+    dto::perf::{PerfReport, RouteRow},
+    server_fns::admin::performance_report,
+    ui::components::header::AppHeader,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Section {
@@ -26,34 +29,37 @@ const SECTIONS: [(Section, &str, &str); 6] = [
     (Section::System, "/admin/performance/system", "System"),
 ];
 
-pub(super) fn text(v: &Value) -> String {
-    match v {
-        Value::Null => "—".into(),
-        Value::String(s) => s.clone(),
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() != 0.0 => format!("{f:.2}"),
-            _ => n.to_string(),
-        },
-        other => other.to_string(),
+/// What a figure not measured (yet) shows as.
+pub(super) const NOTHING: &str = "—";
+
+/// A figure as the pages have always written it: two decimals when it has a fraction,
+/// otherwise one (`80.0`), so whole and fractional figures stay apart.
+pub(super) fn decimal(f: f64) -> String {
+    if !f.is_finite() {
+        NOTHING.into()
+    } else if f.fract() != 0.0 {
+        format!("{f:.2}")
+    } else {
+        format!("{f:.1}")
     }
 }
 
-pub(super) fn ms(v: &Value) -> String {
-    v.as_f64().map_or("—".into(), |m| format!("{m:.1} ms"))
+/// A figure that may be missing: written by `show`, or as [`NOTHING`].
+pub(super) fn or_nothing<T>(v: Option<T>, show: impl FnOnce(T) -> String) -> String {
+    v.map_or_else(|| NOTHING.into(), show)
 }
 
-pub(super) fn pct(v: &Value) -> String {
-    v.as_f64()
-        .map_or("—".into(), |r| format!("{:.1} %", r * 100.0))
+pub(super) fn ms(v: impl Into<Option<f64>>) -> String {
+    or_nothing(v.into(), |m| format!("{m:.1} ms"))
 }
 
-pub(super) fn secs_as_ms(v: &Value) -> String {
-    v.as_f64()
-        .map_or("—".into(), |s| format!("{:.1} ms", s * 1000.0))
+/// A share 0–1 as a percentage.
+pub(super) fn pct(v: impl Into<Option<f64>>) -> String {
+    or_nothing(v.into(), |r| format!("{:.1} %", r * 100.0))
 }
 
-pub(super) fn rows(v: &Value) -> Vec<Value> {
-    v.as_array().cloned().unwrap_or_default()
+pub(super) fn secs_as_ms(v: impl Into<Option<f64>>) -> String {
+    or_nothing(v.into(), |s| format!("{:.1} ms", s * 1000.0))
 }
 
 /// A table that scrolls sideways on a phone.
@@ -125,7 +131,7 @@ pub(super) fn PerfShell(section: Section, children: ChildrenFn) -> impl IntoView
 /// Loads the report and renders `body` with it, or the admins-only notice (with 403).
 pub(super) fn with_report(
     minutes: i64,
-    body: impl Fn(Value) -> AnyView + Send + Sync + Clone + 'static,
+    body: impl Fn(PerfReport) -> AnyView + Send + Sync + Clone + 'static,
 ) -> impl IntoView {
     let report = Resource::new(move || minutes, performance_report);
     view! {
@@ -148,18 +154,22 @@ pub(super) fn with_report(
     }
 }
 
-pub(super) fn route_table(list: &[Value], testid: &'static str) -> AnyView {
+/// Routes with their request count, error rate and latency percentiles.
+pub(super) fn route_table<'a>(
+    list: impl IntoIterator<Item = &'a RouteRow>,
+    testid: &'static str,
+) -> AnyView {
     let body = list
-        .iter()
+        .into_iter()
         .map(|r| {
             vec![
-                text(&r["route"]),
-                text(&r["requests"]),
-                pct(&r["error_rate"]),
-                ms(&r["p50_ms"]),
-                ms(&r["p95_ms"]),
-                ms(&r["p99_ms"]),
-                ms(&r["max_ms"]),
+                r.route.clone(),
+                r.requests.to_string(),
+                pct(r.error_rate),
+                ms(r.p50_ms),
+                ms(r.p95_ms),
+                ms(r.p99_ms),
+                ms(r.max_ms),
             ]
         })
         .collect();

@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use serde_json::Value;
 
-use super::shared::{PerfShell, Section, figures, ms, rows, table, text, with_report};
+use super::shared::{PerfShell, Section, decimal, figures, ms, or_nothing, table, with_report};
+use crate::dto::perf::PerfReport;
 
 #[component]
 pub fn PerfSystemPage() -> impl IntoView {
@@ -20,25 +20,27 @@ pub fn PerfSystemPage() -> impl IntoView {
     }
 }
 
-fn system(r: Value) -> AnyView {
-    let s = &r["metrics"]["system"];
-    let t = r["thresholds"].clone();
-    let jobs = rows(&r["metrics"]["jobs"])
+fn system(r: PerfReport) -> AnyView {
+    let s = &r.metrics.system;
+    let t = &r.thresholds;
+    let jobs = r
+        .metrics
+        .jobs
         .iter()
         .map(|j| {
             vec![
-                text(&j["job"]),
-                text(&j["runs"]),
-                text(&j["failures"]),
-                ms(&j["mean_ms"]),
-                ms(&j["max_ms"]),
-                text(&j["last_run_at"]),
+                j.job.clone(),
+                j.runs.to_string(),
+                j.failures.to_string(),
+                ms(j.mean_ms),
+                ms(j.max_ms),
+                j.last_run_at.clone(),
             ]
         })
         .collect();
-    let preset = t["preset"].as_str().unwrap_or("custom").to_owned();
-    let field = move |name: &'static str, label: &'static str, step: &'static str| {
-        let value = text(&t[name]);
+    let preset = t.preset.clone();
+    let field = |name: &'static str, label: &'static str, step: &'static str, value: f64| {
+        let value = decimal(value);
         view! {
             <label for=name>{label}</label>
             <input id=name name=name type="number" step=step min="0" value=value />
@@ -48,13 +50,13 @@ fn system(r: Value) -> AnyView {
         <section class="card">
             <h2>"Process"</h2>
             {figures(vec![
-                ("Memory (RSS)", s["rss_mb"].as_f64().map_or("—".into(), |m| format!("{m:.0} MB"))),
-                ("CPU", s["cpu_percent"].as_f64().map_or("—".into(), |c| format!("{c:.1} %"))),
-                ("Disk free", s["disk_free_mb"].as_f64().map_or("—".into(), |m| format!("{:.1} GB", m / 1024.0))),
-                ("Open files", text(&s["open_files"])),
-                ("Threads", text(&s["threads"])),
-                ("DB connections", text(&s["db_connections"])),
-                ("Requests in flight", text(&s["http_in_flight"])),
+                ("Memory (RSS)", or_nothing(s.rss_mb, |m| format!("{m:.0} MB"))),
+                ("CPU", or_nothing(s.cpu_percent, |c| format!("{c:.1} %"))),
+                ("Disk free", or_nothing(s.disk_free_mb, |m| format!("{:.1} GB", m / 1024.0))),
+                ("Open files", or_nothing(s.open_files, |n| n.to_string())),
+                ("Threads", or_nothing(s.threads, |n| n.to_string())),
+                ("DB connections", s.db_connections.to_string()),
+                ("Requests in flight", s.http_in_flight.to_string()),
             ])}
         </section>
         <section class="card">
@@ -72,11 +74,11 @@ fn system(r: Value) -> AnyView {
                         .collect_view()}
                 </select>
                 <p class="muted small">"Choose a preset to apply it, or keep custom and set each value."</p>
-                {field("slow_request_threshold", "p95 response time (s)", "0.001")}
-                {field("slow_query_threshold", "Slow statement (s)", "0.0001")}
-                {field("high_memory_threshold", "Memory (MB)", "1")}
-                {field("error_rate_threshold", "Error rate (0–1)", "0.001")}
-                {field("cache_hit_rate_threshold", "Lowest cache hit rate (0–1)", "0.01")}
+                {field("slow_request_threshold", "p95 response time (s)", "0.001", t.slow_request_threshold)}
+                {field("slow_query_threshold", "Slow statement (s)", "0.0001", t.slow_query_threshold)}
+                {field("high_memory_threshold", "Memory (MB)", "1", t.high_memory_threshold)}
+                {field("error_rate_threshold", "Error rate (0–1)", "0.001", t.error_rate_threshold)}
+                {field("cache_hit_rate_threshold", "Lowest cache hit rate (0–1)", "0.01", t.cache_hit_rate_threshold)}
                 <button type="submit" class="button">"Save thresholds"</button>
             </form>
         </section>
