@@ -16,7 +16,7 @@ use serde::Serialize;
 pub use crate::server::service::ItemError;
 use crate::{
     domain::DomainError,
-    server::{service::ServiceError, storage::StoreError},
+    server::{perf::thresholds::InvalidThreshold, service::ServiceError, storage::StoreError},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +156,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(e) => e.into(),
             ServiceError::Internal(e) => ApiError::Internal(e),
         }
+    }
+}
+
+impl From<InvalidThreshold> for ApiError {
+    fn from(e: InvalidThreshold) -> Self {
+        ApiError::invalid(e.field, e.message)
     }
 }
 

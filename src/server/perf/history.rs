@@ -1,9 +1,8 @@
 //! Samples (one per sampler tick, an hour of them in memory), chart points, per-minute
 //! rows persisted for 7 days, window summaries and trend detection.
 
-use serde::Serialize;
-
 use super::{histogram::Snapshot, system::SystemFigures};
+pub use crate::dto::perf::{ChartPoint, Trend};
 use crate::server::storage::perf::HistoryRow;
 
 /// How long persisted history is kept.
@@ -28,27 +27,6 @@ pub struct Sample {
     pub score: u32,
 }
 
-/// One point of a chart: a sample or a persisted minute.
-#[derive(Clone, Debug, Serialize)]
-pub struct Point {
-    pub t: i64,
-    pub requests: u64,
-    pub rps: f64,
-    pub errors: u64,
-    pub error_rate: Option<f64>,
-    pub p50_ms: Option<f64>,
-    pub p95_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    pub queries: u64,
-    pub query_p95_ms: Option<f64>,
-    pub slow_queries: u64,
-    pub cache_hit_rate: Option<f64>,
-    pub rss_mb: Option<f64>,
-    pub cpu_percent: Option<f64>,
-    pub db_connections: u32,
-    pub score: u32,
-}
-
 fn rate(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
@@ -58,8 +36,8 @@ fn round2(v: Option<f64>) -> Option<f64> {
 }
 
 impl Sample {
-    pub fn point(&self) -> Point {
-        Point {
+    pub fn point(&self) -> ChartPoint {
+        ChartPoint {
             t: self.at,
             requests: self.requests,
             rps: if self.secs > 0.0 {
@@ -182,42 +160,30 @@ impl Window {
     }
 }
 
-impl Point {
-    pub fn from_row(r: &HistoryRow) -> Point {
-        let u = |v: i64| u64::try_from(v).unwrap_or(0);
-        Point {
-            t: r.ts,
-            requests: u(r.requests),
-            rps: (r.requests as f64 / 60.0 * 100.0).round() / 100.0,
-            errors: u(r.errors),
-            error_rate: rate(u(r.errors), u(r.requests)),
-            p50_ms: r.p50_ms,
-            p95_ms: r.p95_ms,
-            p99_ms: r.p99_ms,
-            queries: u(r.queries),
-            query_p95_ms: r.query_p95_ms,
-            slow_queries: u(r.slow_queries),
-            cache_hit_rate: rate(u(r.cache_hits), u(r.cache_hits) + u(r.cache_misses)),
-            rss_mb: r.rss_mb,
-            cpu_percent: r.cpu_percent,
-            db_connections: u32::try_from(r.db_connections).unwrap_or(0),
-            score: u32::try_from(r.score).unwrap_or(0),
-        }
+/// A persisted minute as a chart point.
+pub fn row_point(r: &HistoryRow) -> ChartPoint {
+    let u = |v: i64| u64::try_from(v).unwrap_or(0);
+    ChartPoint {
+        t: r.ts,
+        requests: u(r.requests),
+        rps: (r.requests as f64 / 60.0 * 100.0).round() / 100.0,
+        errors: u(r.errors),
+        error_rate: rate(u(r.errors), u(r.requests)),
+        p50_ms: r.p50_ms,
+        p95_ms: r.p95_ms,
+        p99_ms: r.p99_ms,
+        queries: u(r.queries),
+        query_p95_ms: r.query_p95_ms,
+        slow_queries: u(r.slow_queries),
+        cache_hit_rate: rate(u(r.cache_hits), u(r.cache_hits) + u(r.cache_misses)),
+        rss_mb: r.rss_mb,
+        cpu_percent: r.cpu_percent,
+        db_connections: u32::try_from(r.db_connections).unwrap_or(0),
+        score: u32::try_from(r.score).unwrap_or(0),
     }
 }
 
-/// Direction of the figures over a window: the later half against the earlier half.
-#[derive(Clone, Debug, Serialize)]
-pub struct Trend {
-    /// `improving`, `degrading`, `stable`, or `unknown` with too few points.
-    pub direction: &'static str,
-    pub score_change: Option<f64>,
-    /// p95 response time, later half ÷ earlier half − 1 (request-weighted).
-    pub p95_change: Option<f64>,
-    pub error_rate_change: Option<f64>,
-}
-
-fn weighted_p95(points: &[Point]) -> Option<f64> {
+fn weighted_p95(points: &[ChartPoint]) -> Option<f64> {
     let (sum, n) = points.iter().fold((0.0, 0u64), |(s, n), p| match p.p95_ms {
         Some(v) if p.requests > 0 => (s + v * p.requests as f64, n + p.requests),
         _ => (s, n),
@@ -225,22 +191,22 @@ fn weighted_p95(points: &[Point]) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-fn error_rate(points: &[Point]) -> Option<f64> {
+fn error_rate(points: &[ChartPoint]) -> Option<f64> {
     let req: u64 = points.iter().map(|p| p.requests).sum();
     let err: u64 = points.iter().map(|p| p.errors).sum();
     rate(err, req)
 }
 
-fn mean_score(points: &[Point]) -> Option<f64> {
+fn mean_score(points: &[ChartPoint]) -> Option<f64> {
     (!points.is_empty())
         .then(|| points.iter().map(|p| f64::from(p.score)).sum::<f64>() / points.len() as f64)
 }
 
 /// Points must be in time order.
-pub fn trend(points: &[Point]) -> Trend {
+pub fn trend(points: &[ChartPoint]) -> Trend {
     if points.len() < 4 {
         return Trend {
-            direction: "unknown",
+            direction: "unknown".into(),
             score_change: None,
             p95_change: None,
             error_rate_change: None,
@@ -291,7 +257,8 @@ pub fn trend(points: &[Point]) -> Trend {
             1.. => "improving",
             0 => "stable",
             _ => "degrading",
-        },
+        }
+        .into(),
         score_change,
         p95_change,
         error_rate_change,
@@ -302,8 +269,8 @@ pub fn trend(points: &[Point]) -> Trend {
 mod tests {
     use super::*;
 
-    fn point(t: i64, p95: f64, score: u32) -> Point {
-        Point {
+    fn point(t: i64, p95: f64, score: u32) -> ChartPoint {
+        ChartPoint {
             t,
             requests: 100,
             rps: 1.0,
@@ -325,7 +292,7 @@ mod tests {
 
     #[test]
     fn trends() {
-        let slower: Vec<Point> = (0..8)
+        let slower: Vec<ChartPoint> = (0..8)
             .map(|i| point(i, 10.0 + 40.0 * i as f64, 100 - 5 * i as u32))
             .collect();
         assert_eq!(trend(&slower).direction, "degrading");
@@ -335,7 +302,7 @@ mod tests {
             p.t = i as i64;
         }
         assert_eq!(trend(&faster).direction, "improving");
-        let flat: Vec<Point> = (0..8).map(|i| point(i, 20.0, 100)).collect();
+        let flat: Vec<ChartPoint> = (0..8).map(|i| point(i, 20.0, 100)).collect();
         assert_eq!(trend(&flat).direction, "stable");
         assert_eq!(trend(&flat[..2]).direction, "unknown");
     }

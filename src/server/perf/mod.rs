@@ -24,6 +24,7 @@ pub mod score;
 pub mod sql;
 pub mod system;
 pub mod thresholds;
+pub mod wire;
 
 use std::{
     collections::{BTreeMap, VecDeque},

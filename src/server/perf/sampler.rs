@@ -7,14 +7,16 @@ use std::{sync::Arc, time::Instant};
 use tokio::{sync::watch, task::JoinHandle};
 
 use super::{
-    EVAL_SAMPLES, Evaluation, RING,
-    alerts::{Action, Severity},
+    EVAL_SAMPLES, Evaluation, RING, SamplerState,
+    alerts::{Action, Severity, Tracker},
+    collect::RouteSnapshot,
     history::{KEEP_SECS, Sample, Window},
     score::{self, Figures, Metric},
     sql,
     thresholds::Thresholds,
 };
 use crate::server::{
+    cache::CacheStats,
     state::AppState,
     storage::{StoreResult, perf::NewAlert},
 };
@@ -82,14 +84,34 @@ fn message(m: Metric, value: f64, threshold: f64, sev: Severity) -> String {
 }
 
 /// One sampling step. Tests call it directly (with automatic sampling off).
+///
+/// The sampler's lock is held from the sample to the history roll-over, alerts included,
+/// so two ticks never interleave their deltas or alert decisions.
 pub async fn tick(state: &AppState) -> StoreResult<()> {
-    let perf = &state.perf;
     let cache = state.cache.stats().await;
-    let routes = perf.routes.snapshot();
-    let sqls = sql::global();
-    let mut s = perf.sampler.lock().await;
+    let routes = state.perf.routes.snapshot();
+    let mut s = state.perf.sampler.lock().await;
     let at = now();
+    take_sample(state, &mut s, &cache, &routes, at);
+    evaluate(state, &mut s, at).await?;
+    send_live_point(state, &s);
+    let finished = roll_minute(&mut s, at);
+    drop(s);
+    if let Some((m, samples)) = finished {
+        persist(state, m, &samples).await?;
+    }
+    Ok(())
+}
 
+/// Phase 1: the counters' growth since the last tick becomes a sample at the ring's end.
+fn take_sample(
+    state: &AppState,
+    s: &mut SamplerState,
+    cache: &CacheStats,
+    routes: &[RouteSnapshot],
+    at: i64,
+) {
+    let sqls = sql::global();
     let mut requests = histogram_sum(routes.iter().map(|r| &r.latency));
     requests.max_us = requests.max_us.max(s.last_requests.max_us);
     let errors: u64 = routes.iter().map(|r| r.errors).sum();
@@ -110,7 +132,7 @@ pub async fn tick(state: &AppState) -> StoreResult<()> {
         cache_misses: cache.misses.saturating_sub(s.last_cache.1),
         system,
         db_connections: state.db.pool_size(),
-        in_flight: perf.routes.in_flight(),
+        in_flight: state.perf.routes.in_flight(),
         score: 100,
     };
     s.last_at = Some(Instant::now());
@@ -123,12 +145,15 @@ pub async fn tick(state: &AppState) -> StoreResult<()> {
         s.ring.pop_front();
     }
     s.ring.push_back(sample);
+}
 
-    // Score and alerts over the evaluation window.
+/// Phase 2: scores the evaluation window (the newest sample gets the score), acts on
+/// what each metric's alert tracker decides, and publishes the evaluation.
+async fn evaluate(state: &AppState, s: &mut SamplerState, at: i64) -> StoreResult<()> {
     let skip = s.ring.len().saturating_sub(EVAL_SAMPLES);
     let window = Window::of(s.ring.iter().skip(skip));
     let f = figures(&window);
-    let t = perf.thresholds();
+    let t = state.perf.thresholds();
     let health = score::health(&f, &t);
     if let Some(last) = s.ring.back_mut() {
         last.score = health.score;
@@ -140,77 +165,117 @@ pub async fn tick(state: &AppState) -> StoreResult<()> {
         let Some(action) = s.tracker.observe(m, ratio) else {
             continue;
         };
-        let (v, r) = (value.unwrap_or(0.0), ratio.unwrap_or(0.0));
-        match action {
-            Action::Raise { metric, severity } => {
-                let msg = message(metric, v, threshold, severity);
-                let id = state
-                    .db
-                    .insert_perf_alert(&NewAlert {
-                        metric: metric.name(),
-                        severity: severity.name(),
-                        message: &msg,
-                        value: v,
-                        threshold,
-                        ratio: r,
-                        at,
-                    })
-                    .await?;
-                tracing::warn!(
-                    alert.id = id,
-                    metric = metric.name(),
-                    severity = severity.name(),
-                    "{msg}"
-                );
-                s.tracker.raised(metric, id);
-            }
-            Action::Escalate { id, severity } => {
-                let msg = message(m, v, threshold, severity);
-                state
-                    .db
-                    .update_perf_alert(id, severity.name(), &msg, v, r, at)
-                    .await?;
-                tracing::warn!(
-                    alert.id = id,
-                    metric = m.name(),
-                    severity = severity.name(),
-                    "{msg}"
-                );
-            }
-            Action::Update { id } => {
-                // The figures move; the severity and message stay as raised/escalated.
-                if let Some(a) = state.db.perf_alert(id).await? {
-                    state
-                        .db
-                        .update_perf_alert(id, &a.severity, &a.message, v, r, at)
-                        .await?;
-                }
-            }
-            Action::Resolve { id } => {
-                state.db.resolve_perf_alert(id, "auto", at).await?;
-                tracing::info!(alert.id = id, metric = m.name(), "alert cleared");
-            }
-        }
+        let seen = Observation {
+            metric: m,
+            value: value.unwrap_or(0.0),
+            threshold,
+            ratio: ratio.unwrap_or(0.0),
+            at,
+        };
+        apply_alert_action(state, &mut s.tracker, action, &seen).await?;
     }
-    *perf.latest.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Evaluation {
+    *state.perf.latest.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Evaluation {
         at,
         health,
         figures: f,
     }));
+    Ok(())
+}
 
-    // Live charts.
+/// A metric as this tick saw it, for the alert it raises or updates.
+#[derive(Clone, Copy)]
+struct Observation {
+    metric: Metric,
+    value: f64,
+    threshold: f64,
+    ratio: f64,
+    at: i64,
+}
+
+/// Stores what the tracker decided: a new alert, a higher severity, fresh figures, or
+/// the alert cleared.
+async fn apply_alert_action(
+    state: &AppState,
+    tracker: &mut Tracker,
+    action: Action,
+    seen: &Observation,
+) -> StoreResult<()> {
+    let Observation {
+        metric: m,
+        value: v,
+        threshold,
+        ratio: r,
+        at,
+    } = *seen;
+    match action {
+        Action::Raise { metric, severity } => {
+            let msg = message(metric, v, threshold, severity);
+            let id = state
+                .db
+                .insert_perf_alert(&NewAlert {
+                    metric: metric.name(),
+                    severity: severity.name(),
+                    message: &msg,
+                    value: v,
+                    threshold,
+                    ratio: r,
+                    at,
+                })
+                .await?;
+            tracing::warn!(
+                alert.id = id,
+                metric = metric.name(),
+                severity = severity.name(),
+                "{msg}"
+            );
+            tracker.raised(metric, id);
+        }
+        Action::Escalate { id, severity } => {
+            let msg = message(m, v, threshold, severity);
+            state
+                .db
+                .update_perf_alert(id, severity.name(), &msg, v, r, at)
+                .await?;
+            tracing::warn!(
+                alert.id = id,
+                metric = m.name(),
+                severity = severity.name(),
+                "{msg}"
+            );
+        }
+        Action::Update { id } => {
+            // The figures move; the severity and message stay as raised/escalated.
+            if let Some(a) = state.db.perf_alert(id).await? {
+                state
+                    .db
+                    .update_perf_alert(id, &a.severity, &a.message, v, r, at)
+                    .await?;
+            }
+        }
+        Action::Resolve { id } => {
+            state.db.resolve_perf_alert(id, "auto", at).await?;
+            tracing::info!(alert.id = id, metric = m.name(), "alert cleared");
+        }
+    }
+    Ok(())
+}
+
+/// Phase 3: the newest sample's chart point to live viewers (none listening is fine).
+fn send_live_point(state: &AppState, s: &SamplerState) {
     if let Some(last) = s.ring.back() {
         let point = last.point();
         if let Ok(json) = serde_json::to_string(&point) {
-            let _ = perf.live.send(json.into());
+            let _ = state.perf.live.send(json.into());
         }
     }
+}
 
-    // History, a row per minute.
+/// Phase 4: adds the newest sample to its minute; when the minute has changed, returns
+/// the finished one for the history table (persisted after the lock is released).
+fn roll_minute(s: &mut SamplerState, at: i64) -> Option<(i64, Vec<Sample>)> {
     let minute = at - at.rem_euclid(60);
-    let st = &mut *s;
-    let latest = st.ring.back().cloned();
-    let finished = match &mut st.minute {
+    let latest = s.ring.back().cloned();
+    match &mut s.minute {
         Some((m, samples)) if *m == minute => {
             samples.extend(latest);
             None
@@ -220,12 +285,7 @@ pub async fn tick(state: &AppState) -> StoreResult<()> {
             *other = Some((minute, latest.into_iter().collect()));
             done
         }
-    };
-    drop(s);
-    if let Some((m, samples)) = finished {
-        persist(state, m, &samples).await?;
     }
-    Ok(())
 }
 
 fn histogram_sum<'a>(

@@ -22,7 +22,6 @@ use std::{
     time::Duration,
 };
 
-use serde::Serialize;
 use tracing::{
     Event, Subscriber,
     field::{Field, Visit},
@@ -30,6 +29,7 @@ use tracing::{
 use tracing_subscriber::{Layer, layer::Context};
 
 use super::histogram::{Histogram, Snapshot};
+pub use crate::dto::perf::SlowQuery;
 
 /// Statement shapes kept; later new shapes count under `(other)`.
 const MAX_SHAPES: usize = 400;
@@ -47,13 +47,6 @@ type Shape = (Arc<str>, Arc<StatementStats>);
 pub struct StatementStats {
     pub latency: Histogram,
     pub slow: AtomicU64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct SlowQuery {
-    pub statement: String,
-    pub ms: f64,
-    pub at: String,
 }
 
 pub struct SqlStats {

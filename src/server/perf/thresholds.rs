@@ -1,25 +1,28 @@
 //! Alert thresholds (seed field names), with development and production presets. Stored
 //! as one JSON row, edited through `PUT /api/performance/thresholds` and the admin page.
+//! The values themselves are wire data ([`Thresholds`] lives in `dto::perf`, which the
+//! pages read); the presets and the rules for changing them are here.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::server::http::error::ApiError;
+pub use crate::dto::perf::Thresholds;
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Thresholds {
-    /// `production`, `development`, or `custom` once a value differs from both.
-    pub preset: String,
-    /// p95 response time over the evaluation window, in seconds.
-    pub slow_request_threshold: f64,
-    /// p95 statement time, in seconds; single statements above it go to the slow-query log.
-    pub slow_query_threshold: f64,
-    /// Resident memory, in MB.
-    pub high_memory_threshold: f64,
-    /// Share of responses that are 5xx, 0–1.
-    pub error_rate_threshold: f64,
-    /// The lowest acceptable cache hit rate, 0–1 (an alert when the rate falls *below*).
-    pub cache_hit_rate_threshold: f64,
+/// An update that cannot be applied: the field at fault and what it must be. Its own type
+/// because the performance center sits below the HTTP layer; routes map it to a 422.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field} {message}")]
+pub struct InvalidThreshold {
+    pub field: String,
+    pub message: String,
+}
+
+impl InvalidThreshold {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        InvalidThreshold {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl Thresholds {
@@ -76,18 +79,18 @@ impl Thresholds {
 
     /// Applies a partial update: an optional `preset` first, then the fields given. Every
     /// problem names its field.
-    pub fn apply(&self, body: &Value) -> Result<Thresholds, ApiError> {
+    pub fn apply(&self, body: &Value) -> Result<Thresholds, InvalidThreshold> {
         let Some(obj) = body.as_object() else {
-            return Err(ApiError::invalid("body", "must be a JSON object"));
+            return Err(InvalidThreshold::new("body", "must be a JSON object"));
         };
         let mut next = match obj.get("preset") {
             None | Some(Value::Null) => self.clone(),
             Some(Value::String(p)) if p == "custom" => self.clone(),
             Some(Value::String(p)) => Self::preset(p).ok_or_else(|| {
-                ApiError::invalid("preset", "must be production, development or custom")
+                InvalidThreshold::new("preset", "must be production, development or custom")
             })?,
             Some(_) => {
-                return Err(ApiError::invalid(
+                return Err(InvalidThreshold::new(
                     "preset",
                     "must be production, development or custom",
                 ));
@@ -127,12 +130,17 @@ impl Thresholds {
                     "a share from 0 to 1",
                 ),
                 other => {
-                    return Err(ApiError::invalid(other, "is not a threshold"));
+                    return Err(InvalidThreshold::new(other, "is not a threshold"));
                 }
             };
             match value.as_f64() {
                 Some(v) if v.is_finite() && (lo..=hi).contains(&v) => *slot = v,
-                _ => return Err(ApiError::invalid(key.as_str(), format!("must be {what}"))),
+                _ => {
+                    return Err(InvalidThreshold::new(
+                        key.as_str(),
+                        format!("must be {what}"),
+                    ));
+                }
             }
         }
         Ok(next.name_preset())
@@ -181,7 +189,7 @@ mod tests {
             (json!([1]), "body"),
         ] {
             match p.apply(&body) {
-                Err(ApiError::Invalid { field: Some(f), .. }) => assert_eq!(f, field),
+                Err(InvalidThreshold { field: f, .. }) => assert_eq!(f, field),
                 other => panic!("{body}: {other:?}"),
             }
         }

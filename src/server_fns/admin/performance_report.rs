@@ -1,10 +1,12 @@
 use leptos::prelude::*;
 
+use crate::dto::perf::PerfReport;
+
 /// Everything the performance center's pages show (admins only): the summary, the last
 /// `minutes` of analytics, the detailed metrics and the thresholds, as the JSON API gives
 /// them.
 #[server]
-pub async fn performance_report(minutes: i64) -> Result<serde_json::Value, ServerFnError> {
+pub async fn performance_report(minutes: i64) -> Result<PerfReport, ServerFnError> {
     let user = crate::server_fns::require_user()?;
     if !user.is_admin() {
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
@@ -22,10 +24,10 @@ pub async fn performance_report(minutes: i64) -> Result<serde_json::Value, Serve
         .await
         .map_err(|e| crate::server_fns::internal(e.into()))?;
     let metrics = report::metrics(&state).await;
-    Ok(serde_json::json!({
-        "summary": summary,
-        "analytics": analytics,
-        "metrics": metrics,
-        "thresholds": state.perf.thresholds(),
-    }))
+    Ok(PerfReport {
+        summary,
+        analytics,
+        metrics,
+        thresholds: state.perf.thresholds(),
+    })
 }

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::dto::LivePoint;
+use crate::dto::perf::LivePoint;
 
 /// Points kept on the chart.
 const KEEP: usize = 180;

@@ -50,10 +50,7 @@ async fn thresholds(
     let back = "/admin/performance/system";
     let next = match state.perf.thresholds().apply(&Value::Object(body)) {
         Ok(t) => t,
-        Err(ApiError::Invalid {
-            field: Some(field), ..
-        }) => return Ok(Redirect::to(&format!("{back}?invalid={field}")).into_response()),
-        Err(e) => return Err(e),
+        Err(e) => return Ok(Redirect::to(&format!("{back}?invalid={}", e.field)).into_response()),
     };
     let stored = serde_json::to_string(&next).map_err(|e| ApiError::Internal(e.into()))?;
     state

@@ -25,17 +25,20 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::server::{
-    auth::CurrentUser,
-    cache::{CacheStats, KeysReport, Pattern},
-    http::{
-        error::ApiError,
-        extract::{AdminUser, JsonBody},
-        middleware::rate_limit,
+use crate::{
+    dto::perf::{Alert, Analytics, Metrics, Summary},
+    server::{
+        auth::CurrentUser,
+        cache::{CacheStats, KeysReport, Pattern},
+        http::{
+            error::ApiError,
+            extract::{AdminUser, JsonBody},
+            middleware::rate_limit,
+        },
+        perf::{prometheus, report, sql},
+        service::tokens,
+        state::AppState,
     },
-    perf::{prometheus, report, sql},
-    service::tokens,
-    state::AppState,
 };
 
 async fn stats(State(state): State<AppState>, _: AdminUser) -> Json<CacheStats> {
@@ -114,7 +117,7 @@ fn int_param(
     }
 }
 
-async fn metrics(State(state): State<AppState>, _: AdminUser) -> Json<Value> {
+async fn metrics(State(state): State<AppState>, _: AdminUser) -> Json<Metrics> {
     Json(report::metrics(&state).await)
 }
 
@@ -122,12 +125,12 @@ async fn analytics(
     State(state): State<AppState>,
     _: AdminUser,
     Query(q): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Analytics>, ApiError> {
     let minutes = int_param(&q, "minutes", 5, 1..=7 * 24 * 60)?;
     Ok(Json(report::analytics(&state, minutes).await?))
 }
 
-async fn summary(State(state): State<AppState>, _: AdminUser) -> Result<Json<Value>, ApiError> {
+async fn summary(State(state): State<AppState>, _: AdminUser) -> Result<Json<Summary>, ApiError> {
     Ok(Json(report::summary(&state).await?))
 }
 
@@ -144,7 +147,7 @@ async fn alerts(
     };
     let limit = int_param(&q, "limit", 100, 1..=1000)?;
     let rows = state.db.perf_alerts(resolved, limit).await?;
-    let list: Vec<Value> = rows.iter().map(report::alert_json).collect();
+    let list: Vec<Alert> = rows.iter().map(Alert::from).collect();
     Ok(Json(json!({"alerts": list, "count": list.len()})))
 }
 
@@ -171,9 +174,7 @@ async fn resolve(
         tracing::info!(user.id = admin.id, alert.id = id, "alert resolved");
     }
     let after = state.db.perf_alert(id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(
-        json!({"success": true, "alert": report::alert_json(&after)}),
-    ))
+    Ok(Json(json!({"success": true, "alert": Alert::from(&after)})))
 }
 
 async fn acknowledge(
@@ -191,9 +192,7 @@ async fn acknowledge(
         return Err(ApiError::NotFound);
     }
     let after = state.db.perf_alert(id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(
-        json!({"success": true, "alert": report::alert_json(&after)}),
-    ))
+    Ok(Json(json!({"success": true, "alert": Alert::from(&after)})))
 }
 
 async fn thresholds(State(state): State<AppState>, _: AdminUser) -> Json<Value> {

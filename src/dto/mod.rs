@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod perf;
+
 /// Who is signed in, as the UI needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
@@ -292,18 +294,4 @@ impl BoardView {
                 .collect(),
         }
     }
-}
-
-/// One point of the performance center's live charts (a sampler tick), as the sampler
-/// sends it over server-sent events; fields the charts do not draw are ignored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LivePoint {
-    /// Unix seconds.
-    pub t: i64,
-    pub rps: f64,
-    pub p95_ms: Option<f64>,
-    pub error_rate: Option<f64>,
-    pub rss_mb: Option<f64>,
-    pub cpu_percent: Option<f64>,
-    pub score: u32,
 }
