@@ -72,6 +72,10 @@ pub async fn fresh_postgres_database() -> String {
 
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, RandomState};
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "salt for a unique name, not a time"
+    )]
     RandomState::new().hash_one(std::time::SystemTime::now())
 }
 

@@ -18,7 +18,7 @@ use crate::server::{
 };
 
 fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
+    crate::server::clock::wall_now().as_second()
 }
 
 fn iso(secs: i64) -> String {
