@@ -7,6 +7,8 @@
 #   - cargo-leptos            (CARGO_LEPTOS_VERSION)
 #   - wasm-bindgen-cli        (the exact version of the wasm-bindgen crate in Cargo.lock)
 #   - wasm-opt                (binaryen from npm; Debian's binaryen 108 breaks hydration)
+#   - cargo-deny              (CARGO_DENY_VERSION), and every crate of Cargo.lock for every
+#                             platform, so `cargo deny --offline` can read the whole graph
 # and exports Leptos.toml's site settings as the LEPTOS_* variables cargo-leptos reads.
 
 set -euo pipefail
@@ -14,6 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS_DIR=${HEADROOM_TOOLS_DIR:-$HOME/.cache/headroom/tools}
 CARGO_LEPTOS_VERSION=0.3.11
+CARGO_DENY_VERSION=0.20.2
 BINARYEN_VERSION=132
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
@@ -69,6 +72,19 @@ ensure_build_tools() {
     npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/binaryen" "binaryen@$BINARYEN_VERSION" >/dev/null
     ln -sf "$TOOLS_DIR/binaryen/node_modules/binaryen/bin/wasm-opt" "$TOOLS_DIR/bin/wasm-opt"
   fi
+}
+
+# Only scripts/test checks the dependency tree, so only it calls this.
+ensure_cargo_deny() {
+  mkdir -p "$TOOLS_DIR/bin"
+  export PATH="$TOOLS_DIR/bin:$PATH"
+  if [ "$("$TOOLS_DIR/bin/cargo-deny" --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    log "installing cargo-deny $CARGO_DENY_VERSION (once per machine; about 5 minutes on 2 cores)"
+    (cd "$ROOT" && cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --root "$TOOLS_DIR")
+  fi
+  # cargo metadata (which cargo-deny reads) wants the sources of the Windows- and
+  # wasm-only crates too, which no build here fetches. Offline first: usually cached.
+  (cd "$ROOT" && { cargo fetch --locked --offline --quiet 2>/dev/null || cargo fetch --locked --quiet; })
 }
 
 # Exports each `key = value` of Leptos.toml as LEPTOS_KEY (dashes become underscores), the

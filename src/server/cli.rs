@@ -5,6 +5,7 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 
 use crate::server::{
+    clock::Clock,
     config::Settings,
     demo::{self, DEMO_ADMIN_EMAIL, DEMO_PASSWORD},
     site,
@@ -154,7 +155,7 @@ async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()>
                     plan_tier: &plan,
                     location: &location,
                     timezone: &timezone,
-                    created_at: jiff::Timestamp::now().as_second(),
+                    created_at: Clock::from_fixed_now(settings.fixed_now).now_secs(),
                 })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -202,7 +203,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                     "the database already has users; demo data is only added to an empty one"
                 );
             }
-            let now = settings.fixed_now.unwrap_or_else(jiff::Timestamp::now);
+            let now = Clock::from_fixed_now(settings.fixed_now).now();
             let password = demo::password_for(settings.addr);
             let n = demo::seed(&db, now, demo::DemoSize { days }, &password).await?;
             tracing::info!(readings = n, "demo data ready");
@@ -271,10 +272,7 @@ async fn import(
         .meter(meter_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no meter {meter_id}"))?;
-    let now = settings
-        .fixed_now
-        .unwrap_or_else(jiff::Timestamp::now)
-        .as_second();
+    let now = Clock::from_fixed_now(settings.fixed_now).now_secs();
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -347,10 +345,7 @@ async fn export(
         .meter(meter_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no meter {meter_id}"))?;
-    let now = settings
-        .fixed_now
-        .unwrap_or_else(jiff::Timestamp::now)
-        .as_second();
+    let now = Clock::from_fixed_now(settings.fixed_now).now_secs();
     let range = export::parse_range(from, to, now).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let mut out: Box<dyn tokio::io::AsyncWrite + Unpin> = match output {
         Some(path) => Box::new(tokio::fs::File::create(path).await?),

@@ -15,14 +15,29 @@ pub enum Clock {
     Fixed(Arc<AtomicI64>),
 }
 
+/// The real time, for operational records (performance history, slow-statement log,
+/// error bodies): they describe the machine, so they ignore a pinned `Clock`.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "this module is the one source of time"
+)]
+pub fn wall_now() -> Timestamp {
+    Timestamp::now()
+}
+
 impl Clock {
     pub fn fixed(at: Timestamp) -> Self {
         Clock::Fixed(Arc::new(AtomicI64::new(at.as_second())))
     }
 
+    /// Pinned at `fixed_now` (HEADROOM_FIXED_NOW) when set, the system clock otherwise.
+    pub fn from_fixed_now(fixed_now: Option<Timestamp>) -> Self {
+        fixed_now.map_or(Clock::System, Clock::fixed)
+    }
+
     pub fn now(&self) -> Timestamp {
         match self {
-            Clock::System => Timestamp::now(),
+            Clock::System => wall_now(),
             Clock::Fixed(s) => {
                 Timestamp::from_second(s.load(Ordering::Relaxed)).unwrap_or(Timestamp::UNIX_EPOCH)
             }

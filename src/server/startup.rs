@@ -29,10 +29,7 @@ impl Application {
     /// Connects to the database, applies migrations, seeds demo data when asked and the
     /// database is empty, and binds the listener (`settings.addr`; port 0 picks a free one).
     pub async fn build(settings: Settings, leptos: LeptosOptions) -> anyhow::Result<Self> {
-        let clock = match settings.fixed_now {
-            Some(at) => Clock::fixed(at),
-            None => Clock::System,
-        };
+        let clock = Clock::from_fixed_now(settings.fixed_now);
         Self::build_with_clock(settings, leptos, clock).await
     }
 

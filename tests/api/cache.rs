@@ -86,6 +86,38 @@ impl OwnRedis {
         }
     }
 
+    /// Listeners on all channels: each instance's invalidation listener, once subscribed.
+    async fn subscribers(&self) -> usize {
+        let client = redis::Client::open(self.url()).expect("redis url");
+        let Ok(mut con) = client.get_multiplexed_async_connection().await else {
+            return 0;
+        };
+        let channels: Vec<String> = redis::cmd("PUBSUB")
+            .arg("CHANNELS")
+            .query_async(&mut con)
+            .await
+            .unwrap_or_default();
+        if channels.is_empty() {
+            return 0;
+        }
+        let counts: std::collections::HashMap<String, usize> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channels)
+            .query_async(&mut con)
+            .await
+            .unwrap_or_default();
+        counts.values().sum()
+    }
+
+    /// Until both instances listen, an invalidation published by one misses the other.
+    async fn both_subscribed(&self) {
+        let what = "both instances subscribed to invalidations";
+        eventually(Duration::from_secs(5), what, || async {
+            self.subscribers().await >= 2
+        })
+        .await;
+    }
+
     fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
@@ -197,7 +229,7 @@ async fn a_value_promoted_from_redis_is_dropped_by_its_tag() {
     let redis = OwnRedis::start();
     let a = spawn_app_with(Backend::Sqlite, sharing_keys(&redis.url())).await;
     let b = spawn_app_with(Backend::Sqlite, sharing_keys(&redis.url())).await;
-    tokio::time::sleep(Duration::from_millis(300)).await; // both listeners subscribed
+    redis.both_subscribed().await;
     let (key, tags) = ("outlook:u9:2026-11-21", vec!["user:9".to_string()]);
     a.state
         .cache
@@ -221,11 +253,12 @@ async fn a_value_promoted_from_redis_is_dropped_by_its_tag() {
         Some(Source::Memory)
     );
     a.state.cache.invalidate_tags(&tags).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(
-        b.state.cache.get(Strategy::Outlook, key).await.is_none(),
-        "B kept a promoted copy past its tag's invalidation"
-    );
+    // The message travels through Redis to B's listener: wait for it, not a guess.
+    let what = "B drops its promoted copy when the tag is invalidated";
+    eventually(Duration::from_secs(5), what, || async {
+        b.state.cache.get(Strategy::Outlook, key).await.is_none()
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -245,7 +278,7 @@ async fn a_write_on_one_instance_is_seen_by_another_within_100_ms() {
     assert_eq!(b.sign_in("ann@example.org", PASSWORD).await.status(), 303);
     let before: Value = b.get("/api/v1/outlook").await.json().await.expect("json");
     assert_eq!(b.get("/api/v1/outlook").await.headers()["x-cache"], "hit");
-    tokio::time::sleep(Duration::from_millis(300)).await; // both listeners subscribed
+    redis.both_subscribed().await;
 
     let res = a
         .post_json(

@@ -70,8 +70,29 @@ pub async fn fresh_postgres_database() -> String {
     format!("{base}/{name}")
 }
 
+/// Retries `check` every 10 ms until it holds, failing after `limit`: how a test waits
+/// for something another task does (a subscription, a message) without guessing a sleep.
+pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within {limit:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, RandomState};
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "salt for a unique name, not a time"
+    )]
     RandomState::new().hash_one(std::time::SystemTime::now())
 }
 

@@ -79,7 +79,7 @@ impl JobTable {
         j.total_ms += ms;
         j.max_ms = j.max_ms.max(ms);
         j.last_ms = ms;
-        j.last_run_at = jiff::Timestamp::now().as_second();
+        j.last_run_at = crate::server::clock::wall_now().as_second();
     }
 
     pub fn snapshot(&self) -> Vec<(&'static str, JobStats)> {

@@ -21,7 +21,7 @@ use crate::{
 };
 
 fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
+    crate::server::clock::wall_now().as_second()
 }
 
 /// The routes with requests, slowest (p95) first.

@@ -22,7 +22,7 @@ use crate::server::{
 };
 
 fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
+    crate::server::clock::wall_now().as_second()
 }
 
 /// Loads stored thresholds and re-opens the tracker's view of alerts left open.

@@ -113,7 +113,7 @@ impl SqlStats {
             log.push_back(SlowQuery {
                 statement: shape.to_string(),
                 ms: us as f64 / 1000.0,
-                at: jiff::Timestamp::now().to_string(),
+                at: crate::server::clock::wall_now().to_string(),
             });
         }
     }

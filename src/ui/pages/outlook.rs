@@ -23,6 +23,10 @@ pub fn OutlookPage() -> impl IntoView {
     // Whose outlook, and when the page was made: the island keeps it for offline use.
     let viewer = use_context::<crate::dto::SessionUser>().map_or(0, |u| u.id);
     #[cfg(feature = "ssr")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "when the page was rendered, not a business rule; ui cannot reach server::clock"
+    )]
     let as_of = jiff::Timestamp::now().as_millisecond();
     #[cfg(not(feature = "ssr"))]
     let as_of = 0;

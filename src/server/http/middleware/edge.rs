@@ -38,6 +38,10 @@ pub const X_RESPONSE_TIME: HeaderName = HeaderName::from_static("x-response-time
 /// log, and no lock on the hot path.
 static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
 static PREFIX: LazyLock<u32> = LazyLock::new(|| {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "entropy for a random prefix, not a time"
+    )]
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())

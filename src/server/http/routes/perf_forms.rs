@@ -55,7 +55,7 @@ async fn thresholds(
     let stored = serde_json::to_string(&next).map_err(|e| ApiError::Internal(e.into()))?;
     state
         .db
-        .save_perf_thresholds(&stored, jiff::Timestamp::now().as_second())
+        .save_perf_thresholds(&stored, crate::server::clock::wall_now().as_second())
         .await?;
     state.perf.set_thresholds(next);
     Ok(Redirect::to(&format!("{back}?saved=1")).into_response())
@@ -71,7 +71,7 @@ async fn alert(
         return Err(ApiError::Forbidden);
     }
     let (_, form) = read_form(&state, req).await?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = crate::server::clock::wall_now().as_second();
     match form.get("action") {
         Some("resolve") => {
             if state.db.resolve_perf_alert(id, &user.email, now).await? {

@@ -164,7 +164,7 @@ async fn resolve(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = alert_id(&id)?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = crate::server::clock::wall_now().as_second();
     let Some(before) = state.db.perf_alert(id).await? else {
         return Err(ApiError::NotFound);
     };
@@ -183,7 +183,7 @@ async fn acknowledge(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = alert_id(&id)?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = crate::server::clock::wall_now().as_second();
     if !state
         .db
         .acknowledge_perf_alert(id, &admin.email, now)
@@ -218,7 +218,7 @@ async fn put_thresholds(
     let stored = serde_json::to_string(&next).map_err(|e| ApiError::Internal(e.into()))?;
     state
         .db
-        .save_perf_thresholds(&stored, jiff::Timestamp::now().as_second())
+        .save_perf_thresholds(&stored, crate::server::clock::wall_now().as_second())
         .await?;
     state.perf.set_thresholds(next);
     tracing::info!(user.id = admin.id, "performance thresholds changed");

@@ -60,7 +60,7 @@ impl IntoResponse for V2Error {
             }
             other => other.to_string(),
         };
-        let body = json!({"success": false, "error": {"code": code, "message": message}, "timestamp": jiff::Timestamp::now().to_string()});
+        let body = json!({"success": false, "error": {"code": code, "message": message}, "timestamp": crate::server::clock::wall_now().to_string()});
         (status, Json(body)).into_response()
     }
 }
