@@ -247,7 +247,8 @@ async fn tell_servers(
         eprintln!("warning: running servers may show cached figures for a while ({e})");
     }
     if settings.redis_url.is_some()
-        && let Ok(cache) = crate::server::cache::Cache::new(settings.cache_options())
+        && let Ok(cache) =
+            crate::server::cache::Cache::new(crate::server::startup::cache_options(settings))
     {
         let tags = [
             crate::server::service::freshness::meter_tag(meter.id),

@@ -60,8 +60,9 @@ use std::{
 use ipnet::IpNet;
 use jiff::Timestamp;
 
-pub use crate::server::cache::Ttls;
-use crate::server::cache::{CacheOptions, RedisOptions};
+// The one import of config: the TTL table is the cache's own type (keyed by its
+// strategies), parsed here with every other setting.
+pub use crate::server::cache::strategy::Ttls;
 
 /// Everything the server is configured with.
 #[derive(Debug, Clone)]
@@ -712,25 +713,6 @@ impl Settings {
             token_rate_limit,
             app_rate_limit,
         })
-    }
-}
-
-impl Settings {
-    /// The cache's setup, from the cache and Redis settings.
-    pub fn cache_options(&self) -> CacheOptions {
-        CacheOptions {
-            memory_bytes: self.memory_cache_mb * 1024 * 1024,
-            redis: self.redis_url.as_ref().map(|url| RedisOptions {
-                url: url.expose().to_string(),
-                url_for_logs: url.redacted(),
-                namespace: self.redis_namespace.clone(),
-                timeout: self.redis_timeout,
-                compress_from: self.cache_compress_bytes,
-            }),
-            local_ttl: self.cache_local_ttl,
-            ttls: self.cache_ttls.clone(),
-            replay_ttl: self.replay_ttl,
-        }
     }
 }
 

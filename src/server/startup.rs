@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::server::{
     auth::{password::HashSlots, throttle::LoginThrottle},
-    cache::Cache,
+    cache::{Cache, CacheOptions, RedisOptions},
     clock::Clock,
     config::Settings,
     demo,
@@ -55,7 +55,7 @@ impl Application {
             demo::seed(&db, clock.now(), demo::DemoSize::full(), &password).await?;
             demo_password = Some(password);
         }
-        let cache = Cache::new(settings.cache_options())?;
+        let cache = Cache::new(cache_options(&settings))?;
         cache.spawn_listener();
         let listener = TcpListener::bind(settings.addr)
             .await
@@ -184,5 +184,23 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// The cache's setup, from the cache and Redis settings: made here, where the app is put
+/// together, so neither the cache nor the settings need to know the other.
+pub fn cache_options(settings: &Settings) -> CacheOptions {
+    CacheOptions {
+        memory_bytes: settings.memory_cache_mb * 1024 * 1024,
+        redis: settings.redis_url.as_ref().map(|url| RedisOptions {
+            url: url.expose().to_string(),
+            url_for_logs: url.redacted(),
+            namespace: settings.redis_namespace.clone(),
+            timeout: settings.redis_timeout,
+            compress_from: settings.cache_compress_bytes,
+        }),
+        local_ttl: settings.cache_local_ttl,
+        ttls: settings.cache_ttls.clone(),
+        replay_ttl: settings.replay_ttl,
     }
 }

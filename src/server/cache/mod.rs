@@ -14,7 +14,7 @@ mod pubsub;
 mod redis_tier;
 mod replay;
 mod stats;
-mod strategy;
+pub mod strategy;
 mod tally;
 
 use std::{

@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use reqwest::Url;
 use url::Host;
 
-use super::Refused;
+use super::refused::Refused;
 
 /// Cloud metadata services answer with the machine's own credentials: never reachable,
 /// whatever the allow-list opens around them.

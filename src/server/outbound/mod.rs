@@ -14,6 +14,7 @@
 
 pub mod addresses;
 pub mod headers;
+mod refused;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -24,25 +25,9 @@ use reqwest::{
 };
 
 pub use addresses::Policy;
+pub use refused::{MAX_REDIRECTS, Refused};
 
 use crate::server::config::Settings;
-
-/// Redirects followed before giving up: enough for http → https → a moved path.
-pub const MAX_REDIRECTS: usize = 3;
-
-/// Why the policy stopped a request. The text is what a user reads in the attempts log,
-/// so it names the rule and nothing about the target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refused {
-    #[error("the address is not allowed by the outbound policy")]
-    Address,
-    #[error("only http:// and https:// addresses are allowed")]
-    Scheme,
-    #[error("a configured header is not allowed by the outbound policy")]
-    Header,
-    #[error("more than {MAX_REDIRECTS} redirects")]
-    TooManyRedirects,
-}
 
 /// The policy's refusal somewhere in an error's chain of causes: the resolver's and the
 /// redirect policy's refusals come back wrapped in the client's errors.

@@ -113,7 +113,7 @@ mod tests {
         let settings =
             Settings::from_sources(HashMap::new(), None, "127.0.0.1:0".parse().expect("addr"))
                 .expect("default settings");
-        let cache = Cache::new(settings.cache_options())
+        let cache = Cache::new(crate::server::startup::cache_options(&settings))
             .expect("cache")
             .stats()
             .await;
