@@ -29,9 +29,10 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Checks the credentials and opens a new session. `previous_token` (the cookie the browser
 /// sent, if any) is deleted so a session id is never reused across sign-ins.
 ///
-/// The order matters: a place in the bounded hash queue first (refusing at once costs
-/// nothing), then the throttle's counts (atomic, before the hash, so parallel guesses
-/// are counted too), and only then the 19 MiB hash.
+/// The order matters: the throttle's counts first (atomic, before the hash, so parallel
+/// guesses are counted too, and cheap: a throttled flood is held a second per answer),
+/// then a place in the bounded hash queue (refused at once when full), and only then the
+/// 19 MiB hash.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -39,10 +40,6 @@ pub async fn sign_in(
     ip: Option<IpAddr>,
     previous_token: Option<&str>,
 ) -> StoreResult<SignIn> {
-    let Some(admission) = state.password_slots.admit() else {
-        tracing::warn!(ip = ?ip, "sign-in refused: every password-hash slot is taken");
-        return Ok(SignIn::Busy);
-    };
     let now = state.clock.now_secs();
     let attempt = match state
         .login_throttle
@@ -51,6 +48,12 @@ pub async fn sign_in(
     {
         Verdict::Check(attempt) => attempt,
         Verdict::Refuse => return Ok(SignIn::Throttled),
+    };
+    // Counted even when turned away below: an address that keeps a full queue busy is
+    // throttled like one that guesses, and its answers then wait a second each.
+    let Some(admission) = state.password_slots.admit() else {
+        tracing::warn!(ip = ?ip, "sign-in refused: every password-hash slot is taken");
+        return Ok(SignIn::Busy);
     };
     let user = state
         .db
