@@ -72,15 +72,15 @@ pub fn forwarded_https(peer: Option<IpAddr>, headers: &HeaderMap, proxies: &[IpN
 
 /// Whether the client reached us over HTTPS: the setting says every request does
 /// (`HEADROOM_SECURE_COOKIES`), or a trusted proxy says this one did. Cheap when no proxy
-/// is configured, since every request asks.
+/// is configured, since every request asks. The one answer for cookies and HSTS alike.
 pub fn is_https(
     settings: &crate::server::config::Settings,
-    extensions: &Extensions,
+    peer: Option<IpAddr>,
     headers: &HeaderMap,
 ) -> bool {
     settings.secure_cookies
         || (!settings.trusted_proxies.is_empty()
-            && forwarded_https(peer(extensions), headers, &settings.trusted_proxies))
+            && forwarded_https(peer, headers, &settings.trusted_proxies))
 }
 
 #[cfg(test)]

@@ -82,7 +82,11 @@ where
             return Box::pin(std::future::ready(Ok(refused)));
         }
         let limit = timeout::limit(&req, &state.settings);
-        let https = client::is_https(&state.settings, req.extensions(), req.headers());
+        let https = client::is_https(
+            &state.settings,
+            client::peer(req.extensions()),
+            req.headers(),
+        );
         let stream_until = tokio::time::Instant::now() + state.settings.stream_timeout;
         // A future is as large as everything it may await, and it is copied whole each
         // time it moves; so the rarely-awaited parts (a session lookup, a rate-limit

@@ -188,14 +188,7 @@ impl Service<Request> for Front {
             let counted = rate_limit::applies(state, &entry.ticket.user, req.uri().path());
             let wanted = conditional::wanted(&req);
             let accept = req.headers().get(header::ACCEPT_ENCODING).cloned();
-            let settings = &state.settings;
-            let https = settings.secure_cookies
-                || (!settings.trusted_proxies.is_empty()
-                    && client::forwarded_https(
-                        Some(self.peer.ip()),
-                        req.headers(),
-                        &settings.trusted_proxies,
-                    ));
+            let https = client::is_https(&state.settings, Some(self.peer.ip()), req.headers());
             return Box::pin(
                 async move {
                     let mut res = answer(&shared.state, entry, counted, wanted, accept).await;

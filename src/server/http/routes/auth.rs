@@ -1,7 +1,7 @@
 //! Sign-in and sign-out as plain HTML form posts, so they work before (and without) the
 //! WebAssembly bundle: a phone on a slow train can sign in as soon as the HTML arrives.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use crate::server::http::extract::Form;
 use axum::{
@@ -49,13 +49,6 @@ fn safe_next(next: &str) -> &str {
     if local { next } else { "/" }
 }
 
-/// Whether this request reached us over HTTPS, by the setting or a trusted proxy's word:
-/// its cookies are then `Secure` and `__Host-` prefixed.
-pub fn secure_request(state: &AppState, peer: Option<IpAddr>, headers: &HeaderMap) -> bool {
-    state.settings.secure_cookies
-        || client::forwarded_https(peer, headers, &state.settings.trusted_proxies)
-}
-
 fn back_to_login(error: &str, next: &str) -> Response {
     let mut target = format!("/login?error={error}");
     if next != "/" {
@@ -95,7 +88,7 @@ async fn sign_in(
     match service::auth::sign_in(&state, &form.email, &form.password, ip, previous).await? {
         SignIn::SignedIn { token, .. } => {
             let max_age = i64::from(state.settings.session_days) * 86_400;
-            let secure = secure_request(&state, peer, &headers);
+            let secure = client::is_https(&state.settings, peer, &headers);
             let cookie = session::set_cookie(&token, max_age, secure);
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().insert(
@@ -136,7 +129,7 @@ async fn sign_out(
         HeaderValue::from_static("\"cache\", \"storage\""),
     );
     let peer = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
-    for cookie in session::clear_cookies(secure_request(&state, peer, &headers)) {
+    for cookie in session::clear_cookies(client::is_https(&state.settings, peer, &headers)) {
         res.headers_mut().append(
             header::SET_COOKIE,
             HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
