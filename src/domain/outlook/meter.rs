@@ -279,7 +279,53 @@ impl QuotaOutlook {
             reading_age_hours,
             advice: Vec::new(),
         };
-        out.advice = Advice::for_meter(&out, STALE_HOURS);
+        out.advice = advice_for(&out, STALE_HOURS);
         out
     }
+}
+
+/// The advice that meter `m`'s numbers call for, most important first.
+fn advice_for(m: &QuotaOutlook, stale_hours: f64) -> Vec<Advice> {
+    let s = &m.snapshot;
+    let mut out = Vec::new();
+    if s.remaining < 0.0 {
+        out.push(Advice::OverQuota {
+            over: -s.remaining,
+            quota: s.quota,
+            last_day: m.period_last_day,
+        });
+    } else if m.pace < 1.0 {
+        out.push(Advice::HeadingOver {
+            average: m.average,
+            projected: m.projected_total,
+            excess: m.projected_excess,
+            last_day: m.period_last_day,
+            run_out: m.run_out,
+            budget: s.daily_budget,
+        });
+    }
+    if s.left_today < 0.0 && s.remaining >= 0.0 {
+        let days = (s.days_left - 1).max(0);
+        out.push(Advice::OverToday {
+            over_today: -s.left_today,
+            budget: s.daily_budget,
+            per_day_less: if days > 0 {
+                -s.left_today / days as f64
+            } else {
+                0.0
+            },
+            days,
+        });
+    }
+    if let Some(hours) = m.reading_age_hours.filter(|h| *h >= stale_hours) {
+        out.push(Advice::StaleReading { hours });
+    }
+    if out.is_empty() && m.average < s.daily_budget {
+        out.push(Advice::Spare {
+            average: m.average,
+            budget: s.daily_budget,
+            spare: s.daily_budget - m.average,
+        });
+    }
+    out
 }
