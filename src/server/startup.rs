@@ -11,7 +11,7 @@ use crate::server::{
     clock::Clock,
     config::Settings,
     demo,
-    http::{router, serve},
+    http::{pipeline, serve},
     jobs,
     state::{App, AppState},
     storage::Db,
@@ -118,7 +118,6 @@ impl Application {
             listener, state, ..
         } = self;
         let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
-        let app = router::build(state.clone());
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let sampler = crate::server::perf::sampler::start(state.clone(), stopping_rx.clone());
         let jobs = if state.settings.jobs_enabled {
@@ -126,9 +125,9 @@ impl Application {
         } else {
             None
         };
-        // The replay front door before the router; it hands the router each request's
-        // `ConnectInfo`, as `into_make_service_with_connect_info` would.
-        let front = crate::server::http::middleware::replay::front(app, state.clone());
+        // The request pipeline (read `http/pipeline.rs`); its front door hands the router
+        // each request's `ConnectInfo`, as `into_make_service_with_connect_info` would.
+        let front = pipeline::build(state.clone());
         let limits = serve::ConnectionLimits {
             max_connections: state.settings.max_connections,
             header_timeout: state.settings.header_timeout,
@@ -201,6 +200,5 @@ pub fn cache_options(settings: &Settings) -> CacheOptions {
         }),
         local_ttl: settings.cache_local_ttl,
         ttls: settings.cache_ttls.clone(),
-        replay_ttl: settings.replay_ttl,
     }
 }

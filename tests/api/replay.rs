@@ -78,7 +78,7 @@ on_both_backends! {
                 .header("if-none-match", etag).send().await.expect("GET");
             assert_eq!(not_modified.status(), 304);
         }
-        let stats = app.state.cache.stats().await.replay;
+        let stats = app.state.perf.replay.snapshot();
         assert!(stats.enabled && stats.fills >= 3 && stats.entries >= 3, "{stats:?}");
     }
 
@@ -199,7 +199,8 @@ on_both_backends! {
         }
         let stats = app.state.cache.stats().await;
         assert_eq!(stats.strategies.iter().map(|s| s.replay_hits).sum::<u64>(), 0);
-        assert!(!stats.replay.enabled);
-        assert_eq!(stats.replay.fills, 0);
+        let replay = app.state.perf.replay.snapshot();
+        assert!(!replay.enabled);
+        assert_eq!(replay.fills, 0);
     }
 }

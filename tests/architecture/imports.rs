@@ -13,7 +13,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// One file of the crate and the module path it defines, e.g. `server::cache::replay`
+/// One file of the crate and the module path it defines, e.g. `server::http::replay::table`
 /// for `src/server/cache/replay.rs` (the crate root `src/lib.rs` is the empty path).
 #[derive(Debug)]
 pub struct SourceFile {

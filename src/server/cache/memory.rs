@@ -11,7 +11,12 @@ use std::{
 
 use moka::{Expiry, future::Cache as Moka, notification::RemovalCause};
 
-use super::{Derived, Hit, MemoryStatus, Strategy, stats::Counters};
+use super::{
+    derived::Derived,
+    hit::Hit,
+    stats::{Counters, MemoryStatus},
+    strategy::Strategy,
+};
 
 #[derive(Clone)]
 pub struct Entry {

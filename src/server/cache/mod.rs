@@ -9,10 +9,11 @@
 
 mod breaker;
 mod derived;
+mod hit;
 mod memory;
+mod options;
 mod pubsub;
 mod redis_tier;
-mod replay;
 mod stats;
 pub mod strategy;
 mod tally;
@@ -27,70 +28,23 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde::{Serialize, de::DeserializeOwned};
+use futures::StreamExt;
+use serde::Serialize;
 use tokio::sync::OnceCell;
 
 pub use derived::{COMPRESS_ABOVE_BYTES, Derived, Effort, Encoding};
+pub use hit::{Hit, Source};
 pub use memory::MemoryTier;
+pub use options::{CacheOptions, RedisOptions};
 pub use pubsub::Invalidation;
 pub use redis_tier::RedisTier;
-pub use replay::{Replay, ReplayStats, ReplayTable, Ticket};
-pub use stats::StrategyStats;
+pub use stats::{
+    CacheStats, CacheStatus, MemoryStatus, MemoryTierStats, RedisStatus, RedisTierStats,
+    StrategyStats,
+};
 pub use strategy::{Strategy, Ttls};
 
 use stats::Counters;
-
-/// Where a value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    Memory,
-    Redis,
-    Computed,
-}
-
-/// A cached value: its bytes (JSON), a hash of them for ETags, and where it came from.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub bytes: Arc<[u8]>,
-    pub etag: u64,
-    pub source: Source,
-    pub strategy: Strategy,
-    /// Compressed copies and the decoded value, shared with the in-process entry.
-    pub derived: Arc<Derived>,
-}
-
-impl Hit {
-    pub(super) fn new(bytes: Arc<[u8]>, source: Source, strategy: Strategy) -> Self {
-        let etag = xxhash_rust::xxh3::xxh3_64(&bytes);
-        Hit {
-            bytes,
-            etag,
-            source,
-            strategy,
-            derived: Arc::default(),
-        }
-    }
-
-    pub fn cached(&self) -> bool {
-        self.source != Source::Computed
-    }
-
-    /// The value as `T`; `None` if the bytes are not a `T` (an older format, say).
-    pub fn json<T: DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_slice(&self.bytes).ok()
-    }
-
-    /// The value as `T`, parsed once per cached entry and shared by every reader of it.
-    pub fn decoded<T: DeserializeOwned + Send + Sync + 'static>(&self) -> Option<Arc<T>> {
-        self.derived.decoded(&self.bytes)
-    }
-
-    /// The value compressed with `encoding`, compressed once per cached entry.
-    pub fn encoded(&self, encoding: Encoding) -> Option<bytes::Bytes> {
-        self.derived.encoded(encoding, &self.bytes)
-    }
-}
 
 /// The key of `rest` under `strategy`: `outlook:u1:20412`. Patterns like `outlook:*` then
 /// select a strategy's keys.
@@ -112,123 +66,10 @@ pub struct Cache {
     /// may have been read before the write it would then outlive.
     generation: Arc<AtomicU64>,
     flights: Flights,
-    replay: ReplayTable,
     /// Windowed counters' in-process tier (see `tally.rs`).
     tally: tally::LocalTally,
     /// This instance's name on the invalidation channel.
     origin: Arc<str>,
-}
-
-/// How a [`Cache`] is set up; `config` makes it from the settings, so the cache itself
-/// reads no configuration.
-#[derive(Debug, Clone)]
-pub struct CacheOptions {
-    /// The in-process tier's budget.
-    pub memory_bytes: u64,
-    pub redis: Option<RedisOptions>,
-    /// With Redis, the longest an in-process copy lives.
-    pub local_ttl: Duration,
-    pub ttls: Ttls,
-    /// How long an answer stays in the replay table (zero: off).
-    pub replay_ttl: Duration,
-}
-
-impl CacheOptions {
-    /// An in-process cache with the default TTLs and a 64 MiB budget (tests, tools).
-    pub fn in_process() -> Self {
-        CacheOptions {
-            memory_bytes: 64 * 1024 * 1024,
-            redis: None,
-            local_ttl: Duration::from_secs(60),
-            ttls: Ttls::default(),
-            replay_ttl: Duration::from_secs(1),
-        }
-    }
-}
-
-/// The Redis tier's connection.
-#[derive(Clone)]
-pub struct RedisOptions {
-    pub url: String,
-    /// The URL with its password masked, for messages.
-    pub url_for_logs: String,
-    /// Every key and the invalidation channel start with `{namespace}:`.
-    pub namespace: String,
-    /// Longest wait on one operation.
-    pub timeout: Duration,
-    /// Values at least this big are stored compressed.
-    pub compress_from: usize,
-}
-
-impl std::fmt::Debug for RedisOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisOptions")
-            .field("url", &self.url_for_logs)
-            .field("namespace", &self.namespace)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What `/health` reports about the cache.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CacheStatus {
-    pub status: &'static str,
-    pub memory: MemoryStatus,
-    pub redis: RedisStatus,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MemoryStatus {
-    pub entries: u64,
-    pub bytes: u64,
-    pub capacity_bytes: u64,
-}
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RedisStatus {
-    /// `disabled` (not configured), `ok` or `down`.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latency_ms: Option<f64>,
-}
-
-/// Everything `GET /api/performance/cache/stats` shows.
-#[derive(Debug, Clone, Serialize)]
-pub struct CacheStats {
-    pub hit_rate: Option<f64>,
-    pub hits: u64,
-    pub misses: u64,
-    pub strategies: Vec<StrategyStats>,
-    pub memory: MemoryTierStats,
-    pub redis: RedisTierStats,
-    pub invalidations: u64,
-    pub remote_invalidations: u64,
-    pub replay: ReplayStats,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MemoryTierStats {
-    pub entries: u64,
-    pub bytes: u64,
-    pub capacity_bytes: u64,
-    pub evicted: u64,
-    pub expired: u64,
-    pub reads: u64,
-    pub mean_read_ms: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RedisTierStats {
-    pub status: &'static str,
-    /// `closed` (in use) or `open` (skipped after failures).
-    pub breaker: &'static str,
-    pub calls: u64,
-    pub mean_call_ms: f64,
-    pub errors: u64,
-    pub skipped: u64,
-    pub used_memory_bytes: Option<u64>,
-    /// Keys in the Redis database (`DBSIZE`).
-    pub keys: Option<u64>,
 }
 
 /// What a clear or a listing applies to, from a pattern like `outlook:*`, `*` or an exact
@@ -273,7 +114,6 @@ impl Cache {
             ttls: Arc::new(options.ttls),
             generation: Arc::default(),
             flights: Arc::default(),
-            replay: ReplayTable::new(options.replay_ttl, counters.clone()),
             tally: tally::LocalTally::default(),
             origin: origin.into(),
         })
@@ -286,7 +126,42 @@ impl Cache {
     /// Starts listening to other instances' invalidations (with Redis only).
     pub fn spawn_listener(&self) {
         if self.redis.is_some() {
-            tokio::spawn(pubsub::listen(self.clone()));
+            tokio::spawn(self.clone().listen());
+        }
+    }
+
+    /// Listens to other instances' invalidations until the process ends, reconnecting
+    /// with a short pause when Redis goes away. A listener that lost its connection may
+    /// have missed messages, so on every (re)subscription it empties its in-process tier:
+    /// a few cache misses are the price of never serving another instance's stale value.
+    async fn listen(self) {
+        let cache = self;
+        let Some(redis) = cache.redis.clone() else {
+            return;
+        };
+        loop {
+            match tokio::time::timeout(Duration::from_secs(1), redis.client().get_async_pubsub())
+                .await
+            {
+                Ok(Ok(mut pubsub)) => {
+                    if pubsub.subscribe(redis.channel()).await.is_ok() {
+                        // Whatever was published while we were away is lost: start clean.
+                        cache.memory.remove_prefix("").await;
+                        cache.bump_generation();
+                        tracing::info!("listening for cache invalidations from other instances");
+                        let mut messages = pubsub.on_message();
+                        while let Some(msg) = messages.next().await {
+                            if let Ok(text) = msg.get_payload::<String>() {
+                                cache.apply_remote(&text).await;
+                            }
+                        }
+                        tracing::warn!("lost the cache invalidation channel; reconnecting");
+                    }
+                }
+                Ok(Err(e)) => tracing::debug!(error = %e, "redis pub/sub unavailable"),
+                Err(_) => tracing::debug!("redis pub/sub connect timed out"),
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 
@@ -308,9 +183,10 @@ impl Cache {
         self.generation.load(Relaxed)
     }
 
-    /// Answers filed for replay (see [`ReplayTable`]).
-    pub fn replay(&self) -> &ReplayTable {
-        &self.replay
+    /// Counts a request answered again with `strategy`'s value by the HTTP layer's replay
+    /// table, which keeps the value itself: a hit, as far as the hit rate is concerned.
+    pub fn count_replay_hit(&self, strategy: Strategy) {
+        self.counters.of(strategy).replay_hits.fetch_add(1, Relaxed);
     }
 
     /// The cached value of an untagged `key`, from memory or Redis.
@@ -469,12 +345,7 @@ impl Cache {
                 1
             }
             Invalidation::Tag(t) => self.memory.remove_tag(t).await,
-            Invalidation::Prefix(p) => {
-                if p.is_empty() {
-                    self.replay.clear();
-                }
-                self.memory.remove_prefix(p).await
-            }
+            Invalidation::Prefix(p) => self.memory.remove_prefix(p).await,
         };
         self.bump_generation();
         removed
@@ -646,7 +517,6 @@ impl Cache {
             },
             invalidations: c.invalidations.load(Relaxed),
             remote_invalidations: c.remote_invalidations.load(Relaxed),
-            replay: self.replay.stats(),
         }
     }
 

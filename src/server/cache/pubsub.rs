@@ -1,13 +1,5 @@
-//! Invalidation between instances. Every instance publishes what it invalidates on one
-//! Redis channel and listens to the others. A listener that lost its connection may have
-//! missed messages, so on every (re)subscription it empties its in-process tier: a few
-//! cache misses are the price of never serving another instance's stale value.
-
-use std::time::Duration;
-
-use futures::StreamExt;
-
-use super::Cache;
+//! Invalidation between instances: every instance publishes what it invalidates on one
+//! Redis channel and listens to the others (`Cache::listen`). This is the message.
 
 /// What one instance tells the others to drop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,36 +34,6 @@ impl Invalidation {
             _ => return None,
         };
         Some((origin, inv))
-    }
-}
-
-/// Listens until the process ends, reconnecting with a short pause when Redis goes away.
-pub async fn listen(cache: Cache) {
-    let Some(redis) = cache.redis.clone() else {
-        return;
-    };
-    loop {
-        match tokio::time::timeout(Duration::from_secs(1), redis.client().get_async_pubsub()).await
-        {
-            Ok(Ok(mut pubsub)) => {
-                if pubsub.subscribe(redis.channel()).await.is_ok() {
-                    // Whatever was published while we were away is lost: start clean.
-                    cache.memory.remove_prefix("").await;
-                    cache.bump_generation();
-                    tracing::info!("listening for cache invalidations from other instances");
-                    let mut messages = pubsub.on_message();
-                    while let Some(msg) = messages.next().await {
-                        if let Ok(text) = msg.get_payload::<String>() {
-                            cache.apply_remote(&text).await;
-                        }
-                    }
-                    tracing::warn!("lost the cache invalidation channel; reconnecting");
-                }
-            }
-            Ok(Err(e)) => tracing::debug!(error = %e, "redis pub/sub unavailable"),
-            Err(_) => tracing::debug!("redis pub/sub connect timed out"),
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

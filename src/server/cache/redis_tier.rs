@@ -17,8 +17,7 @@ use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
-use super::RedisOptions;
-use super::{breaker::Breaker, stats::Counters};
+use super::{breaker::Breaker, options::RedisOptions, stats::Counters};
 
 /// Tag sets outlive the longest strategy TTL; stale members are harmless.
 const TAG_TTL_MS: u64 = 8 * 86_400 * 1000;

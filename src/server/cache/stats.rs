@@ -1,5 +1,7 @@
-//! Counters behind `GET /api/performance/cache/stats`: per strategy and per tier. Plain
-//! relaxed atomics: statistics may be a request behind, never a lock on the hot path.
+//! The cache's statistics: the counters behind `GET /api/performance/cache/stats` (per
+//! strategy and per tier; plain relaxed atomics: statistics may be a request behind,
+//! never a lock on the hot path), and the figures made from them for that endpoint and
+//! for `/health`.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering::Relaxed},
@@ -8,7 +10,7 @@ use std::{
 
 use serde::Serialize;
 
-use super::Strategy;
+use super::strategy::Strategy;
 
 #[derive(Default)]
 pub struct StrategyCounters {
@@ -115,4 +117,65 @@ impl StrategyStats {
 pub fn hit_rate(hits: u64, misses: u64) -> Option<f64> {
     let total = hits + misses;
     (total > 0).then(|| hits as f64 / total as f64)
+}
+
+/// What `/health` reports about the cache.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CacheStatus {
+    pub status: &'static str,
+    pub memory: MemoryStatus,
+    pub redis: RedisStatus,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MemoryStatus {
+    pub entries: u64,
+    pub bytes: u64,
+    pub capacity_bytes: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RedisStatus {
+    /// `disabled` (not configured), `ok` or `down`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+}
+
+/// Everything `GET /api/performance/cache/stats` shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheStats {
+    pub hit_rate: Option<f64>,
+    pub hits: u64,
+    pub misses: u64,
+    pub strategies: Vec<StrategyStats>,
+    pub memory: MemoryTierStats,
+    pub redis: RedisTierStats,
+    pub invalidations: u64,
+    pub remote_invalidations: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryTierStats {
+    pub entries: u64,
+    pub bytes: u64,
+    pub capacity_bytes: u64,
+    pub evicted: u64,
+    pub expired: u64,
+    pub reads: u64,
+    pub mean_read_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedisTierStats {
+    pub status: &'static str,
+    /// `closed` (in use) or `open` (skipped after failures).
+    pub breaker: &'static str,
+    pub calls: u64,
+    pub mean_call_ms: f64,
+    pub errors: u64,
+    pub skipped: u64,
+    pub used_memory_bytes: Option<u64>,
+    /// Keys in the Redis database (`DBSIZE`).
+    pub keys: Option<u64>,
 }

@@ -11,11 +11,7 @@ use axum::{
 };
 use bytes::Bytes;
 
-use crate::server::{
-    cache::{COMPRESS_ABOVE_BYTES, Encoding, Hit},
-    clock::Clock,
-    hex,
-};
+use crate::server::{cache::Hit, clock::Clock, hex};
 
 pub const X_CACHE: header::HeaderName = header::HeaderName::from_static("x-cache");
 
@@ -67,7 +63,7 @@ fn json_response(body: Body, tag: HeaderValue, cached: bool) -> Response {
 }
 
 /// The cached JSON as the whole body, with a strong ETag. The response remembers its
-/// cache entry so the HTTP layer can send that entry's compressed copy.
+/// cache entry so the encoding step can send that entry's compressed copy.
 pub fn json(hit: &Hit) -> Response {
     let mut res = json_response(body_of(&hit.bytes), etag(hit, false), hit.cached());
     res.extensions_mut().insert(CachedBody(hit.clone()));
@@ -114,38 +110,12 @@ pub fn reanswer(hit: &Hit, shape: Shape, started: std::time::Instant, clock: &Cl
     }
 }
 
-/// Swaps a cached body for its compressed copy (made once per cache entry, not once per
-/// response) when the client accepts one. Anything else is left to the streaming
-/// compressor further out, which passes bodies that already have a `Content-Encoding`.
-/// A body big enough to compress says `Vary: accept-encoding` either way, as the
-/// compressor would: what is sent depends on that header.
-pub fn send_precompressed(res: &mut Response, accept_encoding: Option<&str>) {
-    let Some(CachedBody(hit)) = res.extensions_mut().remove::<CachedBody>() else {
-        return;
-    };
-    if res.status() != StatusCode::OK
-        || hit.bytes.len() < usize::from(COMPRESS_ABOVE_BYTES)
-        || res.headers().contains_key(header::CONTENT_ENCODING)
-    {
-        return;
-    }
-    res.headers_mut()
-        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
-    let Some(encoding) = accept_encoding.and_then(Encoding::preferred) else {
-        return;
-    };
-    let Some(body) = hit.encoded(encoding) else {
-        return;
-    };
-    *res.body_mut() = Body::from(body);
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_ENCODING,
-        HeaderValue::from_static(encoding.token()),
-    );
-    // The edge would weaken the tag of an encoded body anyway (with a `format!`); it is
-    // known here.
-    h.insert(header::ETAG, etag(&hit, true));
+/// The cached value whose bytes are `res`'s whole body, taken off the response: the
+/// encoding step (`middleware::encoding`) sends that entry's compressed copy instead.
+pub fn take_cached_body(res: &mut Response) -> Option<Hit> {
+    res.extensions_mut()
+        .remove::<CachedBody>()
+        .map(|CachedBody(hit)| hit)
 }
 
 /// The seeds' envelope `{success, data, cached, load_time, timestamp}` around cached JSON,

@@ -1,5 +1,6 @@
-//! The whole HTTP surface in one place: JSON and form routes, Leptos pages and server
-//! functions, static files, and the middleware every request passes through.
+//! Every address the server answers: JSON and form routes, Leptos pages and server
+//! functions, static files. The layers every request passes through are put around it
+//! by `http::pipeline`.
 
 use axum::{
     Router,
@@ -10,23 +11,11 @@ use axum::{
 use std::sync::OnceLock;
 
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
-use tower_http::{
-    compression::{
-        CompressionLayer,
-        predicate::{NotForContentType, Predicate, SizeAbove},
-    },
-    services::ServeDir,
-    set_header::SetResponseHeaderLayer,
-};
+use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
 use crate::{
     server::{
-        cache::COMPRESS_ABOVE_BYTES,
-        http::{
-            forms::provide_request_context,
-            middleware::{edge::EdgeLayer, gate::GateLayer},
-            routes,
-        },
+        http::{forms::provide_request_context, routes},
         state::AppState,
     },
     ui::app::{App, shell},
@@ -51,6 +40,7 @@ fn page_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The routes, with `state`; no layers (see `http::pipeline`).
 pub fn build(state: AppState) -> Router {
     let leptos_options = state.leptos.clone();
     let page_routes = page_routes();
@@ -101,27 +91,5 @@ pub fn build(state: AppState) -> Router {
             AppState,
             _,
         >(provide_request_context, shell))
-        // One `layer` call for the whole pipeline: each call wraps every route in another
-        // boxed service, so three calls would cost three boxes per request. Outer to
-        // inner: the edge (id, span, timing), compression, the gate (CSRF, timeout,
-        // session, rate limit, pre-compressed cached bodies, 304s, security headers).
-        // In front of the router, outside all of this, `middleware::replay::Front`
-        // answers repeated signed-in GETs from cached JSON (`startup.rs` puts it there).
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(EdgeLayer::new(state.clone()))
-                // Text over 1 KiB, by Accept-Encoding (brotli, zstd, gzip); streamed pages
-                // too. Bodies the gate already encoded pass through.
-                .layer(
-                    CompressionLayer::new().compress_when(
-                        SizeAbove::new(COMPRESS_ABOVE_BYTES)
-                            .and(NotForContentType::GRPC)
-                            .and(NotForContentType::IMAGES)
-                            .and(NotForContentType::SSE)
-                            .and(NotForContentType::const_new("application/wasm")),
-                    ),
-                )
-                .layer(GateLayer::new(state.clone())),
-        )
         .with_state(state)
 }

@@ -23,7 +23,7 @@ use hyper_util::{
 use tokio::{net::TcpListener, sync::Semaphore};
 use tower::ServiceExt as _;
 
-use crate::server::http::middleware::replay::MakeFront;
+use crate::server::http::replay::front::MakeFront;
 
 /// The bounds on clients' connections.
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,7 @@
 //! read-mostly: a route's entry is created on its first request under the write lock; every
 //! later request takes the read lock, finds the entry and does a few relaxed atomic adds —
 //! no allocation, no span. A replayed request skips even the lookup: its entry was found
-//! when the replay was filed (`cache::replay`).
+//! when the replay was filed (`http::replay`), whose own figures are [`ReplayFigures`].
 //!
 //! Every one of those atomics is a cache line both cores write, and at 40 000 requests a
 //! second each costs a visible share of a request; so a request in flight is counted on
@@ -142,6 +142,50 @@ impl Tracked {
     pub fn finish(self, status: u16, content_type: Option<&[u8]>, took: Duration) {
         let html = content_type.is_some_and(|v| v.starts_with(b"text/html"));
         record_into(&self.stats, status, html, took);
+    }
+}
+
+/// The replay table's figures (`http::replay`), kept here so the performance report can
+/// show them without reaching into the HTTP layer: the table writes, the report reads.
+#[derive(Default)]
+pub struct ReplayFigures {
+    /// The table's setting, written once when the table is made (zero: off).
+    ttl_ms: AtomicU64,
+    entries: AtomicU64,
+    /// Answers filed for replay.
+    fills: AtomicU64,
+    /// Lookups that found an entry past its time or older than an invalidation.
+    stale: AtomicU64,
+}
+
+impl ReplayFigures {
+    pub fn set_ttl(&self, ttl: Duration) {
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        self.ttl_ms.store(ms, Relaxed);
+    }
+
+    pub fn filled(&self, entries: usize) {
+        self.fills.fetch_add(1, Relaxed);
+        self.entries.store(entries as u64, Relaxed);
+    }
+
+    pub fn cleared(&self) {
+        self.entries.store(0, Relaxed);
+    }
+
+    pub fn found_stale(&self) {
+        self.stale.fetch_add(1, Relaxed);
+    }
+
+    pub fn snapshot(&self) -> crate::dto::perf::CacheReplay {
+        let ttl_ms = self.ttl_ms.load(Relaxed);
+        crate::dto::perf::CacheReplay {
+            enabled: ttl_ms > 0,
+            ttl_ms,
+            entries: self.entries.load(Relaxed),
+            fills: self.fills.load(Relaxed),
+            stale: self.stale.load(Relaxed),
+        }
     }
 }
 

@@ -37,7 +37,7 @@ use tokio::sync::{broadcast, watch};
 
 use self::{
     alerts::Tracker,
-    collect::RouteTable,
+    collect::{ReplayFigures, RouteTable},
     histogram::Snapshot,
     history::{Sample, Window},
     score::Health,
@@ -116,6 +116,8 @@ pub struct Evaluation {
 pub struct Perf {
     pub enabled: bool,
     pub routes: RouteTable,
+    /// The replay table's figures (`http::replay` writes them).
+    pub replay: Arc<ReplayFigures>,
     pub jobs: JobTable,
     pub thresholds: RwLock<Thresholds>,
     pub sampler: tokio::sync::Mutex<SamplerState>,
@@ -133,6 +135,7 @@ impl Perf {
         Perf {
             enabled,
             routes: RouteTable::default(),
+            replay: Arc::default(),
             jobs: JobTable::default(),
             thresholds: RwLock::new(Thresholds::production()),
             sampler: tokio::sync::Mutex::default(),

@@ -8,7 +8,7 @@ use super::{
     sampler::figures,
     score::{self, Health},
     sql::{self, StatementSnapshot},
-    wire::{components, iso, r2, r2o},
+    wire::{cache_report, components, iso, r2, r2o},
 };
 use crate::{
     dto::perf::{
@@ -108,6 +108,11 @@ fn window_figures(w: &Window) -> (RequestFigures, DatabaseFigures, MemoryFigures
     (requests, database, memory)
 }
 
+/// `GET /api/performance/cache/stats`: the cache's statistics with the replay table's.
+pub async fn cache(state: &AppState) -> CacheReport {
+    cache_report(&state.cache.stats().await, state.perf.replay.snapshot())
+}
+
 /// `GET /api/performance/metrics`: the seed's figures over the last 5 minutes, then the
 /// per-route, per-statement, SSR, job, cache and system detail since start.
 pub async fn metrics(state: &AppState) -> Metrics {
@@ -149,7 +154,7 @@ pub async fn metrics(state: &AppState) -> Metrics {
         queries: statement_rows(&statements, 50),
         slow_queries: sql::global().slow_log(),
         jobs,
-        cache: CacheReport::from(&state.cache.stats().await),
+        cache: cache(state).await,
         system: ProcessFigures {
             rss_mb: last.and_then(|s| r2o(s.rss_mb)),
             cpu_percent: last.and_then(|s| r2o(s.cpu_percent)),

@@ -92,9 +92,10 @@ impl From<&StrategyStats> for CacheStrategy {
     }
 }
 
-impl From<&CacheStats> for CacheReport {
-    fn from(c: &CacheStats) -> Self {
-        let (m, r, p) = (&c.memory, &c.redis, &c.replay);
+/// The cache's statistics beside the replay table's figures, which the HTTP layer keeps.
+pub fn cache_report(c: &CacheStats, replay: CacheReplay) -> CacheReport {
+    {
+        let (m, r) = (&c.memory, &c.redis);
         CacheReport {
             hit_rate: c.hit_rate,
             hits: c.hits,
@@ -121,13 +122,7 @@ impl From<&CacheStats> for CacheReport {
             },
             invalidations: c.invalidations,
             remote_invalidations: c.remote_invalidations,
-            replay: CacheReplay {
-                enabled: p.enabled,
-                ttl_ms: p.ttl_ms,
-                entries: p.entries,
-                fills: p.fills,
-                stale: p.stale,
-            },
+            replay,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The outermost layer of every routed request: its id (taken from `X-Request-ID` when a
 //! proxy sent one, made here otherwise), the log span that carries that id, the
-//! `X-Response-Time` stamp, the performance center's per-route figures, and weakening a
-//! strong ETag when the body was encoded. Replays never reach the router; the front door
-//! (`replay::Front`) does the same work for them with [`arrive`] and [`depart`].
+//! `X-Response-Time` stamp and the performance center's per-route figures. Replays never
+//! reach the router; the front door (`http::replay::front`) does the same work for them
+//! with [`arrive`] and [`depart`].
 //!
 //! Hand-written rather than a stack of `from_fn` layers: each of those cost a boxed
 //! service clone and a boxed future per request, and together they were most of a cached
@@ -167,7 +167,7 @@ pub fn arrive(
     )
 }
 
-/// The edge's work on the way out: the weak ETag of an encoded body, `X-Response-Time`
+/// The edge's work on the way out: `X-Response-Time`
 /// and `X-Request-ID`, the route's figures, and a log line.
 pub fn depart<B>(arrival: Arrival, res: &mut Response<B>) {
     let Arrival {
@@ -177,9 +177,6 @@ pub fn depart<B>(arrival: Arrival, res: &mut Response<B>) {
     } = arrival;
     let elapsed = started.elapsed();
     let h = res.headers_mut();
-    if h.contains_key(header::CONTENT_ENCODING) {
-        weaken_etag(h);
-    }
     h.insert(X_RESPONSE_TIME, response_time(elapsed));
     h.insert(X_REQUEST_ID, id);
     let status = res.status();
@@ -228,17 +225,6 @@ where
             }
             .instrument(span),
         )
-    }
-}
-
-/// An encoded body is a different byte sequence from the one a strong ETag named
-/// (RFC 9110 §8.8.3), so the tag becomes weak; `If-None-Match` compares weakly anyway.
-fn weaken_etag(h: &mut axum::http::HeaderMap) {
-    if let Some(tag) = h.get(header::ETAG).and_then(|v| v.to_str().ok())
-        && !tag.starts_with("W/")
-        && let Ok(weak) = HeaderValue::from_str(&format!("W/{tag}"))
-    {
-        h.insert(header::ETAG, weak);
     }
 }
 

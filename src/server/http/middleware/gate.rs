@@ -1,7 +1,7 @@
-//! Everything between compression and the handler, in one layer: the CSRF check, the
+//! Everything between the edge and the handler, in one layer: the CSRF check, the
 //! request timeout, the session, the rate limit, offering cached answers for replay,
-//! cached bodies sent pre-compressed, rendered pages compressed whole, the conditional
-//! GET, and security headers on whatever comes out.
+//! the body's content coding (`encoding`), the conditional GET, and security headers on
+//! whatever comes out.
 //!
 //! One hand-written service instead of six `from_fn` layers (see `edge.rs` for why); the
 //! steps stay in their own modules and read in order here.
@@ -21,12 +21,13 @@ use axum::{
 use tower::{Layer, Service};
 
 use super::{
-    conclude, conditional, csrf, deadline, page_encoding, rate_limit, replay, security_headers,
-    session, timeout,
+    conclude, conditional, csrf, deadline,
+    encoding::{self, Encoded},
+    rate_limit, security_headers, session, timeout,
 };
 use crate::server::{
     auth::CurrentUser,
-    http::{cached, client},
+    http::{client, replay},
     state::AppState,
 };
 
@@ -117,9 +118,9 @@ where
         Box::pin(session::attach_token(&state, &mut req, token)).await;
     }
     let wanted = conditional::wanted(&req);
-    let was_get = req.method() == axum::http::Method::GET;
+    let head = req.method() == axum::http::Method::HEAD;
     let accept: Option<HeaderValue> = req.headers().get(header::ACCEPT_ENCODING).cloned();
-    let asker = was_get.then(|| replay::asker(&state, &req)).flatten();
+    let asker = replay::asker(&req);
     let quota = match req.extensions().get::<CurrentUser>().and_then(|user| {
         rate_limit::allowance(&state, user, req.method(), req.uri().path()).map(|a| (user, a))
     }) {
@@ -138,9 +139,9 @@ where
     if let Some(asker) = asker {
         replay::offer(&mut res, asker);
     }
-    cached::send_precompressed(&mut res, accept.as_ref().and_then(|v| v.to_str().ok()));
-    if let Some(encoding) = page_encoding::choose(&res, was_get, accept.as_ref()) {
-        res = Box::pin(page_encoding::compress(res, encoding)).await;
-    }
+    let res = match encoding::encode(res, head, accept.as_ref()) {
+        Encoded::Ready(res) => res,
+        Encoded::Whole(res, coding) => Box::pin(encoding::compress_whole(res, coding)).await,
+    };
     conclude::conclude(res, wanted, quota)
 }

@@ -1,15 +1,15 @@
-//! The HTTP layer's request pipeline: `edge` (outermost), `replay`, compression and `gate`
-//! (innermost) are the layers; the other modules are the steps the gate runs.
+//! The steps of the request pipeline (`http::pipeline` puts them in order): `edge` and
+//! `gate` are the two layers inside the router; the other modules are the steps the gate
+//! (and, for a replay, the front door) runs.
 
 pub mod conclude;
 pub mod conditional;
 pub mod csrf;
 pub mod deadline;
 pub mod edge;
+pub mod encoding;
 pub mod gate;
-pub mod page_encoding;
 pub mod rate_limit;
-pub mod replay;
 pub mod security_headers;
 pub mod session;
 pub mod timeout;

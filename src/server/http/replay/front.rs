@@ -1,15 +1,10 @@
-//! Answering a signed-in GET again from the replay table (`cache::replay`): when the same
-//! session asked for the same address a moment ago and nothing has been invalidated
-//! since, the cached JSON it got is sent again by the front door ([`Front`], outside the
-//! router) without routing, the session lookup, the timeout, the compression layer or the
-//! handler. The rate limit still counts the request, the conditional GET and the headers
-//! are the gate's own (`conclude::conclude`), and the edge's stamping, timing and per-route
-//! counting are done here with the edge's own functions and the route the ticket kept.
-//!
-//! Only answers made by `cached::json` or `cached::envelope` are offered — cached values
-//! that depend on nothing but the user, the address and the cache (an envelope's timing
-//! fields are made afresh) — and only for the session cookie that was looked up, so a
-//! replay is what the handler would send.
+//! The front door: the outermost service, in front of the router. A request the table
+//! can answer is answered here — no routing, session lookup, timeout or handler — with
+//! the edge's stamping, timing and per-route counting done by the edge's own functions
+//! and the route the ticket kept; the rate limit still counts it, and the 304, the
+//! encoding and the headers are the gate's own tail (`conclude`, `encoding`). Everything
+//! else goes on to the router, marked [`Replayable`] when a replay could answer it next
+//! time, and the ticket a cached answer comes back with is filed on the way out.
 
 use std::{
     convert::Infallible,
@@ -30,68 +25,32 @@ use axum::{
 use tower::Service;
 use tracing::Instrument;
 
-use super::{conclude, conditional, edge, rate_limit, security_headers, session::SessionToken};
+use super::{
+    table::{Replay, ReplayTable},
+    ticket::{Replayable, Ticket, replayable_path},
+};
 use crate::server::{
-    auth::{CurrentUser, session},
-    cache::{Replay, Ticket},
-    http::{cached, client},
+    auth::session,
+    http::{
+        cached, client,
+        middleware::{
+            conclude, conditional, edge,
+            encoding::{self, Encoded},
+            rate_limit, security_headers,
+        },
+    },
     state::AppState,
 };
 
-/// Cached answers are JSON API answers; nothing else is looked up.
-fn replayable_path(path: &str) -> bool {
-    path.starts_with("/api/")
-}
-
-/// Who asked for what, kept by the gate from a GET it is about to pass on, in case the
-/// answer turns out to be replayable.
-pub struct Asker {
-    token: String,
-    uri: String,
-    user: CurrentUser,
-    route: Option<MatchedPath>,
-}
-
-pub fn asker(state: &AppState, req: &Request) -> Option<Asker> {
-    if !state.cache.replay().enabled() || !replayable_path(req.uri().path()) {
-        return None;
-    }
-    let SessionToken(token) = req.extensions().get::<SessionToken>()?;
-    Some(Asker {
-        token: token.clone(),
-        uri: req.uri().path_and_query()?.as_str().to_owned(),
-        user: req.extensions().get::<CurrentUser>()?.clone(),
-        route: req.extensions().get::<MatchedPath>().cloned(),
-    })
-}
-
-/// Leaves a [`Ticket`] on `res` for the front door when it is a whole cached value.
-pub fn offer(res: &mut Response<Body>, asker: Asker) {
-    if res.status() != axum::http::StatusCode::OK {
-        return;
-    }
-    let Some((hit, shape)) = cached::answer_of(res).map(|(h, s)| (h.clone(), s)) else {
-        return;
-    };
-    res.extensions_mut().insert(Ticket {
-        token: asker.token,
-        uri: asker.uri,
-        user: asker.user,
-        hit,
-        shape,
-        route: asker.route,
-        route_stats: None,
-    });
-}
-
 /// The live entry answering `req`, if there is one.
-fn lookup(state: &AppState, req: &Request, generation: u64) -> Option<Arc<Replay>> {
-    let table = state.cache.replay();
-    if !table.enabled() || req.method() != Method::GET || !replayable_path(req.uri().path()) {
-        return None;
-    }
+fn lookup(table: &ReplayTable, req: &Request, generation: u64) -> Option<Arc<Replay>> {
     let token = session::token_from_headers(req.headers())?;
     table.get(token, req.uri().path_and_query()?.as_str(), generation)
+}
+
+/// Whether a replay could answer `req`: a GET of a JSON API address, with the table on.
+fn could_replay(table: &ReplayTable, req: &Request) -> bool {
+    table.enabled() && req.method() == Method::GET && replayable_path(req.uri().path())
 }
 
 async fn answer(
@@ -109,19 +68,23 @@ async fn answer(
     } else {
         None
     };
-    let mut res = match &quota {
+    let res = match &quota {
         Some(q) if q.exceeded() => q.refusal(),
         _ => {
-            state.cache.replay().count_hit(&entry);
+            state.cache.count_replay_hit(entry.ticket.hit.strategy);
             let Ticket { hit, shape, .. } = &entry.ticket;
             cached::reanswer(hit, *shape, started, &state.clock)
         }
     };
-    cached::send_precompressed(&mut res, accept.as_ref().and_then(|v| v.to_str().ok()));
+    // A cached value (or a small refusal): ready at once, never read whole.
+    let res = match encoding::encode(res, false, accept.as_ref()) {
+        Encoded::Ready(res) => res,
+        Encoded::Whole(res, coding) => encoding::compress_whole(res, coding).await,
+    };
     conclude::conclude(res, wanted, quota)
 }
 
-/// Makes a [`Front`] for each connection `axum::serve` accepts, with the peer's address
+/// Makes a [`Front`] for each connection the server accepts, with the peer's address
 /// for the handlers that read `ConnectInfo` (what `into_make_service_with_connect_info`
 /// would have done).
 #[derive(Clone)]
@@ -134,12 +97,18 @@ pub struct MakeFront {
 struct Shared {
     router: Router,
     state: AppState,
+    table: ReplayTable,
 }
 
-/// Puts the replay table in front of `router`.
+/// Puts a replay table of `HEADROOM_REPLAY_MS` in front of `router`.
 pub fn front(router: Router, state: AppState) -> MakeFront {
+    let table = ReplayTable::new(state.settings.replay_ttl, state.perf.replay.clone());
     MakeFront {
-        shared: Arc::new(Shared { router, state }),
+        shared: Arc::new(Shared {
+            router,
+            state,
+            table,
+        }),
     }
 }
 
@@ -179,7 +148,11 @@ impl Service<Request> for Front {
         let shared = self.shared.clone();
         let state = &shared.state;
         let began = state.cache.generation();
-        if let Some(entry) = lookup(state, &req, began) {
+        let could_replay = could_replay(&shared.table, &req);
+        if let Some(entry) = could_replay
+            .then(|| lookup(&shared.table, &req, began))
+            .flatten()
+        {
             // The edge's work, as `Edge` would have done it on the routed path.
             let id = edge::request_id_of(&mut req);
             let route = entry.ticket.route.as_ref().map(MatchedPath::as_str);
@@ -202,6 +175,9 @@ impl Service<Request> for Front {
             );
         }
         req.extensions_mut().insert(ConnectInfo(self.peer));
+        if could_replay {
+            req.extensions_mut().insert(Replayable);
+        }
         let answered = shared.router.clone().call(req);
         Box::pin(async move {
             let state = &shared.state;
@@ -213,7 +189,7 @@ impl Service<Request> for Front {
                 }
                 let ttl = state.cache.ttl(ticket.hit.strategy);
                 let now = state.cache.generation();
-                state.cache.replay().fill(ticket, began, now, ttl);
+                shared.table.fill(ticket, began, now, ttl);
             }
             Ok(res)
         })

@@ -1,14 +1,11 @@
-//! The replay table: the cached JSON a signed-in user's GET was answered with, filed under
-//! that request's session token and address, so the same request again is answered
-//! before routing, without the session lookup, the compression layer or the handler —
-//! still counted by the rate limit and the performance center (see
-//! `http::middleware::replay`).
+//! The table: what each answered request left behind, keyed by its session token and
+//! address, for at most `HEADROOM_REPLAY_MS`.
 //!
 //! It is a view of the cache, never a source of its own: an entry holds the very [`Hit`]
-//! the handler answered with, stays for at most `HEADROOM_REPLAY_MS`, and is void as soon
-//! as anything is invalidated — here or, over pub/sub, by another instance — because it
-//! records the cache's generation when its request began. A sign-out is an invalidation
-//! (of the session's key), so an old cookie never replays.
+//! the handler answered with and records the cache's generation when its request began,
+//! so it is void as soon as anything is invalidated — here or, over pub/sub, by another
+//! instance. A sign-out is an invalidation (of the session's key), so an old cookie
+//! never replays.
 //!
 //! Unlike the session cache, which is keyed by a token's hash because its keys can be
 //! listed and live in Redis, this table holds the token itself: it never leaves the
@@ -17,18 +14,15 @@
 use std::{
     collections::HashMap,
     hash::BuildHasher,
-    sync::{
-        Arc, RwLock,
-        atomic::{AtomicU64, Ordering::Relaxed},
-    },
+    sync::{Arc, RwLock},
     time::{Duration, Instant},
 };
 
-use axum::extract::MatchedPath;
-use serde::Serialize;
-
-use super::{Hit, Source, stats::Counters as CacheCounters};
-use crate::server::{auth::CurrentUser, http::cached::Shape, perf::collect::RouteStats};
+use super::ticket::Ticket;
+use crate::server::{
+    cache::{Hit, Source},
+    perf::collect::ReplayFigures,
+};
 
 /// A full table first drops what can no longer be answered from (expired, or older than
 /// an invalidation), then, if still full, everything: simpler than an eviction order, and
@@ -44,58 +38,24 @@ pub struct Replay {
     expires: Instant,
 }
 
-/// The request a [`Replay`] answers, as the gate saw it: filed only if nothing was
-/// invalidated since the request arrived.
-#[derive(Clone)]
-pub struct Ticket {
-    pub token: String,
-    pub uri: String,
-    pub user: CurrentUser,
-    pub hit: Hit,
-    pub shape: Shape,
-    /// The route template the handler was reached by, and its entry in the performance
-    /// center's per-route figures (a replay never goes through the router); the entry is
-    /// looked up once, by the front door as it files the ticket, when the center is on.
-    pub route: Option<MatchedPath>,
-    pub route_stats: Option<Arc<RouteStats>>,
-}
-
-#[derive(Default)]
-struct Counters {
-    fills: AtomicU64,
-    stale: AtomicU64,
-}
-
 #[derive(Clone)]
 pub struct ReplayTable {
     ttl: Duration,
     entries: Arc<RwLock<HashMap<u64, Arc<Replay>>>>,
     hasher: std::hash::RandomState,
-    counters: Arc<Counters>,
-    /// The cache's own, where a replay counts as a hit of its value's strategy.
-    cache_counters: Arc<CacheCounters>,
-}
-
-/// What `GET /api/performance/cache/stats` shows of the table.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReplayStats {
-    pub enabled: bool,
-    pub ttl_ms: u64,
-    pub entries: u64,
-    /// Answers filed for replay.
-    pub fills: u64,
-    /// Lookups that found an entry past its time or older than an invalidation.
-    pub stale: u64,
+    /// Kept by the performance center, which shows them.
+    figures: Arc<ReplayFigures>,
 }
 
 impl ReplayTable {
-    pub(super) fn new(ttl: Duration, cache_counters: Arc<CacheCounters>) -> Self {
+    /// A table keeping answers for `ttl` (zero: off), reporting into `figures`.
+    pub fn new(ttl: Duration, figures: Arc<ReplayFigures>) -> Self {
+        figures.set_ttl(ttl);
         ReplayTable {
             ttl,
             entries: Arc::default(),
             hasher: std::hash::RandomState::new(),
-            counters: Arc::default(),
-            cache_counters,
+            figures,
         }
     }
 
@@ -124,19 +84,10 @@ impl ReplayTable {
             .filter(|e| e.ticket.token == token && e.ticket.uri == uri)
             .cloned()?;
         if entry.generation != generation || now >= entry.expires {
-            self.counters.stale.fetch_add(1, Relaxed);
+            self.figures.found_stale();
             return None;
         }
         Some(entry)
-    }
-
-    /// Counts `entry` answered again, as a hit of its value's strategy (not when the
-    /// rate limit refused the request instead).
-    pub fn count_hit(&self, entry: &Replay) {
-        self.cache_counters
-            .of(entry.ticket.hit.strategy)
-            .replay_hits
-            .fetch_add(1, Relaxed);
     }
 
     /// Files `ticket` for `ttl` (at most the table's own), unless the cache's generation
@@ -171,31 +122,7 @@ impl ReplayTable {
             }
         }
         entries.insert(slot, entry);
-        self.counters.fills.fetch_add(1, Relaxed);
-    }
-
-    /// Forgets everything (the cache was cleared; the entries are void already, this
-    /// returns their memory).
-    pub fn clear(&self) {
-        self.entries
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-    }
-
-    pub fn stats(&self) -> ReplayStats {
-        let entries = self
-            .entries
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len();
-        ReplayStats {
-            enabled: self.enabled(),
-            ttl_ms: u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX),
-            entries: entries as u64,
-            fills: self.counters.fills.load(Relaxed),
-            stale: self.counters.stale.load(Relaxed),
-        }
+        self.figures.filled(entries.len());
     }
 }
 
@@ -206,7 +133,7 @@ mod tests {
     use super::*;
     use crate::{
         dto::Role,
-        server::cache::{Source, Strategy},
+        server::{auth::CurrentUser, cache::Strategy, http::cached::Shape},
     };
 
     const TOKEN: &str = "EfnmO7Eu5Upwh14D3cm7eS6K6BsTjk584-wBTPqg85c";
@@ -237,25 +164,18 @@ mod tests {
         ReplayTable::new(ttl, Arc::default())
     }
 
-    fn replays(t: &ReplayTable) -> u64 {
-        t.cache_counters
-            .of(Strategy::Outlook)
-            .replay_hits
-            .load(Relaxed)
+    fn stats(t: &ReplayTable) -> crate::dto::perf::CacheReplay {
+        t.figures.snapshot()
     }
 
     #[test]
     fn answers_the_same_token_and_address_only() {
         let t = table(SECOND);
         t.fill(ticket(TOKEN, "/api/v1/outlook"), 7, 7, SECOND);
-        let found = t.get(TOKEN, "/api/v1/outlook", 7);
-        assert!(found.is_some());
-        // Counted as its strategy's hit when answered (the front door calls this).
-        found.iter().for_each(|e| t.count_hit(e));
+        assert!(t.get(TOKEN, "/api/v1/outlook", 7).is_some());
         assert!(t.get(TOKEN, "/api/v1/outlook?date=2026-11-20", 7).is_none());
         let other = "x".repeat(43);
         assert!(t.get(&other, "/api/v1/outlook", 7).is_none());
-        assert_eq!(replays(&t), 1);
     }
 
     #[test]
@@ -263,14 +183,14 @@ mod tests {
         let t = table(SECOND);
         t.fill(ticket(TOKEN, "/api/usage/current"), 7, 7, SECOND);
         assert!(t.get(TOKEN, "/api/usage/current", 8).is_none());
-        assert_eq!(t.stats().stale, 1);
+        assert_eq!(stats(&t).stale, 1);
     }
 
     #[test]
     fn an_answer_that_spans_an_invalidation_is_not_filed() {
         let t = table(SECOND);
         t.fill(ticket(TOKEN, "/api/usage/current"), 7, 8, SECOND);
-        assert_eq!(t.stats().entries, 0);
+        assert_eq!(stats(&t).entries, 0);
         assert!(t.get(TOKEN, "/api/usage/current", 8).is_none());
     }
 
@@ -300,12 +220,12 @@ mod tests {
             );
         }
         t.fill(ticket(TOKEN, "/one-more"), 2, 2, SECOND);
-        assert_eq!(t.stats().entries as usize, MAX_ENTRIES / 2 + 1);
+        assert_eq!(stats(&t).entries as usize, MAX_ENTRIES / 2 + 1);
         assert!(t.get(TOKEN, &format!("/u{}", MAX_ENTRIES - 1), 2).is_some());
         for i in 0..MAX_ENTRIES {
             t.fill(ticket(TOKEN, &format!("/v{i}")), 2, 2, SECOND);
         }
-        assert!(t.stats().entries as usize <= MAX_ENTRIES);
+        assert!(stats(&t).entries as usize <= MAX_ENTRIES);
         assert!(t.get(TOKEN, &format!("/v{}", MAX_ENTRIES - 1), 2).is_some());
     }
 }

@@ -26,10 +26,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    dto::perf::{Alert, Analytics, Metrics, Summary},
+    dto::perf::{Alert, Analytics, CacheReport, Metrics, Summary},
     server::{
         auth::CurrentUser,
-        cache::{CacheStats, KeysReport, Pattern},
+        cache::{KeysReport, Pattern},
         http::{
             error::ApiError,
             extract::{AdminUser, JsonBody},
@@ -41,8 +41,8 @@ use crate::{
     },
 };
 
-async fn stats(State(state): State<AppState>, _: AdminUser) -> Json<CacheStats> {
-    Json(state.cache.stats().await)
+async fn stats(State(state): State<AppState>, _: AdminUser) -> Json<CacheReport> {
+    Json(report::cache(&state).await)
 }
 
 #[derive(Deserialize)]
