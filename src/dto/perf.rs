@@ -292,6 +292,8 @@ pub struct ProcessFigures {
     pub threads: Option<u64>,
     pub db_connections: u32,
     pub http_in_flight: i64,
+    /// Client connections open now, idle keep-alive ones included.
+    pub http_connections: u64,
 }
 
 /// The cache's statistics, as `GET /api/performance/cache/stats` gives them.

@@ -132,7 +132,8 @@ impl Application {
             max_connections: state.settings.max_connections,
             header_timeout: state.settings.header_timeout,
         };
-        let serve = serve::serve(listener, front, limits, async move {
+        let connections = state.perf.connections.clone();
+        let serve = serve::serve(listener, front, limits, connections, async move {
             shutdown.await;
             tracing::info!("shutting down: draining in-flight requests");
             let _ = stopping_tx.send(true);

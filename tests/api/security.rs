@@ -10,7 +10,9 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::helpers::{Backend, Options, PASSWORD, TestApp, client, json_of, spawn_app_with};
+use crate::helpers::{
+    Backend, Options, PASSWORD, TestApp, client, eventually, json_of, spawn_app_with,
+};
 
 fn with_env(env: &[(&'static str, &str)]) -> Options {
     Options {
@@ -287,13 +289,20 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
     for _ in 0..2 {
         held.push(TcpStream::connect(&addr).await.expect("connect"));
     }
-    // Give the server a moment to accept both before the third arrives.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Both accepted (and holding the two permits) before the third arrives.
+    let connections = app.state.perf.connections.clone();
+    eventually(Duration::from_secs(10), "two connections open", || {
+        let open = connections.open();
+        async move { open == 2 }
+    })
+    .await;
     let third = tokio::spawn({
         let url = app.url("/health/live");
         async move { client().get(url).send().await.map(|r| r.status().as_u16()) }
     });
+    // Waiting is the assertion here: nothing may serve the third for a while.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(connections.open(), 2);
     assert!(
         !third.is_finished(),
         "a third connection was served at a cap of two"

@@ -19,8 +19,17 @@ async fn in_flight_requests_finish_during_shutdown() {
         let url = app.url("/__test/sleep?ms=600");
         async move { client.get(url).send().await }
     });
-    // Let the request reach the server before the signal.
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The signal must come while the request is being answered.
+    let state = app.state.clone();
+    eventually(
+        Duration::from_secs(10),
+        "the slow request in flight",
+        || {
+            let in_flight = state.perf.routes.in_flight();
+            async move { in_flight == 1 }
+        },
+    )
+    .await;
     app.trigger_shutdown();
     let res = slow
         .await

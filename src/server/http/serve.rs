@@ -23,7 +23,7 @@ use hyper_util::{
 use tokio::{net::TcpListener, sync::Semaphore};
 use tower::ServiceExt as _;
 
-use crate::server::http::replay::front::MakeFront;
+use crate::server::{http::replay::front::MakeFront, perf::collect::Connections};
 
 /// The bounds on clients' connections.
 #[derive(Debug, Clone, Copy)]
@@ -33,11 +33,12 @@ pub struct ConnectionLimits {
 }
 
 /// Serves `front` on `listener` until `shutdown` resolves, then waits for the open
-/// connections to finish.
+/// connections to finish. Each connection is counted in `connections` while open.
 pub async fn serve(
     listener: TcpListener,
     front: MakeFront,
     limits: ConnectionLimits,
+    connections: Arc<Connections>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -82,11 +83,12 @@ pub async fn serve(
             .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
             .into_owned();
         let connection = graceful.watch(connection);
+        let open = connections.opened();
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::trace!(error = %e, "connection ended with an error");
             }
-            drop(permit);
+            drop((open, permit));
         });
     }
     drop(listener);

@@ -145,6 +145,41 @@ impl Tracked {
     }
 }
 
+/// Client connections: how many the server holds open now, and has accepted since start
+/// (`http::serve` counts them). Kept apart from requests: an idle keep-alive connection
+/// costs memory and a slot under `HEADROOM_MAX_CONNECTIONS` while answering nothing.
+#[derive(Default)]
+pub struct Connections {
+    open: AtomicU64,
+    accepted: AtomicU64,
+}
+
+impl Connections {
+    /// Counts a connection open until the returned guard is dropped.
+    pub fn opened(self: &Arc<Self>) -> OpenConnection {
+        self.open.fetch_add(1, Relaxed);
+        self.accepted.fetch_add(1, Relaxed);
+        OpenConnection(self.clone())
+    }
+
+    pub fn open(&self) -> u64 {
+        self.open.load(Relaxed)
+    }
+
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Relaxed)
+    }
+}
+
+/// One open connection, counted out when dropped however the connection ends.
+pub struct OpenConnection(Arc<Connections>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Relaxed);
+    }
+}
+
 /// The replay table's figures (`http::replay`), kept here so the performance report can
 /// show them without reaching into the HTTP layer: the table writes, the report reads.
 #[derive(Default)]
@@ -209,6 +244,17 @@ mod tests {
         assert_eq!((a.requests(), a.errors, a.client_errors), (3, 1, 1));
         let root = s.iter().find(|r| r.route == "/").expect("root");
         assert_eq!(root.pages, 1);
+    }
+
+    #[test]
+    fn connections_are_counted_open_until_their_guard_drops() {
+        let c = Arc::new(Connections::default());
+        let a = c.opened();
+        let b = c.opened();
+        drop(a);
+        assert_eq!((c.open(), c.accepted()), (1, 2));
+        drop(b);
+        assert_eq!((c.open(), c.accepted()), (0, 2));
     }
 
     #[test]

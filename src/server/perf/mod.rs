@@ -37,7 +37,7 @@ use tokio::sync::{broadcast, watch};
 
 use self::{
     alerts::Tracker,
-    collect::{ReplayFigures, RouteTable},
+    collect::{Connections, ReplayFigures, RouteTable},
     histogram::Snapshot,
     history::{Sample, Window},
     score::Health,
@@ -118,6 +118,8 @@ pub struct Perf {
     pub routes: RouteTable,
     /// The replay table's figures (`http::replay` writes them).
     pub replay: Arc<ReplayFigures>,
+    /// Client connections (`http::serve` counts them).
+    pub connections: Arc<Connections>,
     pub jobs: JobTable,
     pub thresholds: RwLock<Thresholds>,
     pub sampler: tokio::sync::Mutex<SamplerState>,
@@ -136,6 +138,7 @@ impl Perf {
             enabled,
             routes: RouteTable::default(),
             replay: Arc::default(),
+            connections: Arc::default(),
             jobs: JobTable::default(),
             thresholds: RwLock::new(Thresholds::production()),
             sampler: tokio::sync::Mutex::default(),

@@ -24,6 +24,7 @@ pub struct Inputs<'a> {
     pub system: Option<&'a SystemFigures>,
     pub db_connections: u32,
     pub in_flight: i64,
+    pub connections: u64,
     pub evaluation: Option<&'a Evaluation>,
     pub open_alerts: usize,
 }
@@ -204,6 +205,11 @@ fn families<'a>(i: &Inputs<'a>) -> Vec<Family<'a>> {
             "Requests being answered.",
         )
         .value(i.in_flight),
+        Family::gauge(
+            "headroom_http_connections_open",
+            "Client connections open, idle keep-alive ones included.",
+        )
+        .value(i.connections),
         Family::histogram(
             "headroom_db_query_duration_seconds",
             "SQL statement time, all statements.",

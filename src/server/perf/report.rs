@@ -164,6 +164,7 @@ pub async fn metrics(state: &AppState) -> Metrics {
             threads: last.and_then(|s| s.threads),
             db_connections: state.db.pool_size(),
             http_in_flight: perf.routes.in_flight(),
+            http_connections: perf.connections.open(),
         },
     }
 }

@@ -325,6 +325,7 @@ async fn prometheus_text(
         system: system.as_ref(),
         db_connections: state.db.pool_size(),
         in_flight: perf.routes.in_flight(),
+        connections: perf.connections.open(),
         evaluation: evaluation.as_deref(),
         open_alerts: open,
     });
