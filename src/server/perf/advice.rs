@@ -1,11 +1,13 @@
 //! Recommendations that name what to look at: the slowest routes, the statement with the
 //! most slow runs, a cache strategy that misses, the route with the most errors.
 
-use super::{collect::RouteSnapshot, sql::StatementSnapshot, thresholds::Thresholds};
+use super::{
+    collect::RouteSnapshot,
+    evidence::{MIN_ROUTE_REQUESTS, MIN_STRATEGY_READS, quantile_ms},
+    sql::StatementSnapshot,
+    thresholds::Thresholds,
+};
 use crate::server::cache::CacheStats;
-
-/// Reads below this many are too few to judge a cache strategy by.
-const MIN_CACHE_READS: u64 = 20;
 
 /// How many slow routes a recommendation names, slowest first.
 const SLOW_ROUTES_NAMED: usize = 3;
@@ -23,7 +25,7 @@ pub fn recommendations(
     // deliberately costly password hash) must not hide the one that needs the work.
     let mut slow: Vec<(&RouteSnapshot, f64)> = routes
         .iter()
-        .filter_map(|r| Some((r, r.latency.quantile_ms(0.95)?)))
+        .filter_map(|r| Some((r, quantile_ms(&r.latency, 0.95, MIN_ROUTE_REQUESTS)?)))
         .filter(|(_, p95)| *p95 > slow_ms)
         .collect();
     slow.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -35,7 +37,7 @@ pub fn recommendations(
     }
     let erring = routes
         .iter()
-        .filter(|r| r.errors > 0)
+        .filter(|r| r.errors > 0 && r.requests() >= MIN_ROUTE_REQUESTS)
         .max_by_key(|r| r.errors);
     if let Some(r) = erring {
         let rate = r.errors as f64 / r.requests().max(1) as f64;
@@ -63,7 +65,9 @@ pub fn recommendations(
     }
     for st in &cache.strategies {
         let reads = st.hits + st.misses;
-        if reads >= MIN_CACHE_READS && st.hit_rate.is_some_and(|h| h < t.cache_hit_rate_threshold) {
+        if reads >= MIN_STRATEGY_READS
+            && st.hit_rate.is_some_and(|h| h < t.cache_hit_rate_threshold)
+        {
             out.push(format!(
                 "Cache strategy '{}' answers only {:.0} % of reads (TTL {} s): lengthen its TTL with HEADROOM_CACHE_TTL={}=…, or warm it ahead of the morning.",
                 st.strategy,
@@ -106,6 +110,48 @@ mod tests {
             client_errors: 0,
             pages: 0,
         }
+    }
+
+    #[tokio::test]
+    async fn a_handful_of_reads_or_requests_is_not_advised_on() {
+        let settings =
+            Settings::from_sources(HashMap::new(), None, "127.0.0.1:0".parse().expect("addr"))
+                .expect("default settings");
+        let cache = Cache::new(crate::server::startup::cache_options(&settings)).expect("cache");
+        // Five outlook reads, all misses: 0 % for the outlook strategy.
+        for i in 0..5 {
+            let key = format!("outlook:u{i}");
+            let _: Result<_, serde_json::Error> = cache
+                .get_or_compute_json(
+                    crate::server::cache::Strategy::Outlook,
+                    &key,
+                    &[],
+                    || async { Ok(1) },
+                )
+                .await;
+        }
+        let few_slow = Histogram::default();
+        for _ in 0..3 {
+            few_slow.record(Duration::from_millis(900));
+        }
+        let routes = [RouteSnapshot {
+            route: "/slow-once".into(),
+            latency: few_slow.snapshot(),
+            errors: 2,
+            client_errors: 0,
+            pages: 0,
+        }];
+        let recs = recommendations(
+            &routes,
+            &[],
+            &cache.stats().await,
+            None,
+            &Thresholds::production(),
+        );
+        assert_eq!(
+            recs,
+            ["No action needed: every figure is within its threshold."]
+        );
     }
 
     #[tokio::test]

@@ -15,6 +15,7 @@
 pub mod advice;
 pub mod alerts;
 pub mod collect;
+pub mod evidence;
 pub mod histogram;
 pub mod history;
 pub mod prometheus;

@@ -10,6 +10,7 @@ use super::{
     EVAL_SAMPLES, Evaluation, RING, SamplerState,
     alerts::{Action, Severity, Tracker},
     collect::RouteSnapshot,
+    evidence,
     history::{KEEP_SECS, Sample, Window},
     score::{self, Figures, Metric},
     sql,
@@ -45,14 +46,22 @@ pub async fn load(state: &AppState) -> StoreResult<()> {
     Ok(())
 }
 
-/// The figures the score and alerts judge, from a window of samples.
+/// The figures the score and alerts judge, from a window of samples; a figure with too
+/// little behind it (`evidence`) is left unmeasured.
 pub fn figures(w: &Window) -> Figures {
+    let reads = w.cache_hits + w.cache_misses;
     Figures {
-        response_time: w.latency.quantile_ms(0.95).map(|ms| ms / 1000.0),
-        error_rate: w.error_rate(),
+        response_time: evidence::quantile_ms(&w.latency, 0.95, evidence::MIN_REQUESTS)
+            .map(|ms| ms / 1000.0),
+        error_rate: evidence::enough(
+            w.requests,
+            evidence::MIN_REQUESTS_FOR_ERRORS,
+            w.error_rate(),
+        ),
         memory_mb: w.rss_last,
-        query_time: w.queries.quantile_ms(0.95).map(|ms| ms / 1000.0),
-        cache_hit_rate: w.cache_hit_rate(),
+        query_time: evidence::quantile_ms(&w.queries, 0.95, evidence::MIN_STATEMENTS)
+            .map(|ms| ms / 1000.0),
+        cache_hit_rate: evidence::enough(reads, evidence::MIN_CACHE_READS, w.cache_hit_rate()),
     }
 }
 
