@@ -1,4 +1,5 @@
-//! The `headroom` command line: `serve`, `migrate`, `demo`.
+//! The `headroom` command line: `serve`, `migrate`, `demo`, `import`, `export`, `users`,
+//! `backup`, `restore`.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -10,7 +11,7 @@ use crate::server::{
     demo::{self, DEMO_ADMIN_EMAIL, DEMO_PASSWORD},
     site,
     startup::{Application, shutdown_signal},
-    storage::Db,
+    storage::{Db, backup},
     telemetry,
 };
 
@@ -54,6 +55,14 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Write a consistent snapshot of the (SQLite) database while the server runs, and
+    /// check it by reading it back.
+    Backup {
+        /// Where to write it (default: <data dir>/backups/headroom-<UTC time>.db).
+        output: Option<PathBuf>,
+    },
+    /// Restore a snapshot made by `backup` into an empty database (stop the server first).
+    Restore { snapshot: PathBuf },
     /// Export a meter's readings as CSV or JSON to standard output or a file.
     Export {
         #[arg(long)]
@@ -216,6 +225,24 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             file,
         } => import(&settings, meter, &format, &file).await,
         Command::Users(command) => users(&settings, command).await,
+        Command::Backup { output } => {
+            if !settings.database_url.expose().starts_with("sqlite:") {
+                return Err(backup::BackupError::NotSqlite.into());
+            }
+            let db = Db::connect(&settings.database_url, 1).await?;
+            let dest = output.unwrap_or_else(|| {
+                let now = Clock::from_fixed_now(settings.fixed_now).now();
+                backup::snapshot_path(&settings.data_dir.join("backups"), now)
+            });
+            let v = db.backup_to(&dest).await?;
+            println_line(&describe(&v));
+            Ok(())
+        }
+        Command::Restore { snapshot } => {
+            let v = backup::restore(&snapshot, &settings.database_url).await?;
+            println_line(&format!("restored: {}", describe(&v)));
+            Ok(())
+        }
         Command::Export {
             meter,
             from,
@@ -234,6 +261,18 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+fn describe(v: &backup::Verified) -> String {
+    format!(
+        "{} ({} bytes, schema {}, {} users, {} meters, {} day blocks of readings; integrity ok)",
+        v.path.display(),
+        v.bytes,
+        v.schema_version,
+        v.users,
+        v.meters,
+        v.reading_blocks
+    )
 }
 
 /// Running servers cannot see this process's writes in their caches: bump the cache epoch

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod backup;
 mod cache;
 mod collector;
 mod daily_outlook;

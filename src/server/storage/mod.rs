@@ -8,6 +8,7 @@
 //!
 //! Errors are typed ([`StoreError`]); handlers turn them into HTTP answers.
 
+pub mod backup;
 pub mod batch;
 pub mod blocks;
 pub mod cache_epoch;
