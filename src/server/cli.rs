@@ -119,7 +119,7 @@ enum UsersCommand {
 }
 
 async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_url, 2).await?;
+    let db = Db::connect(&settings.database.url, 2).await?;
     db.migrate().await?;
     match command {
         UsersCommand::Add {
@@ -164,7 +164,7 @@ async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()>
                     plan_tier: &plan,
                     location: &location,
                     timezone: &timezone,
-                    created_at: Clock::from_fixed_now(settings.fixed_now).now_secs(),
+                    created_at: Clock::from_fixed_now(settings.server.fixed_now).now_secs(),
                 })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -191,29 +191,29 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
     let leptos = site::leptos_options()?;
     let settings = Settings::from_environment(cli.config.as_deref(), leptos.site_addr)?;
     telemetry::init(
-        &settings.log_filter,
-        settings.log_format,
-        settings.monitoring,
+        &settings.server.log_filter,
+        settings.server.log_format,
+        settings.jobs.monitoring,
     );
     tracing::debug!(?settings, "settings");
     match cli.command {
         Command::Serve => serve(settings, leptos).await,
         Command::Migrate => {
-            let db = Db::connect(&settings.database_url, 1).await?;
+            let db = Db::connect(&settings.database.url, 1).await?;
             db.migrate().await?;
-            tracing::info!(database = %settings.database_url, "migrations applied");
+            tracing::info!(database = %settings.database.url, "migrations applied");
             Ok(())
         }
         Command::Demo { days } => {
-            let db = Db::connect(&settings.database_url, 4).await?;
+            let db = Db::connect(&settings.database.url, 4).await?;
             db.migrate().await?;
             if db.count_users().await? > 0 {
                 anyhow::bail!(
                     "the database already has users; demo data is only added to an empty one"
                 );
             }
-            let now = Clock::from_fixed_now(settings.fixed_now).now();
-            let password = demo::password_for(settings.addr);
+            let now = Clock::from_fixed_now(settings.server.fixed_now).now();
+            let password = demo::password_for(settings.server.addr);
             let n = demo::seed(&db, now, demo::DemoSize { days }, &password).await?;
             tracing::info!(readings = n, "demo data ready");
             banner(None, Some(&password), true);
@@ -285,7 +285,7 @@ async fn tell_servers(
     if let Err(e) = db.bump_cache_epoch().await {
         eprintln!("warning: running servers may show cached figures for a while ({e})");
     }
-    if settings.redis_url.is_some()
+    if settings.cache.redis_url.is_some()
         && let Ok(cache) =
             crate::server::cache::Cache::new(crate::server::startup::cache_options(settings))
     {
@@ -306,13 +306,13 @@ async fn import(
     use crate::server::service::import::{self, ImportFormat};
     let format = ImportFormat::parse(format)
         .ok_or_else(|| anyhow::anyhow!("--format must be legacy or generic"))?;
-    let db = Db::connect(&settings.database_url, 4).await?;
+    let db = Db::connect(&settings.database.url, 4).await?;
     db.migrate().await?;
     let meter = db
         .meter(meter_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no meter {meter_id}"))?;
-    let now = Clock::from_fixed_now(settings.fixed_now).now_secs();
+    let now = Clock::from_fixed_now(settings.server.fixed_now).now_secs();
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -334,7 +334,7 @@ async fn import(
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let oldest = now - settings.retention.raw_days * 86_400;
+    let oldest = now - settings.database.retention.raw_days * 86_400;
     let bar2 = bar.clone();
     let outcome = import::run(&db, &meter, &row, file, now, oldest, move |done, _| {
         bar2.set_position(done)
@@ -380,12 +380,12 @@ async fn export(
         "json" => ExportFormat::Json,
         _ => anyhow::bail!("--format must be csv or json"),
     };
-    let db = Db::connect(&settings.database_url, 2).await?;
+    let db = Db::connect(&settings.database.url, 2).await?;
     let meter = db
         .meter(meter_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no meter {meter_id}"))?;
-    let now = Clock::from_fixed_now(settings.fixed_now).now_secs();
+    let now = Clock::from_fixed_now(settings.server.fixed_now).now_secs();
     let range = export::parse_range(from, to, now).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let mut out: Box<dyn tokio::io::AsyncWrite + Unpin> = match output {
         Some(path) => Box::new(tokio::fs::File::create(path).await?),

@@ -27,9 +27,10 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database, applies migrations, seeds demo data when asked and the
-    /// database is empty, and binds the listener (`settings.addr`; port 0 picks a free one).
+    /// database is empty, and binds the listener (`settings.server.addr`; port 0 picks a
+    /// free one).
     pub async fn build(settings: Settings, leptos: LeptosOptions) -> anyhow::Result<Self> {
-        let clock = Clock::from_fixed_now(settings.fixed_now);
+        let clock = Clock::from_fixed_now(settings.server.fixed_now);
         Self::build_with_clock(settings, leptos, clock).await
     }
 
@@ -38,33 +39,33 @@ impl Application {
         leptos: LeptosOptions,
         clock: Clock,
     ) -> anyhow::Result<Self> {
-        let db = Db::connect(&settings.database_url, settings.db_max_connections)
+        let db = Db::connect(&settings.database.url, settings.database.max_connections)
             .await
             .map_err(|e| {
                 anyhow::anyhow!(
                     "cannot open the database at {}: {e}",
-                    settings.database_url.redacted()
+                    settings.database.url.redacted()
                 )
             })?;
         db.migrate().await?;
         db.ensure_partitions_ahead(crate::server::storage::blocks::utc_day(clock.now_secs()))
             .await?;
         let mut demo_password = None;
-        if settings.seed_demo && db.count_users().await? == 0 {
-            let password = demo::password_for(settings.addr);
+        if settings.jobs.seed_demo && db.count_users().await? == 0 {
+            let password = demo::password_for(settings.server.addr);
             demo::seed(&db, clock.now(), demo::DemoSize::full(), &password).await?;
             demo_password = Some(password);
         }
         let cache = Cache::new(cache_options(&settings))?;
         cache.spawn_listener();
-        let listener = TcpListener::bind(settings.addr)
+        let listener = TcpListener::bind(settings.server.addr)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.addr))?;
-        let perf = crate::server::perf::Perf::new(settings.monitoring);
-        if settings.monitoring {
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.server.addr))?;
+        let perf = crate::server::perf::Perf::new(settings.jobs.monitoring);
+        if settings.jobs.monitoring {
             crate::server::telemetry::init_statement_listener();
         }
-        let password_slots = HashSlots::new(settings.password_hashes);
+        let password_slots = HashSlots::new(settings.security.password_hashes);
         let state = AppState(Arc::new(App {
             db,
             cache,
@@ -92,7 +93,7 @@ impl Application {
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
-            .unwrap_or_else(|_| self.state.settings.addr)
+            .unwrap_or_else(|_| self.state.settings.server.addr)
     }
 
     pub fn port(&self) -> u16 {
@@ -117,10 +118,10 @@ impl Application {
         let Application {
             listener, state, ..
         } = self;
-        let grace = Duration::from_secs(state.settings.shutdown_grace_secs);
+        let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let sampler = crate::server::perf::sampler::start(state.clone(), stopping_rx.clone());
-        let jobs = if state.settings.jobs_enabled {
+        let jobs = if state.settings.jobs.enabled {
             Some(jobs::start(state.clone(), stopping_rx.clone())?)
         } else {
             None
@@ -129,8 +130,8 @@ impl Application {
         // each request's `ConnectInfo`, as `into_make_service_with_connect_info` would.
         let front = pipeline::build(state.clone());
         let limits = serve::ConnectionLimits {
-            max_connections: state.settings.max_connections,
-            header_timeout: state.settings.header_timeout,
+            max_connections: state.settings.server.max_connections,
+            header_timeout: state.settings.server.header_timeout,
         };
         let connections = state.perf.connections.clone();
         let serve = serve::serve(listener, front, limits, connections, async move {
@@ -191,15 +192,15 @@ pub async fn shutdown_signal() {
 /// together, so neither the cache nor the settings need to know the other.
 pub fn cache_options(settings: &Settings) -> CacheOptions {
     CacheOptions {
-        memory_bytes: settings.memory_cache_mb * 1024 * 1024,
-        redis: settings.redis_url.as_ref().map(|url| RedisOptions {
+        memory_bytes: settings.cache.memory_mb * 1024 * 1024,
+        redis: settings.cache.redis_url.as_ref().map(|url| RedisOptions {
             url: url.expose().to_string(),
             url_for_logs: url.redacted(),
-            namespace: settings.redis_namespace.clone(),
-            timeout: settings.redis_timeout,
-            compress_from: settings.cache_compress_bytes,
+            namespace: settings.cache.redis_namespace.clone(),
+            timeout: settings.cache.redis_timeout,
+            compress_from: settings.cache.compress_bytes,
         }),
-        local_ttl: settings.cache_local_ttl,
-        ttls: settings.cache_ttls.clone(),
+        local_ttl: settings.cache.local_ttl,
+        ttls: settings.cache.ttls.clone(),
     }
 }

@@ -188,8 +188,8 @@ async fn installs_with_their_own_namespaces_share_nothing_on_one_redis() {
     let a = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;
     let b = spawn_app_with(Backend::Sqlite, with_redis(&redis.url())).await;
     assert_ne!(
-        a.state.settings.redis_namespace,
-        b.state.settings.redis_namespace
+        a.state.settings.cache.redis_namespace,
+        b.state.settings.cache.redis_namespace
     );
     a.state
         .cache
@@ -268,7 +268,7 @@ async fn a_write_on_one_instance_is_seen_by_another_within_100_ms() {
     let b = spawn_app_with(
         Backend::Sqlite,
         Options {
-            database: Some(a.state.settings.database_url.expose().to_string()),
+            database: Some(a.state.settings.database.url.expose().to_string()),
             ..with_redis(&redis.url())
         },
     )

@@ -37,7 +37,7 @@ async fn upload_app(backend: Backend, env: &[(&'static str, &str)]) -> TestApp {
 
 /// The files left in the upload folder.
 fn leftovers(app: &TestApp) -> Vec<String> {
-    let dir = app.state.settings.data_dir.join("imports");
+    let dir = app.state.settings.server.data_dir.join("imports");
     std::fs::read_dir(dir)
         .map(|entries| {
             entries

@@ -78,9 +78,9 @@ pub fn is_https(
     peer: Option<IpAddr>,
     headers: &HeaderMap,
 ) -> bool {
-    settings.secure_cookies
-        || (!settings.trusted_proxies.is_empty()
-            && forwarded_https(peer, headers, &settings.trusted_proxies))
+    settings.security.secure_cookies
+        || (!settings.security.trusted_proxies.is_empty()
+            && forwarded_https(peer, headers, &settings.security.trusted_proxies))
 }
 
 #[cfg(test)]

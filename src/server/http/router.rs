@@ -61,7 +61,7 @@ pub fn build(state: AppState) -> Router {
         .merge(crate::server::http::openapi::router())
         .merge(routes::tokens::router())
         .merge(routes::pwa::router(&leptos_options));
-    if state.settings.test_hooks {
+    if state.settings.server.test_hooks {
         router = router.merge(routes::test_hooks::router());
     }
 

@@ -171,7 +171,7 @@ impl Collector {
             }
             if n == 1 {
                 tokio::time::sleep(Duration::from_millis(
-                    self.state.settings.collector_retry_ms,
+                    self.state.settings.jobs.collector_retry_ms,
                 ))
                 .await;
             }

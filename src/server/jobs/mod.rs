@@ -34,7 +34,7 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
     let collector = Collector::new(state.clone())?;
     let holder = instance_name();
     Ok(tokio::spawn(async move {
-        let lease = state.settings.lease_secs;
+        let lease = state.settings.jobs.lease_secs;
         let renew_every = Duration::from_secs((lease / 3).max(1) as u64);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -39,7 +39,7 @@ impl RetentionReport {
 pub async fn run_once(state: &AppState) -> StoreResult<RetentionReport> {
     let db = &state.db;
     let now = state.clock.now_secs();
-    let r = state.settings.retention;
+    let r = state.settings.database.retention;
     let mut report = RetentionReport::default();
     for (table, days) in [
         ("reading_blocks", r.raw_days),

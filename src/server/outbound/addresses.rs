@@ -109,7 +109,7 @@ impl Policy {
     }
 
     pub fn from_settings(settings: &crate::server::config::Settings) -> Self {
-        Policy::new(settings.outbound_allow.clone())
+        Policy::new(settings.security.outbound_allow.clone())
     }
 
     /// Whether the server may connect to `ip`.

@@ -127,7 +127,7 @@ fn take_sample(
     let queries = sqls.all.snapshot();
     let slow = sqls.slow_total.load(std::sync::atomic::Ordering::Relaxed);
     let elapsed = s.last_at.map_or(0.0, |t| t.elapsed().as_secs_f64());
-    let system = super::system::read(&state.settings.data_dir, &mut s.cpu);
+    let system = super::system::read(&state.settings.server.data_dir, &mut s.cpu);
     let latency = requests.since(&s.last_requests);
     let sample = Sample {
         at,
@@ -334,7 +334,7 @@ pub async fn flush(state: &AppState) -> StoreResult<()> {
 /// Starts the sampler (when monitoring is on and the interval is not 0). It flushes the
 /// current minute and tells live viewers to go when `stop` turns true.
 pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> Option<JoinHandle<()>> {
-    let every = state.settings.monitoring_sample_secs;
+    let every = state.settings.jobs.monitoring_sample_secs;
     if !state.perf.enabled {
         return None;
     }

@@ -75,7 +75,7 @@ pub async fn sign_in(
         forget(state, old).await?;
     }
     let token = session::new_token();
-    let expires = now + i64::from(state.settings.session_days) * 86_400;
+    let expires = now + i64::from(state.settings.security.session_days) * 86_400;
     state
         .db
         .create_session(&session::token_hash(&token), user.id, now, expires)

@@ -485,7 +485,7 @@ pub async fn owned(state: &AppState, user: &CurrentUser, id: i64) -> ServiceResu
 
 /// Where uploaded files wait while their import runs.
 pub fn upload_dir(state: &AppState) -> PathBuf {
-    state.settings.data_dir.join("imports")
+    state.settings.server.data_dir.join("imports")
 }
 
 fn upload_path(state: &AppState, id: i64) -> PathBuf {

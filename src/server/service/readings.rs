@@ -144,7 +144,7 @@ pub fn check_entry(
 
 /// The oldest instant a reading may have: the raw retention's start, and never before 2000.
 pub fn oldest_allowed(state: &AppState, now: i64) -> i64 {
-    (now - state.settings.retention.raw_days * 86_400).max(EARLIEST)
+    (now - state.settings.database.retention.raw_days * 86_400).max(EARLIEST)
 }
 
 /// Checks `entries` and stores the good ones (all of them or none, unless `partial`).

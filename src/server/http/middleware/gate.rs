@@ -88,7 +88,7 @@ where
             client::peer(req.extensions()),
             req.headers(),
         );
-        let stream_until = tokio::time::Instant::now() + state.settings.stream_timeout;
+        let stream_until = tokio::time::Instant::now() + state.settings.server.stream_timeout;
         // A future is as large as everything it may await, and it is copied whole each
         // time it moves; so the rarely-awaited parts (a session lookup, a rate-limit
         // count) are boxed on their own when a request needs them, and the timeout wraps

@@ -94,7 +94,7 @@ impl Quota {
 /// documented API, not for an exempt administrator. Decided without awaiting, so the
 /// caller makes the (large) counting future only when it is needed.
 pub fn applies(state: &AppState, user: &CurrentUser, path: &str) -> bool {
-    counted_path(path) && (!user.is_admin() || state.settings.rate_limits.count_admins)
+    counted_path(path) && (!user.is_admin() || state.settings.security.rate_limits.count_admins)
 }
 
 /// The allowance a signed-in request is counted against, if any: the plan's for the
@@ -124,8 +124,12 @@ pub async fn count(state: &AppState, user: &CurrentUser) -> Quota {
 /// Counts one request against `user`'s `allowance` for this hour.
 pub async fn count_user(state: &AppState, user: &CurrentUser, allowance: Allowance) -> Quota {
     let max = match allowance {
-        Allowance::Plan => state.settings.rate_limits.for_tier(&user.plan_tier),
-        Allowance::App | Allowance::Token => state.settings.app_rate_limit,
+        Allowance::Plan => state
+            .settings
+            .security
+            .rate_limits
+            .for_tier(&user.plan_tier),
+        Allowance::App | Allowance::Token => state.settings.security.app_rate_limit,
     };
     let quota = count_in(state, allowance, user.id, u64::from(max)).await;
     if quota.exceeded() {
@@ -136,7 +140,7 @@ pub async fn count_user(state: &AppState, user: &CurrentUser, allowance: Allowan
 
 /// Counts one request made with API token `token_id` for this hour.
 pub async fn count_token(state: &AppState, token_id: i64) -> Quota {
-    let max = u64::from(state.settings.token_rate_limit);
+    let max = u64::from(state.settings.security.token_rate_limit);
     let quota = count_in(state, Allowance::Token, token_id, max).await;
     if quota.exceeded() {
         tracing::info!(token.id = token_id, "API token rate limited");

@@ -28,9 +28,9 @@ pub fn limit(req: &Request, settings: &Settings) -> Duration {
             .get::<MatchedPath>()
             .is_some_and(|p| UPLOAD_ROUTES.contains(&p.as_str()));
     if upload {
-        settings.upload_timeout
+        settings.security.upload_timeout
     } else {
-        settings.request_timeout
+        settings.server.request_timeout
     }
 }
 

@@ -102,7 +102,7 @@ struct Shared {
 
 /// Puts a replay table of `HEADROOM_REPLAY_MS` in front of `router`.
 pub fn front(router: Router, state: AppState) -> MakeFront {
-    let table = ReplayTable::new(state.settings.replay_ttl, state.perf.replay.clone());
+    let table = ReplayTable::new(state.settings.cache.replay_ttl, state.perf.replay.clone());
     MakeFront {
         shared: Arc::new(Shared {
             router,

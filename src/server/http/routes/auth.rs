@@ -84,10 +84,10 @@ async fn sign_in(
     }
     let previous = session::token_from_headers(&headers);
     let peer = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
-    let ip = client::address(peer, &headers, &state.settings.trusted_proxies);
+    let ip = client::address(peer, &headers, &state.settings.security.trusted_proxies);
     match service::auth::sign_in(&state, &form.email, &form.password, ip, previous).await? {
         SignIn::SignedIn { token, .. } => {
-            let max_age = i64::from(state.settings.session_days) * 86_400;
+            let max_age = i64::from(state.settings.security.session_days) * 86_400;
             let secure = client::is_https(&state.settings, peer, &headers);
             let cookie = session::set_cookie(&token, max_age, secure);
             let mut res = Redirect::to(&next).into_response();

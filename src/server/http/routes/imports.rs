@@ -40,7 +40,7 @@ async fn upload_form(
     req: Request,
 ) -> Result<Response, ApiError> {
     let meter = import::admit(&state, &user, id).await?;
-    let limit = state.settings.upload_limit_bytes;
+    let limit = state.settings.security.upload_limit_bytes;
     upload::check_declared(req.headers(), limit)?;
     let (parts, body) = req.into_parts();
     let (body, verdict) = upload::limited(body, limit);
@@ -102,7 +102,7 @@ async fn upload_api(
     let format = ImportFormat::parse(p.format.as_deref().unwrap_or("legacy"))
         .ok_or_else(|| ApiError::invalid("format", "must be legacy or generic"))?;
     let meter = import::admit(&state, &user, id).await?;
-    let limit = state.settings.upload_limit_bytes;
+    let limit = state.settings.security.upload_limit_bytes;
     upload::check_declared(&headers, limit)?;
     let (body, verdict) = upload::limited(body, limit);
     let (file, _) = upload::save(&state, body.into_data_stream(), &verdict).await?;

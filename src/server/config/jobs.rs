@@ -1,0 +1,49 @@
+//! The background work: demo data, collectors under the leader lease, and monitoring.
+
+use super::sources::{Sources, parse_bool};
+
+pub const KEYS: &[&str] = &[
+    "seed_demo",
+    "collector",
+    "lease_secs",
+    "collector_retry_ms",
+    "monitoring",
+    "monitoring_sample_secs",
+];
+
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    pub seed_demo: bool,
+    /// The collectors and scheduled jobs run (`HEADROOM_COLLECTOR`).
+    pub enabled: bool,
+    pub lease_secs: i64,
+    pub collector_retry_ms: u64,
+    pub monitoring: bool,
+    pub monitoring_sample_secs: u64,
+}
+
+pub fn parse(src: &mut Sources) -> JobSettings {
+    JobSettings {
+        seed_demo: src.flag("seed_demo"),
+        enabled: src.parse_with("collector", true, "true or false", parse_bool),
+        lease_secs: src.parse_with(
+            "lease_secs",
+            30,
+            "a whole number of seconds from 3 to 3600",
+            |s| s.parse().ok().filter(|n| (3..=3600).contains(n)),
+        ),
+        collector_retry_ms: src.parse_with(
+            "collector_retry_ms",
+            10_000,
+            "a whole number of milliseconds up to 600000",
+            |s| s.parse().ok().filter(|n| *n <= 600_000),
+        ),
+        monitoring: src.parse_with("monitoring", true, "true or false", parse_bool),
+        monitoring_sample_secs: src.parse_with(
+            "monitoring_sample_secs",
+            5,
+            "a whole number of seconds up to 300 (0: no automatic sampling)",
+            |s| s.parse().ok().filter(|n| *n <= 300),
+        ),
+    }
+}
