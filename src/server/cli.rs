@@ -226,20 +226,20 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
         } => import(&settings, meter, &format, &file).await,
         Command::Users(command) => users(&settings, command).await,
         Command::Backup { output } => {
-            if !settings.database_url.expose().starts_with("sqlite:") {
+            if !settings.database.url.expose().starts_with("sqlite:") {
                 return Err(backup::BackupError::NotSqlite.into());
             }
-            let db = Db::connect(&settings.database_url, 1).await?;
+            let db = Db::connect(&settings.database.url, 1).await?;
             let dest = output.unwrap_or_else(|| {
-                let now = Clock::from_fixed_now(settings.fixed_now).now();
-                backup::snapshot_path(&settings.data_dir.join("backups"), now)
+                let now = Clock::from_fixed_now(settings.server.fixed_now).now();
+                backup::snapshot_path(&settings.server.data_dir.join("backups"), now)
             });
             let v = db.backup_to(&dest).await?;
             println_line(&describe(&v));
             Ok(())
         }
         Command::Restore { snapshot } => {
-            let v = backup::restore(&snapshot, &settings.database_url).await?;
+            let v = backup::restore(&snapshot, &settings.database.url).await?;
             println_line(&format!("restored: {}", describe(&v)));
             Ok(())
         }

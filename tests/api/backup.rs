@@ -130,7 +130,7 @@ async fn restore_goes_only_into_an_empty_database_and_refuses_a_damaged_file() {
         "{again:?}"
     );
     // The running app's database holds data: refused, untouched.
-    let live = app.state.settings.database_url.clone();
+    let live = app.state.settings.database.url.clone();
     let refused = backup::restore(&snap.path, &live).await;
     assert!(
         matches!(refused, Err(backup::BackupError::NotEmpty(_))),
@@ -166,7 +166,7 @@ async fn the_command_line_backs_up_a_running_server_and_restores_it() {
             .output()
             .expect("run headroom")
     };
-    let live = app.state.settings.database_url.expose().to_string();
+    let live = app.state.settings.database.url.expose().to_string();
     let out = run(&["backup"], &live);
     assert!(
         out.status.success(),
