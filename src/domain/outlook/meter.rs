@@ -101,8 +101,8 @@ impl QuotaMeterData {
     }
 }
 
-/// How a meter is doing, by pace score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How a meter is doing, by pace score; declared best first, so a greater one is worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Excellent,
@@ -122,6 +122,12 @@ impl Status {
         } else {
             Status::Concern
         }
+    }
+
+    /// This status, or `cap` when that is worse: a meter that runs out before its period
+    /// ends is never excellent or good, however close to the quota it ends.
+    pub fn no_better_than(self, cap: Status) -> Status {
+        self.max(cap)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -268,9 +274,12 @@ impl QuotaOutlook {
             projected_excess: (projected_total - d.quota).max(0.0),
             run_out,
             pace,
-            // Over quota is a concern whatever the projection says.
+            // Over quota is a concern whatever the projection says; running out before
+            // the period ends is at best a caution, whatever the pace score says.
             status: if remaining < 0.0 {
                 Status::Concern
+            } else if run_out.is_some() {
+                Status::of_pace(pace).no_better_than(Status::Caution)
             } else {
                 Status::of_pace(pace)
             },

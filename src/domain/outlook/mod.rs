@@ -43,8 +43,8 @@ pub struct OutlookInput {
     pub now: i64,
     pub meters: Vec<QuotaMeterData>,
     pub sensors: Vec<SensorData>,
-    /// Today's tip, chosen by the caller (see `tips::pick`).
-    pub tip: Option<TipTemplate>,
+    /// The active tips, in their order; today's is chosen from them (`tips::choose`).
+    pub tips: Vec<TipTemplate>,
 }
 
 /// The most important true sentence about today, and what it is about.
@@ -151,16 +151,26 @@ impl Outlook {
                 ),
             })
             .collect();
-        let tip = input.tip.as_ref().map(|t| Tip {
+        let values = tip_values(meters.first());
+        let tip = tips::choose(&input.tips, input.today, &values).map(|t| Tip {
             title: t.title.clone(),
-            text: tips::render(&t.body, &tip_values(meters.first())),
+            text: tips::render(&t.body, &values),
         });
+        // A meter that runs out before its period ends caps the day's label too.
+        let runs_out = meters.iter().any(|m| m.run_out.is_some());
         Outlook {
             user_id: input.user_id,
             date: input.today,
             computed_at: input.now,
             balance_score: balance,
-            status: balance.map(|b| Status::of_pace(f64::from(b) / 100.0)),
+            status: balance.map(|b| {
+                let status = Status::of_pace(f64::from(b) / 100.0);
+                if runs_out {
+                    status.no_better_than(Status::Caution)
+                } else {
+                    status
+                }
+            }),
             primary_insight: primary_insight(&meters, &sensors),
             quick_actions: quick_actions(&meters, &sensors),
             encouragement: encouragement(&input.meters, &meters, streak, best_streak, input.today),
@@ -178,17 +188,25 @@ fn amount(v: f64, unit: &str) -> String {
     format_amount(v, unit, Precision::Compact)
 }
 
-/// Values for a tip's placeholders, from the primary meter.
+/// Values for a tip's placeholders, from the primary meter. A value is left out when the
+/// sentence around it would be false today ("a run of 0 days", "12 MB left" when the
+/// budget is spent), and a tip that needs a missing value is not chosen.
 fn tip_values(primary: Option<&QuotaOutlook>) -> BTreeMap<&'static str, String> {
     let mut v = BTreeMap::new();
     if let Some(m) = primary {
         let s = &m.snapshot;
         v.insert("meter", m.name.clone());
         v.insert("daily_budget", amount(s.daily_budget, &m.unit));
-        v.insert("left_today", amount(s.left_today.max(0.0), &m.unit));
+        if s.left_today > 0.0 {
+            v.insert("left_today", amount(s.left_today, &m.unit));
+        }
         v.insert("used_today", amount(s.used_today, &m.unit));
-        v.insert("safe_days", format!("{:.0}", m.safe_days.floor()));
-        v.insert("streak", m.streak.to_string());
+        if m.safe_days >= 1.0 {
+            v.insert("safe_days", format!("{:.0}", m.safe_days.floor()));
+        }
+        if m.streak > 0 {
+            v.insert("streak", m.streak.to_string());
+        }
     }
     v
 }

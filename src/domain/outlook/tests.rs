@@ -264,7 +264,7 @@ fn older_days_count_through_their_runs() {
         now: m.now,
         meters: vec![m.clone()],
         sensors: vec![],
-        tip: None,
+        tips: vec![],
     });
     assert_eq!((o.streak, o.best_streak), (13, 13));
     // A day without data breaks the run like a day over budget.
@@ -284,10 +284,10 @@ fn across_meters_the_worst_news_leads() {
         now: calm.now,
         meters: vec![calm, tight],
         sensors: vec![],
-        tip: Some(TipTemplate {
+        tips: vec![TipTemplate {
             title: "Budget".into(),
             body: "Today {meter} allows {daily_budget}.".into(),
-        }),
+        }],
     });
     assert_eq!(o.balance_score, Some(97)); // (1 + 0.9375) / 2
     assert_eq!(o.primary_insight.meter_id, Some(2));
@@ -316,6 +316,61 @@ fn across_meters_the_worst_news_leads() {
 }
 
 #[test]
+fn a_meter_that_runs_out_is_never_excellent_or_good() {
+    // Pace 0.9375 would read "excellent", but it runs out on 29 Nov of a November period.
+    let d = november(12_000.0);
+    let o = Outlook::compute(&OutlookInput {
+        user_id: 7,
+        today: d.today,
+        now: d.now,
+        meters: vec![d],
+        sensors: vec![],
+        tips: vec![],
+    });
+    assert_eq!(o.balance_score, Some(94));
+    assert_eq!(o.meters[0].run_out, Some(date(2026, 11, 29)));
+    assert_eq!(o.meters[0].status, Status::Caution);
+    assert_eq!(o.status, Some(Status::Caution));
+    // On pace with room: still excellent.
+    let calm = QuotaOutlook::compute(&november(9_000.0));
+    assert_eq!((calm.run_out, calm.status), (None, Status::Excellent));
+}
+
+#[test]
+fn a_tip_whose_premise_is_false_today_is_not_chosen() {
+    let run = TipTemplate {
+        title: "Keep the run going".into(),
+        body: "You are on a run of {streak} days within budget.".into(),
+    };
+    let plain = TipTemplate {
+        title: "Budget".into(),
+        body: "Today {meter} allows {daily_budget}.".into(),
+    };
+    let outlook = |average: f64, tips: Vec<TipTemplate>| {
+        let d = november(average);
+        Outlook::compute(&OutlookInput {
+            user_id: 7,
+            today: d.today,
+            now: d.now,
+            meters: vec![d],
+            sensors: vec![],
+            tips,
+        })
+    };
+    // 12 000 a day is over the 10 000 budget every day: a run of 0 days.
+    let o = outlook(12_000.0, vec![run.clone(), plain.clone()]);
+    assert_eq!(o.streak, 0);
+    assert_eq!(o.tip.map(|t| t.title), Some("Budget".into()));
+    assert_eq!(outlook(12_000.0, vec![run.clone()]).tip, None);
+    // Within budget all week: the run is real, and whichever tip today names is shown.
+    let o = outlook(9_000.0, vec![run]);
+    assert_eq!(
+        o.tip.map(|t| t.text),
+        Some("You are on a run of 7 days within budget.".into())
+    );
+}
+
+#[test]
 fn a_run_within_budget_is_celebrated_with_its_length() {
     let d = november(9_000.0);
     let o = Outlook::compute(&OutlookInput {
@@ -324,7 +379,7 @@ fn a_run_within_budget_is_celebrated_with_its_length() {
         now: d.now,
         meters: vec![d],
         sensors: vec![],
-        tip: None,
+        tips: vec![],
     });
     assert_eq!((o.streak, o.best_streak), (7, 7));
     assert_eq!(
@@ -353,7 +408,7 @@ fn a_sensor_out_of_range_is_said_with_its_range() {
             latest: Some((0, 16.5)),
             today: None,
         }],
-        tip: None,
+        tips: vec![],
     });
     assert_eq!(
         o.primary_insight.text,
@@ -460,6 +515,10 @@ proptest! {
         }
         if o.snapshot.remaining < 0.0 {
             prop_assert_eq!(o.status, Status::Concern);
+        } else if o.run_out.is_some() {
+            // Running out before the period ends is never excellent or good.
+            prop_assert!(o.status >= Status::Caution);
+            prop_assert_eq!(o.status, Status::of_pace(o.pace).no_better_than(Status::Caution));
         } else {
             prop_assert_eq!(o.status, Status::of_pace(o.pace));
         }
@@ -535,7 +594,7 @@ proptest! {
         split.earlier = runs_of(&records[..cut]);
         split.history = records[cut..].to_vec();
         let compute = |m: QuotaMeterData| Outlook::compute(&OutlookInput {
-            user_id: 1, today: m.today, now: m.now, meters: vec![m], sensors: vec![], tip: None,
+            user_id: 1, today: m.today, now: m.now, meters: vec![m], sensors: vec![], tips: vec![],
         });
         prop_assert_eq!(compute(full), compute(split));
     }
@@ -544,7 +603,7 @@ proptest! {
     fn balance_is_a_percentage_of_the_average_pace(ms in prop::collection::vec(arb_meter(), 1..4)) {
         let today = ms[0].today;
         let now = ms[0].now;
-        let o = Outlook::compute(&OutlookInput { user_id: 1, today, now, meters: ms, sensors: vec![], tip: None });
+        let o = Outlook::compute(&OutlookInput { user_id: 1, today, now, meters: ms, sensors: vec![], tips: vec![] });
         let b = o.balance_score.expect("has meters");
         prop_assert!(b <= 100);
         let mean = o.meters.iter().map(|m| m.pace).sum::<f64>() / o.meters.len() as f64;

@@ -87,3 +87,23 @@ pub fn render(body: &str, values: &BTreeMap<&str, String>) -> String {
 pub fn pick(count: usize, today: Date) -> Option<usize> {
     (count > 0).then(|| day_number(today).rem_euclid(count as i64) as usize)
 }
+
+/// Today's tip: the one [`pick`] names, or the next after it whose every placeholder has
+/// a value today (`values` leaves out those whose sentence would be false).
+pub fn choose<'a>(
+    templates: &'a [super::TipTemplate],
+    today: Date,
+    values: &BTreeMap<&str, String>,
+) -> Option<&'a super::TipTemplate> {
+    let start = pick(templates.len(), today)?;
+    (0..templates.len())
+        .map(|k| &templates[(start + k) % templates.len()])
+        .find(|t| placeholders(&t.body).all(|name| values.contains_key(name)))
+}
+
+/// The `{name}`s of a template's text.
+fn placeholders(body: &str) -> impl Iterator<Item = &str> {
+    body.split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+}

@@ -13,7 +13,6 @@ use crate::{
             Outlook, OutlookInput, TipTemplate,
             meter::{DayRecord, DayRun, QuotaMeterData},
             sensor::SensorData,
-            tips,
         },
         period::{ResetRule, date_of_day_number, day_number, local_midnight},
         quota::CounterSample,
@@ -196,19 +195,19 @@ async fn sensor_data(state: &AppState, m: &MeterRow, date: Date) -> StoreResult<
     })
 }
 
-/// Today's tip: active tips, one a day in turn.
-async fn tip_for(state: &AppState, date: Date) -> StoreResult<Option<TipTemplate>> {
-    let active: Vec<_> = state
+/// The active tips, in order; the outlook chooses today's from them.
+async fn active_tips(state: &AppState) -> StoreResult<Vec<TipTemplate>> {
+    Ok(state
         .db
         .tips()
         .await?
         .into_iter()
         .filter(|t| t.active)
-        .collect();
-    Ok(tips::pick(active.len(), date).map(|i| TipTemplate {
-        title: active[i].title.clone(),
-        body: active[i].body.clone(),
-    }))
+        .map(|t| TipTemplate {
+            title: t.title,
+            body: t.body,
+        })
+        .collect())
 }
 
 /// Computes `user_id`'s outlook for local day `date` from the rollups.
@@ -266,7 +265,7 @@ pub async fn compute(state: &AppState, user_id: i64, date: Date) -> StoreResult<
         now,
         meters,
         sensors,
-        tip: tip_for(state, date).await?,
+        tips: active_tips(state).await?,
     }))
 }
 
