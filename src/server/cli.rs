@@ -213,7 +213,10 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             let now = Clock::from_fixed_now(settings.server.fixed_now).now();
-            let password = demo::password_for(settings.server.addr);
+            let password = demo::password_for(
+                settings.server.addr,
+                !settings.security.trusted_proxies.is_empty(),
+            );
             let n = demo::seed(&db, now, demo::DemoSize { days }, &password).await?;
             tracing::info!(readings = n, "demo data ready");
             banner(None, Some(&password), true);

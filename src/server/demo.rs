@@ -25,9 +25,11 @@ pub const DEMO_PASSWORD: &str = "headroom-demo";
 /// The demo accounts' password for a server listening on `addr`: the well-known one on
 /// loopback, where only this machine can use it; otherwise a random one, printed once
 /// when the accounts are made. A published password on a server facing a network would
-/// be an administrator's account for anyone who read the README.
-pub fn password_for(addr: std::net::SocketAddr) -> String {
-    if addr.ip().is_loopback() {
+/// be an administrator's account for anyone who read the README. A server behind a
+/// reverse proxy listens on loopback too but faces the network through it, so trusting
+/// a proxy (`behind_proxy`) counts as facing a network.
+pub fn password_for(addr: std::net::SocketAddr, behind_proxy: bool) -> String {
+    if addr.ip().is_loopback() && !behind_proxy {
         DEMO_PASSWORD.to_string()
     } else {
         crate::server::auth::session::new_token()
@@ -439,18 +441,21 @@ mod tests {
 
     #[test]
     fn the_published_password_is_only_for_loopback_servers() {
+        let loopback = "127.0.0.1:3000".parse().expect("addr");
+        assert_eq!(password_for(loopback, false), DEMO_PASSWORD);
         assert_eq!(
-            password_for("127.0.0.1:3000".parse().expect("addr")),
+            password_for("[::1]:3000".parse().expect("addr"), false),
             DEMO_PASSWORD
         );
-        assert_eq!(
-            password_for("[::1]:3000".parse().expect("addr")),
-            DEMO_PASSWORD
-        );
-        let public = password_for("0.0.0.0:3000".parse().expect("addr"));
+        let public = password_for("0.0.0.0:3000".parse().expect("addr"), false);
         assert_ne!(public, DEMO_PASSWORD);
         assert_eq!(public.len(), 16);
-        assert_ne!(public, password_for("0.0.0.0:3000".parse().expect("addr")));
+        assert_ne!(
+            public,
+            password_for("0.0.0.0:3000".parse().expect("addr"), false)
+        );
+        // On loopback behind a reverse proxy, the network reaches it: random.
+        assert_ne!(password_for(loopback, true), DEMO_PASSWORD);
     }
 
     #[test]

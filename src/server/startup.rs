@@ -52,7 +52,10 @@ impl Application {
             .await?;
         let mut demo_password = None;
         if settings.jobs.seed_demo && db.count_users().await? == 0 {
-            let password = demo::password_for(settings.server.addr);
+            let password = demo::password_for(
+                settings.server.addr,
+                !settings.security.trusted_proxies.is_empty(),
+            );
             demo::seed(&db, clock.now(), demo::DemoSize::full(), &password).await?;
             demo_password = Some(password);
         }
