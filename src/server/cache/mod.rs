@@ -44,7 +44,7 @@ pub use stats::{
 };
 pub use strategy::{Strategy, Ttls};
 
-use stats::Counters;
+use stats::{Counters, RedisFigures};
 
 /// The key of `rest` under `strategy`: `outlook:u1:20412`. Patterns like `outlook:*` then
 /// select a strategy's keys.
@@ -473,51 +473,22 @@ impl Cache {
     }
 
     pub async fn stats(&self) -> CacheStats {
-        let strategies: Vec<StrategyStats> = Strategy::ALL
-            .iter()
-            .map(|s| StrategyStats::from(*s, self.ttl(*s), self.counters.of(*s)))
-            .collect();
-        let hits = strategies.iter().map(|s| s.hits).sum();
-        let misses = strategies.iter().map(|s| s.misses).sum();
-        let m = self.memory.status();
-        let c = &self.counters;
-        let (status, used, keys) = match &self.redis {
-            None => ("disabled", None, None),
-            Some(r) => match r.ping().await {
-                Some(_) => ("ok", r.used_memory().await, r.db_size().await),
-                None => ("down", None, None),
-            },
+        let redis = match &self.redis {
+            None => RedisFigures::default(),
+            Some(r) => {
+                let (status, used_memory_bytes, keys) = match r.ping().await {
+                    Some(_) => ("ok", r.used_memory().await, r.db_size().await),
+                    None => ("down", None, None),
+                };
+                RedisFigures {
+                    status,
+                    breaker_open: r.breaker_open(),
+                    used_memory_bytes,
+                    keys,
+                }
+            }
         };
-        CacheStats {
-            hit_rate: stats::hit_rate(hits, misses),
-            hits,
-            misses,
-            strategies,
-            memory: MemoryTierStats {
-                entries: m.entries,
-                bytes: m.bytes,
-                capacity_bytes: m.capacity_bytes,
-                evicted: c.memory_evicted.load(Relaxed),
-                expired: c.memory_expired.load(Relaxed),
-                reads: c.memory.ops.load(Relaxed),
-                mean_read_ms: c.memory.mean_ms(),
-            },
-            redis: RedisTierStats {
-                status,
-                breaker: match &self.redis {
-                    Some(r) if r.breaker_open() => "open",
-                    _ => "closed",
-                },
-                calls: c.redis.ops.load(Relaxed),
-                mean_call_ms: c.redis.mean_ms(),
-                errors: c.redis_errors.load(Relaxed),
-                skipped: c.redis_skipped.load(Relaxed),
-                used_memory_bytes: used,
-                keys,
-            },
-            invalidations: c.invalidations.load(Relaxed),
-            remote_invalidations: c.remote_invalidations.load(Relaxed),
-        }
+        stats::cache_stats(&self.counters, &self.ttls, self.memory.status(), redis)
     }
 
     pub async fn status(&self) -> CacheStatus {

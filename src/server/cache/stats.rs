@@ -10,7 +10,7 @@ use std::{
 
 use serde::Serialize;
 
-use super::strategy::Strategy;
+use super::strategy::{Strategy, Ttls};
 
 #[derive(Default)]
 pub struct StrategyCounters {
@@ -178,4 +178,65 @@ pub struct RedisTierStats {
     pub used_memory_bytes: Option<u64>,
     /// Keys in the Redis database (`DBSIZE`).
     pub keys: Option<u64>,
+}
+
+/// What the Redis tier reports of itself when asked (`disabled` when there is none).
+pub struct RedisFigures {
+    pub status: &'static str,
+    pub breaker_open: bool,
+    pub used_memory_bytes: Option<u64>,
+    pub keys: Option<u64>,
+}
+
+impl Default for RedisFigures {
+    fn default() -> Self {
+        RedisFigures {
+            status: "disabled",
+            breaker_open: false,
+            used_memory_bytes: None,
+            keys: None,
+        }
+    }
+}
+
+/// The statistics from the counters, the in-process tier's size and what Redis said.
+pub fn cache_stats(
+    c: &Counters,
+    ttls: &Ttls,
+    memory: MemoryStatus,
+    redis: RedisFigures,
+) -> CacheStats {
+    let strategies: Vec<StrategyStats> = Strategy::ALL
+        .iter()
+        .map(|s| StrategyStats::from(*s, ttls.get(*s), c.of(*s)))
+        .collect();
+    let hits = strategies.iter().map(|s| s.hits).sum();
+    let misses = strategies.iter().map(|s| s.misses).sum();
+    CacheStats {
+        hit_rate: hit_rate(hits, misses),
+        hits,
+        misses,
+        strategies,
+        memory: MemoryTierStats {
+            entries: memory.entries,
+            bytes: memory.bytes,
+            capacity_bytes: memory.capacity_bytes,
+            evicted: c.memory_evicted.load(Relaxed),
+            expired: c.memory_expired.load(Relaxed),
+            reads: c.memory.ops.load(Relaxed),
+            mean_read_ms: c.memory.mean_ms(),
+        },
+        redis: RedisTierStats {
+            status: redis.status,
+            breaker: if redis.breaker_open { "open" } else { "closed" },
+            calls: c.redis.ops.load(Relaxed),
+            mean_call_ms: c.redis.mean_ms(),
+            errors: c.redis_errors.load(Relaxed),
+            skipped: c.redis_skipped.load(Relaxed),
+            used_memory_bytes: redis.used_memory_bytes,
+            keys: redis.keys,
+        },
+        invalidations: c.invalidations.load(Relaxed),
+        remote_invalidations: c.remote_invalidations.load(Relaxed),
+    }
 }
