@@ -223,3 +223,75 @@ async fn the_command_line_backs_up_a_running_server_and_restores_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_leader_takes_scheduled_backups_and_keeps_the_newest() {
+    // Three snapshots from earlier runs, the newest a day old: one is due at start.
+    let data = tempfile::tempdir().expect("dir");
+    let dir = data.path().join("backups");
+    std::fs::create_dir_all(&dir).expect("dir");
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the server below runs on the wall clock"
+    )]
+    let now = jiff::Timestamp::now();
+    for days in [3, 2, 1] {
+        let at = now - jiff::SignedDuration::from_hours(24 * days);
+        std::fs::write(backup::snapshot_path(&dir, at), b"an older snapshot").expect("write");
+    }
+    let yesterday = backup::snapshot_path(&dir, now - jiff::SignedDuration::from_hours(24));
+    let yesterday = yesterday
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            env: vec![
+                ("HEADROOM_DATA_DIR", data.path().display().to_string()),
+                ("HEADROOM_COLLECTOR", "true".into()),
+                ("HEADROOM_BACKUP_HOURS", "6".into()),
+                ("HEADROOM_BACKUP_KEEP", "2".into()),
+            ],
+            ..Options::default()
+        },
+    )
+    .await;
+    let names = || -> Vec<String> {
+        let mut n: Vec<String> = std::fs::read_dir(&dir)
+            .expect("read")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    // Kept: yesterday's and the new one.
+    eventually(
+        std::time::Duration::from_secs(20),
+        "a new backup, the oldest pruned",
+        || {
+            let n = names();
+            let done = n.len() == 2 && n[0] == yesterday;
+            async move { done }
+        },
+    )
+    .await;
+    let newest = backup::newest_snapshot(&dir).expect("read").expect("one");
+    assert!(
+        newest >= now - jiff::SignedDuration::from_secs(1),
+        "{newest} is not the new one"
+    );
+    let taken = backup::verify(&backup::snapshot_path(&dir, newest))
+        .await
+        .expect("verified");
+    assert_eq!(taken.users, 0);
+    // Not due again for six hours: the next check takes none.
+    assert!(
+        headroom::server::jobs::backup::run_if_due(&app.state)
+            .await
+            .expect("check")
+            .is_none()
+    );
+    assert_eq!(names().len(), 2);
+}

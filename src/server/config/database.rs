@@ -1,4 +1,5 @@
-//! Which database, how many connections to it, and how long its data is kept.
+//! Which database, how many connections to it, how long its data is kept, and how often
+//! the embedded one is backed up.
 
 use std::path::Path;
 
@@ -10,6 +11,8 @@ pub const KEYS: &[&str] = &[
     "retention_raw_days",
     "retention_rollup_days",
     "retention_attempts_days",
+    "backup_hours",
+    "backup_keep",
 ];
 
 #[derive(Debug, Clone)]
@@ -17,6 +20,17 @@ pub struct DatabaseSettings {
     pub url: Secret,
     pub max_connections: u32,
     pub retention: Retention,
+    pub backups: Backups,
+}
+
+/// Scheduled snapshots of the embedded database (`headroom backup`, taken by the jobs
+/// leader) into `<data dir>/backups`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backups {
+    /// Hours between snapshots; 0: none.
+    pub every_hours: u32,
+    /// Snapshots kept; older ones are deleted after each new one.
+    pub keep: usize,
 }
 
 /// How long each kind of data is kept, in days.
@@ -60,10 +74,30 @@ pub fn parse(src: &mut Sources, data_dir: &Path) -> DatabaseSettings {
         rollup_days: days(src, "retention_rollup_days", 730),
         attempts_days: days(src, "retention_attempts_days", 30),
     };
+    let backups = Backups {
+        every_hours: src.parse_with(
+            "backup_hours",
+            0,
+            "a whole number of hours from 0 (off) to 8760",
+            |s| s.parse().ok().filter(|n| *n <= 8760),
+        ),
+        keep: src.parse_with(
+            "backup_keep",
+            7,
+            "a whole number of snapshots from 1 to 1000",
+            |s| s.parse().ok().filter(|n| (1..=1000).contains(n)),
+        ),
+    };
+    if backups.every_hours > 0 && !url.expose().starts_with("sqlite:") {
+        src.problem(
+            "  HEADROOM_BACKUP_HOURS: scheduled backups copy the embedded SQLite database; on PostgreSQL schedule pg_dump instead (README → Backups)".into(),
+        );
+    }
     DatabaseSettings {
         url,
         max_connections,
         retention,
+        backups,
     }
 }
 

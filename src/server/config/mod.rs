@@ -30,6 +30,8 @@
 //! | `HEADROOM_RETENTION_RAW_DAYS` | `retention_raw_days` | 365 | keep raw readings this long |
 //! | `HEADROOM_RETENTION_ROLLUP_DAYS` | `retention_rollup_days` | 730 | keep 15-minute and hourly rollups this long (daily and weekly: forever) |
 //! | `HEADROOM_RETENTION_ATTEMPTS_DAYS` | `retention_attempts_days` | 30 | keep the collector's attempt log this long |
+//! | `HEADROOM_BACKUP_HOURS` | `backup_hours` | 0 (off) | with SQLite, snapshot the database into `<data dir>/backups` this often (the jobs leader does it; see `headroom backup`) |
+//! | `HEADROOM_BACKUP_KEEP` | `backup_keep` | 7 | scheduled snapshots kept; older ones are deleted |
 //! | `HEADROOM_COLLECTOR` | `collector` | `true` | run the collectors and scheduled jobs (when this instance holds the leader lease) |
 //! | `HEADROOM_LEASE_SECS` | `lease_secs` | 30 | how long the jobs leader's lease lasts; another instance takes over within this after a crash |
 //! | `HEADROOM_COLLECTOR_RETRY_MS` | `collector_retry_ms` | 10000 | wait before the one retry of a failed collection |

@@ -243,3 +243,43 @@ fn every_key_belongs_to_one_section_and_is_in_the_table() {
         assert!(table.contains(&row), "config/mod.rs has no row {row}");
     }
 }
+
+#[test]
+fn scheduled_backups_are_off_by_default_and_for_sqlite_only() {
+    let s = Settings::from_sources(HashMap::new(), None, addr()).expect("defaults valid");
+    assert_eq!(
+        (s.database.backups.every_hours, s.database.backups.keep),
+        (0, 7)
+    );
+    let s = Settings::from_sources(
+        env(&[
+            ("HEADROOM_BACKUP_HOURS", "24"),
+            ("HEADROOM_BACKUP_KEEP", "3"),
+        ]),
+        None,
+        addr(),
+    )
+    .expect("valid");
+    assert_eq!(
+        (s.database.backups.every_hours, s.database.backups.keep),
+        (24, 3)
+    );
+    let err = Settings::from_sources(
+        env(&[
+            ("HEADROOM_BACKUP_HOURS", "24"),
+            ("HEADROOM_DATABASE_URL", "postgres://u:p@db/headroom"),
+        ]),
+        None,
+        addr(),
+    )
+    .expect_err("refused on PostgreSQL")
+    .to_string();
+    assert!(
+        err.contains("HEADROOM_BACKUP_HOURS") && err.contains("pg_dump"),
+        "{err}"
+    );
+    let err = Settings::from_sources(env(&[("HEADROOM_BACKUP_KEEP", "0")]), None, addr())
+        .expect_err("keep at least one")
+        .to_string();
+    assert!(err.contains("HEADROOM_BACKUP_KEEP"), "{err}");
+}

@@ -1,14 +1,22 @@
-//! Background work: collectors, retention, partitions ahead of time. Only the instance
+//! Background work: collectors, warming, retention, scheduled backups, partitions ahead
+//! of time. Only the instance
 //! holding the `jobs` lease runs it, so several instances on one database never collect
 //! twice; when the leader stops (or dies) another takes over within a lease period.
 //! Each job exposes a `run_once` step that tests call directly.
 
+pub mod backup;
 pub mod collector;
 pub mod retention;
 pub mod source;
 pub mod warmer;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering::Relaxed},
+    },
+    time::Duration,
+};
 
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -20,6 +28,8 @@ pub const LEASE: &str = "jobs";
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 /// The warmer looks for users past 05:00 without today's outlook this often.
 const WARM_EVERY: Duration = Duration::from_secs(60);
+/// Whether a scheduled backup is due is looked at this often.
+const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(60);
 
 /// A random name for this process in the lease table.
 fn instance_name() -> String {
@@ -42,6 +52,9 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
         let mut last_renewal: Option<tokio::time::Instant> = None;
         let mut last_retention: Option<tokio::time::Instant> = None;
         let mut last_warm: Option<tokio::time::Instant> = None;
+        let mut last_backup_check: Option<tokio::time::Instant> = None;
+        // A snapshot of a big database can outlast the check interval: one at a time.
+        let backing_up = Arc::new(AtomicBool::new(false));
         let mut partitions_day = i64::MIN;
         loop {
             tokio::select! {
@@ -92,6 +105,24 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                     if let Err(e) = warmed {
                         tracing::warn!(error = %e, "warming failed");
                     }
+                });
+            }
+            if last_backup_check.is_none_or(|t| t.elapsed() >= BACKUP_CHECK_EVERY)
+                && !backing_up.swap(true, Relaxed)
+            {
+                last_backup_check = Some(tokio::time::Instant::now());
+                let (state, backing_up) = (state.clone(), backing_up.clone());
+                tokio::spawn(async move {
+                    let started = std::time::Instant::now();
+                    match backup::run_if_due(&state).await {
+                        Ok(None) => {}
+                        Ok(Some(_)) => state.perf.jobs.record("backup", started.elapsed(), true),
+                        Err(e) => {
+                            state.perf.jobs.record("backup", started.elapsed(), false);
+                            tracing::warn!(error = %e, "scheduled backup failed");
+                        }
+                    }
+                    backing_up.store(false, Relaxed);
                 });
             }
             if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {

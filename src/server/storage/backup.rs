@@ -183,6 +183,23 @@ pub fn snapshot_path(dir: &Path, now: jiff::Timestamp) -> PathBuf {
     dir.join(format!("headroom-{}.db", now.strftime("%Y%m%dT%H%M%SZ")))
 }
 
+/// When the newest snapshot in `dir` (by its name) was taken, if there is one.
+pub fn newest_snapshot(dir: &Path) -> std::io::Result<Option<jiff::Timestamp>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let stamp = name.strip_prefix("headroom-")?.strip_suffix(".db")?;
+            jiff::Timestamp::strptime("%Y%m%dT%H%M%S%#z", stamp.replace('Z', "+0000")).ok()
+        })
+        .max())
+}
+
 /// Deletes all but the newest `keep` snapshots in `dir` (files named by
 /// [`snapshot_path`]); returns how many were deleted.
 pub fn prune(dir: &Path, keep: usize) -> std::io::Result<usize> {
@@ -228,6 +245,8 @@ mod tests {
             std::fs::write(snapshot_path(&dir, at), b"x").expect("write");
         }
         std::fs::write(dir.join("notes.txt"), b"kept").expect("write");
+        let newest = newest_snapshot(&dir).expect("read").expect("one");
+        assert_eq!(newest, start + jiff::SignedDuration::from_hours(4));
         assert_eq!(prune(&dir, 2).expect("prune"), 3);
         let mut left: Vec<String> = std::fs::read_dir(&dir)
             .expect("read")
