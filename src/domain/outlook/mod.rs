@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+pub use self::tips::TipTemplate;
 use self::{
     advice::Advice,
     meter::{DayRecord, QuotaMeterData, QuotaOutlook, Status},
@@ -28,13 +29,6 @@ use crate::domain::units::{Precision, format_amount};
 
 /// Days of trend the outlook carries per meter.
 pub const TREND_DAYS: i64 = 7;
-
-/// An admin-written tip before its placeholders are filled.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TipTemplate {
-    pub title: String,
-    pub body: String,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutlookInput {

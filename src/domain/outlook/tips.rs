@@ -18,6 +18,13 @@ pub const PLACEHOLDERS: [&str; 6] = [
     "streak",
 ];
 
+/// An admin-written tip before its placeholders are filled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TipTemplate {
+    pub title: String,
+    pub body: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tip {
     pub title: String,
@@ -91,10 +98,10 @@ pub fn pick(count: usize, today: Date) -> Option<usize> {
 /// Today's tip: the one [`pick`] names, or the next after it whose every placeholder has
 /// a value today (`values` leaves out those whose sentence would be false).
 pub fn choose<'a>(
-    templates: &'a [super::TipTemplate],
+    templates: &'a [TipTemplate],
     today: Date,
     values: &BTreeMap<&str, String>,
-) -> Option<&'a super::TipTemplate> {
+) -> Option<&'a TipTemplate> {
     let start = pick(templates.len(), today)?;
     (0..templates.len())
         .map(|k| &templates[(start + k) % templates.len()])

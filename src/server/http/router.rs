@@ -55,9 +55,9 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::sources::router())
         .merge(routes::imports::router())
         .merge(routes::outlook::router())
-        .merge(routes::seed::router())
+        .merge(routes::legacy::router())
         .merge(routes::tips::router())
-        .merge(routes::performance::router())
+        .merge(routes::perf::router())
         .merge(crate::server::http::openapi::router())
         .merge(routes::tokens::router())
         .merge(routes::pwa::router(&leptos_options));

@@ -1,7 +1,7 @@
 //! For administrators only.
 
 mod list_tips;
-mod performance_report;
+mod perf_report;
 
 pub use list_tips::*;
-pub use performance_report::*;
+pub use perf_report::*;

@@ -10,10 +10,10 @@ use super::{conditional, rate_limit, security_headers};
 pub fn conclude(
     res: Response,
     wanted: Option<HeaderValue>,
-    quota: Option<rate_limit::Quota>,
+    rate: Option<rate_limit::RateCount>,
 ) -> Response {
     let mut res = conditional::answer(wanted, res);
-    if let Some(q) = quota {
+    if let Some(q) = rate {
         q.stamp(res.headers_mut());
     }
     security_headers::add(&mut res);

@@ -121,7 +121,7 @@ where
     let head = req.method() == axum::http::Method::HEAD;
     let accept: Option<HeaderValue> = req.headers().get(header::ACCEPT_ENCODING).cloned();
     let asker = replay::asker(&req);
-    let quota = match req.extensions().get::<CurrentUser>().and_then(|user| {
+    let rate = match req.extensions().get::<CurrentUser>().and_then(|user| {
         rate_limit::allowance(&state, user, req.method(), req.uri().path()).map(|a| (user, a))
     }) {
         Some((user, allowance)) => {
@@ -129,7 +129,7 @@ where
         }
         None => None,
     };
-    let mut res = match &quota {
+    let mut res = match &rate {
         Some(q) if q.exceeded() => q.refusal(),
         _ => {
             let Ok(res) = inner.call(req).await;
@@ -143,5 +143,5 @@ where
         Encoded::Ready(res) => res,
         Encoded::Whole(res, coding) => Box::pin(encoding::compress_whole(res, coding)).await,
     };
-    conclude::conclude(res, wanted, quota)
+    conclude::conclude(res, wanted, rate)
 }

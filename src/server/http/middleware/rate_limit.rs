@@ -54,13 +54,13 @@ fn counted_path(path: &str) -> bool {
 }
 
 /// One request's place in its user's hourly allowance.
-pub struct Quota {
+pub struct RateCount {
     max: u64,
     count: u64,
     reset_secs: u64,
 }
 
-impl Quota {
+impl RateCount {
     pub fn exceeded(&self) -> bool {
         self.count > self.max
     }
@@ -117,12 +117,12 @@ pub fn allowance(
 }
 
 /// Counts one request against `user`'s plan allowance for this hour.
-pub async fn count(state: &AppState, user: &CurrentUser) -> Quota {
+pub async fn count(state: &AppState, user: &CurrentUser) -> RateCount {
     count_user(state, user, Allowance::Plan).await
 }
 
 /// Counts one request against `user`'s `allowance` for this hour.
-pub async fn count_user(state: &AppState, user: &CurrentUser, allowance: Allowance) -> Quota {
+pub async fn count_user(state: &AppState, user: &CurrentUser, allowance: Allowance) -> RateCount {
     let max = match allowance {
         Allowance::Plan => state
             .settings
@@ -131,30 +131,30 @@ pub async fn count_user(state: &AppState, user: &CurrentUser, allowance: Allowan
             .for_tier(&user.plan_tier),
         Allowance::App | Allowance::Token => state.settings.security.app_rate_limit,
     };
-    let quota = count_in(state, allowance, user.id, u64::from(max)).await;
-    if quota.exceeded() {
+    let rate = count_in(state, allowance, user.id, u64::from(max)).await;
+    if rate.exceeded() {
         tracing::info!(user.id = user.id, tier = %user.plan_tier, ?allowance, "rate limited");
     }
-    quota
+    rate
 }
 
 /// Counts one request made with API token `token_id` for this hour.
-pub async fn count_token(state: &AppState, token_id: i64) -> Quota {
+pub async fn count_token(state: &AppState, token_id: i64) -> RateCount {
     let max = u64::from(state.settings.security.token_rate_limit);
-    let quota = count_in(state, Allowance::Token, token_id, max).await;
-    if quota.exceeded() {
+    let rate = count_in(state, Allowance::Token, token_id, max).await;
+    if rate.exceeded() {
         tracing::info!(token.id = token_id, "API token rate limited");
     }
-    quota
+    rate
 }
 
-async fn count_in(state: &AppState, allowance: Allowance, id: i64, max: u64) -> Quota {
+async fn count_in(state: &AppState, allowance: Allowance, id: i64, max: u64) -> RateCount {
     let now = state.clock.now_secs();
     let window = now.div_euclid(WINDOW_SECS);
     let reset = (window + 1) * WINDOW_SECS - now;
     let key = format!("ratelimit:{}{id}:{window}", allowance.key_part());
     let count = state.cache.count(&key, WINDOW_SECS as u64 + 60).await;
-    Quota {
+    RateCount {
         max,
         count,
         reset_secs: u64::try_from(reset).unwrap_or(0),

@@ -63,12 +63,12 @@ async fn answer(
     let started = Instant::now();
     // Boxed, as in the gate: most replays are not counted, and inline the count would
     // make every replay's future several times larger.
-    let quota = if counted {
+    let rate = if counted {
         Some(Box::pin(rate_limit::count(state, &entry.ticket.user)).await)
     } else {
         None
     };
-    let res = match &quota {
+    let res = match &rate {
         Some(q) if q.exceeded() => q.refusal(),
         _ => {
             state.cache.count_replay_hit(entry.ticket.hit.strategy);
@@ -81,7 +81,7 @@ async fn answer(
         Encoded::Ready(res) => res,
         Encoded::Whole(res, coding) => encoding::compress_whole(res, coding).await,
     };
-    conclude::conclude(res, wanted, quota)
+    conclude::conclude(res, wanted, rate)
 }
 
 /// Makes a [`Front`] for each connection the server accepts, with the peer's address

@@ -1,16 +1,17 @@
-//! JSON and form endpoints, one file per resource; each exports `router()`.
+//! JSON and form endpoints, one file per resource; each exports `router()`. `legacy` is
+//! the old systems' API (SPEC S12); `perf` the performance center's (`/api/performance`).
 
 pub mod auth;
 pub mod health;
 pub mod imports;
+pub mod legacy;
 pub mod meter_forms;
 pub mod meters;
 pub mod outlook;
+pub mod perf;
 pub mod perf_forms;
-pub mod performance;
 pub mod pwa;
 pub mod readings;
-pub mod seed;
 pub mod sources;
 pub mod test_hooks;
 pub mod tips;
