@@ -65,13 +65,7 @@ impl Db {
         if dest.exists() {
             return Err(BackupError::Exists(dest.to_owned()));
         }
-        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        sqlx::query("VACUUM INTO $1")
-            .bind(path_text(dest)?)
-            .execute(pool)
-            .await?;
+        vacuum_into(pool, dest).await?;
         verify(dest).await
     }
 }
@@ -143,17 +137,27 @@ pub async fn restore(backup: &Path, target: &Secret) -> Result<Verified, BackupE
             }
         }
     }
+    let options = SqliteConnectOptions::new().filename(backup).read_only(true);
+    let mut conn = SqliteConnection::connect_with(&options).await?;
+    vacuum_into(&mut conn, &dest).await?;
+    conn.close().await?;
+    verify(&dest).await
+}
+
+/// Writes the database `db` reads as a compacted copy at `dest` (its folder made first):
+/// the one way both backup and restore copy a database.
+async fn vacuum_into<'c, E>(db: E, dest: &Path) -> Result<(), BackupError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
     if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let options = SqliteConnectOptions::new().filename(backup).read_only(true);
-    let mut conn = SqliteConnection::connect_with(&options).await?;
     sqlx::query("VACUUM INTO $1")
-        .bind(path_text(&dest)?)
-        .execute(&mut conn)
+        .bind(path_text(dest)?)
+        .execute(db)
         .await?;
-    conn.close().await?;
-    verify(&dest).await
+    Ok(())
 }
 
 /// Whether the database at `path` has any user or meter (a file without those tables
