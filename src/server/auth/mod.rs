@@ -20,6 +20,9 @@ pub struct CurrentUser {
     pub plan_tier: String,
     pub location: String,
     pub timezone: String,
+    /// The household whose shared meters this user sees, if any.
+    #[serde(default)]
+    pub household_id: Option<i64>,
 }
 
 impl CurrentUser {
@@ -50,6 +53,7 @@ impl From<UserRow> for CurrentUser {
             plan_tier: u.plan_tier,
             location: u.location,
             timezone: u.timezone,
+            household_id: u.household_id,
         }
     }
 }

@@ -40,7 +40,7 @@ impl Db {
         now: i64,
     ) -> StoreResult<Option<SessionRow>> {
         let sql = "SELECT u.id, u.email, u.display_name, u.password_hash, u.role, u.plan_tier, \
-                   u.location, u.timezone, u.created_at, u.disabled_at, s.expires_at \
+                   u.location, u.timezone, u.created_at, u.disabled_at, u.household_id, s.expires_at \
                    FROM sessions s JOIN users u ON u.id = s.user_id \
                    WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL";
         Ok(

@@ -15,6 +15,8 @@ pub struct UserRow {
     pub timezone: String,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    /// The household the user belongs to, if any (a user is in at most one).
+    pub household_id: Option<i64>,
 }
 
 /// What it takes to create an account.
@@ -34,7 +36,7 @@ pub struct NewUser<'a> {
 macro_rules! user_columns {
     () => {
         "id, email, display_name, password_hash, role, plan_tier, location, timezone, \
-         created_at, disabled_at"
+         created_at, disabled_at, household_id"
     };
 }
 

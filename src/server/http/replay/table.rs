@@ -150,6 +150,7 @@ mod tests {
                 plan_tier: "budget".into(),
                 location: String::new(),
                 timezone: "UTC".into(),
+                household_id: None,
             },
             hit: Hit::new(Arc::from(&b"{}"[..]), Source::Computed, Strategy::Outlook),
             shape: Shape::Whole,
