@@ -2,6 +2,7 @@
 //! formatting. Compiles for the server and the browser alike (no tokio, sqlx, axum, leptos).
 //! Time is always passed in, never read from a clock here, so every rule is testable.
 
+pub mod access;
 pub mod error;
 pub mod json_path;
 pub mod meter;

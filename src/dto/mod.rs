@@ -67,6 +67,29 @@ pub struct MeterView {
     /// RFC 3339.
     pub created_at: String,
     pub latest: Option<LatestReading>,
+    /// The caller's standing on it: `owner`, `editor` or `viewer`.
+    pub access: String,
+    /// For a meter someone shared with the caller: the owner's name.
+    pub shared_by: Option<String>,
+}
+
+/// Who a meter is shared with, as its owner sees and changes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterSharing {
+    pub meter_id: i64,
+    /// The owner's household; without one there is nobody to share with.
+    pub household_id: Option<i64>,
+    /// `viewer` or `editor` for the whole household, or none.
+    pub household_role: Option<String>,
+    /// The household's other members, each with the role they have by name, if any.
+    pub members: Vec<SharingMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharingMember {
+    pub user_id: i64,
+    pub display_name: String,
+    pub role: Option<String>,
 }
 
 /// The newest reading of a meter.
@@ -88,6 +111,8 @@ pub struct TokenView {
     pub meter_ids: Vec<i64>,
     pub created_at: String,
     pub last_used_at: Option<String>,
+    /// RFC 3339; none when it lives until revoked.
+    pub expires_at: Option<String>,
     pub revoked: bool,
 }
 
@@ -130,6 +155,8 @@ pub struct MeterPage {
     pub attempts: Vec<AttemptView>,
     /// The newest imports, newest first.
     pub imports: Vec<ImportView>,
+    /// Who it is shared with; only for its owner.
+    pub sharing: Option<MeterSharing>,
 }
 
 /// One local day of a meter, as the detail page lists it.

@@ -74,6 +74,12 @@ pub fn internal(e: crate::server::service::ServiceError) -> ServerFnError {
             }
             ServerFnError::new("not found")
         }
+        ServiceError::Forbidden(why) => {
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(http::StatusCode::FORBIDDEN);
+            }
+            ServerFnError::new(why)
+        }
         ServiceError::Invalid(errors) => ServerFnError::new(
             errors
                 .iter()

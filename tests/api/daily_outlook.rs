@@ -143,10 +143,18 @@ on_both_backends! {
         let res = tom.post(app.url("/api/v2/daily-outlook/batch")).json(&json!({"user_ids": [mia_id]})).send().await.expect("POST");
         assert_eq!(res.status(), 403);
 
-        // An admin reads anyone, in batches of at most 100.
-        app.add_user("root@example.org", "admin", "UTC").await;
+        // An admin of another household reads nobody of Mia's, alone or in a batch.
+        let root = app.add_user("root@example.org", "admin", "UTC").await;
         let admin = client();
         admin.post(app.url("/login")).form(&[("email", "root@example.org"), ("password", PASSWORD)]).send().await.expect("POST");
+        let res = admin.get(app.url(&format!("/api/v2/daily-outlook/{mia_id}"))).send().await.expect("GET");
+        assert_eq!(res.status(), 403);
+        let res = admin.post(app.url("/api/v2/daily-outlook/batch")).json(&json!({"user_ids": [mia_id]})).send().await.expect("POST");
+        let (_, body) = json_of(res).await;
+        assert_eq!(body["data"]["not_found"], json!([mia_id]), "{body}");
+
+        // An admin reads the members of their own household, in batches of at most 100.
+        app.add_household("Mia's", &[mia_id, root]).await;
         let (status, body) = json_of(admin.get(app.url(&format!("/api/v2/daily-outlook/{mia_id}/peer-comparison"))).send().await.expect("GET")).await;
         assert_eq!((status, body["data"]["available"].as_bool()), (200, Some(false)));
         let res = admin.post(app.url("/api/v2/daily-outlook/batch")).json(&json!({"user_ids": [mia_id, 424242]})).send().await.expect("POST");

@@ -212,6 +212,48 @@ impl TestApp {
             .expect("create user")
     }
 
+    /// Creates a household with these members; returns its id. (Straight to the
+    /// database: these tests are about what membership grants, not how it is given.)
+    pub async fn add_household(&self, name: &str, members: &[i64]) -> i64 {
+        use headroom::server::storage::Pool;
+        let insert = "INSERT INTO households (name, created_at) VALUES ($1, 0) RETURNING id";
+        let join = "UPDATE users SET household_id = $1 WHERE id = $2";
+        match &self.state.db.pool {
+            Pool::Sqlite(p) => {
+                let id: i64 = sqlx::query_scalar(insert)
+                    .bind(name)
+                    .fetch_one(p)
+                    .await
+                    .expect("household");
+                for m in members {
+                    sqlx::query(join)
+                        .bind(id)
+                        .bind(m)
+                        .execute(p)
+                        .await
+                        .expect("join");
+                }
+                id
+            }
+            Pool::Postgres(p) => {
+                let id: i64 = sqlx::query_scalar(insert)
+                    .bind(name)
+                    .fetch_one(p)
+                    .await
+                    .expect("household");
+                for m in members {
+                    sqlx::query(join)
+                        .bind(id)
+                        .bind(m)
+                        .execute(p)
+                        .await
+                        .expect("join");
+                }
+                id
+            }
+        }
+    }
+
     pub async fn add_quota_meter(
         &self,
         owner: i64,
@@ -256,7 +298,7 @@ impl TestApp {
         headroom::server::service::freshness::readings_written(
             &self.state,
             &report.meters,
-            &report.owners,
+            &report.audience,
         )
         .await;
     }

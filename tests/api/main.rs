@@ -24,5 +24,6 @@ mod replay;
 mod retention;
 mod rollups;
 mod security;
+mod sharing;
 mod shutdown;
 mod uploads;

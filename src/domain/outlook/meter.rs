@@ -179,6 +179,9 @@ pub struct QuotaOutlook {
     pub reading_age_hours: Option<f64>,
     /// What the numbers above suggest, most important first.
     pub advice: Vec<Advice>,
+    /// For a meter shared with the outlook's user: its owner's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_by: Option<String>,
 }
 
 /// Finished days in a row within budget, counted back from the newest.
@@ -287,6 +290,7 @@ impl QuotaOutlook {
             streak,
             reading_age_hours,
             advice: Vec::new(),
+            shared_by: None,
         };
         out.advice = advice_for(&out, STALE_HOURS);
         out

@@ -32,6 +32,9 @@ pub struct SensorLine {
     pub out_of_range: bool,
     /// Today went outside the normal range at some point.
     pub today_out_of_range: bool,
+    /// For a sensor shared with the outlook's user: its owner's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_by: Option<String>,
 }
 
 impl SensorLine {
@@ -51,6 +54,7 @@ impl SensorLine {
             out_of_range: latest.is_some_and(|v| !d.range.contains(v)),
             today_out_of_range: lo.is_some_and(|v| !d.range.contains(v))
                 || hi.is_some_and(|v| !d.range.contains(v)),
+            shared_by: None,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 
+use crate::domain::access::TokenReach;
 use crate::dto::{Role, SessionUser};
 use crate::server::storage::users::UserRow;
 
@@ -23,6 +24,10 @@ pub struct CurrentUser {
     /// The household whose shared meters this user sees, if any.
     #[serde(default)]
     pub household_id: Option<i64>,
+    /// Set when the caller is an API token acting for this user: how far it reaches.
+    /// Never cached with a session (a session is never a token).
+    #[serde(skip)]
+    pub via_token: Option<std::sync::Arc<TokenReach>>,
 }
 
 impl CurrentUser {
@@ -54,6 +59,7 @@ impl From<UserRow> for CurrentUser {
             location: u.location,
             timezone: u.timezone,
             household_id: u.household_id,
+            via_token: None,
         }
     }
 }

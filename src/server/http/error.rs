@@ -151,6 +151,7 @@ impl From<ServiceError> for ApiError {
                 }
             }
             ServiceError::NotFound => ApiError::NotFound,
+            ServiceError::Forbidden(_) => ApiError::Forbidden,
             ServiceError::Busy(message) => ApiError::Busy(message),
             ServiceError::TooManyImports(message) => ApiError::TooManyImports(message),
             ServiceError::Store(e) => e.into(),

@@ -8,7 +8,17 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::server::{auth::CurrentUser, http::error::ApiError};
+use std::sync::Arc;
+
+use crate::{
+    domain::access::TokenReach,
+    server::{
+        auth::CurrentUser,
+        http::{error::ApiError, middleware::rate_limit},
+        service::tokens,
+        state::AppState,
+    },
+};
 
 /// The signed-in user; 401 with a JSON body when there is none.
 pub struct AuthUser(pub CurrentUser);
@@ -24,6 +34,58 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthUser {
             .map(AuthUser)
             .ok_or(ApiError::Unauthorized)
     }
+}
+
+/// The caller of a read endpoint: the signed-in user, or a `read` token acting for its
+/// user with the token's reach (`CurrentUser::via_token`), so every meter it touches is
+/// checked by `service::access` like anyone's. 401 without either; 403 for a token of
+/// another scope; 429 past the token's hourly allowance.
+pub struct ReadUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for ReadUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(bearer) = bearer(&parts.headers) {
+            let token = tokens::authenticate(state, bearer)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            if token.scope != tokens::Scope::Read {
+                return Err(ApiError::Forbidden);
+            }
+            let count = rate_limit::count_token(state, token.token_id).await;
+            if count.exceeded() {
+                return Err(ApiError::TooManyRequests {
+                    retry_after_secs: count.retry_after_secs(),
+                });
+            }
+            let row = state
+                .db
+                .user_by_id(token.user_id)
+                .await?
+                .filter(|u| u.disabled_at.is_none())
+                .ok_or(ApiError::Unauthorized)?;
+            let mut user = CurrentUser::from(row);
+            user.via_token = Some(Arc::new(TokenReach {
+                token_id: token.token_id,
+                read_only: true,
+                meter_ids: token.meter_ids,
+            }));
+            return Ok(ReadUser(user));
+        }
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        Ok(ReadUser(user))
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// Bodies of ordinary JSON requests are small.

@@ -191,7 +191,7 @@ impl Collector {
                     }],
                 )
                 .await?;
-                freshness::readings_written(&self.state, &report.meters, &report.owners).await;
+                freshness::readings_written(&self.state, &report.meters, &report.audience).await;
                 0
             }
             None => {
@@ -221,7 +221,7 @@ impl Collector {
             db.set_meter_quota(meter_id, quota).await?;
             if let Some(updated) = db.meter(meter_id).await? {
                 ingest::rebuild_local_rollups(db, &updated).await?;
-                freshness::meter_changed(&self.state, meter_id, updated.owner_id).await;
+                freshness::meter_changed(&self.state, meter_id).await;
             }
             tracing::info!(meter.id = meter_id, quota, "quota changed by the source");
         }

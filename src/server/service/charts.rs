@@ -1,6 +1,7 @@
 //! A meter's trend over days and its hourly timeline — from rollups only: daily rows for
 //! the trend, the hourly buckets of rollup blocks for the timeline.
 
+use crate::domain::access::MeterAction;
 use crate::{
     domain::{
         outlook::{MeterTrend, meter::DayRecord, trends},
@@ -26,7 +27,7 @@ pub async fn trend(
     meter_id: i64,
     days: i64,
 ) -> ServiceResult<MeterTrend> {
-    let m = meters::owned(state, user, meter_id).await?;
+    let m = meters::allowed(state, user, meter_id, MeterAction::Read).await?;
     let days = days.clamp(1, MAX_DAYS);
     let today = local_today(state, &m.timezone);
     let to = today.yesterday().unwrap_or(today);
@@ -61,7 +62,7 @@ pub async fn timeline(
     meter_id: i64,
     hours: i64,
 ) -> ServiceResult<Timeline> {
-    let m = meters::owned(state, user, meter_id).await?;
+    let m = meters::allowed(state, user, meter_id, MeterAction::Read).await?;
     let hours = hours.clamp(1, MAX_HOURS);
     let now = state.clock.now_secs();
     let last_hour = now - now.rem_euclid(3600);

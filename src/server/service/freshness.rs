@@ -19,22 +19,43 @@ pub fn meter_tag(id: i64) -> String {
     format!("meter:{id}")
 }
 
-/// Readings were written to these meters of these owners.
-pub async fn readings_written(state: &AppState, meters: &[i64], owners: &[i64]) {
+/// Readings were written to these meters, which these users see (their owners and
+/// whoever they are shared with).
+pub async fn readings_written(state: &AppState, meters: &[i64], audience: &[i64]) {
     let tags: Vec<String> = meters
         .iter()
         .map(|m| meter_tag(*m))
-        .chain(owners.iter().map(|u| user_tag(*u)))
+        .chain(audience.iter().map(|u| user_tag(*u)))
         .collect();
     state.cache.invalidate_tags(&tags).await;
 }
 
-/// A meter's settings changed (or it was created or archived).
-pub async fn meter_changed(state: &AppState, meter_id: i64, owner_id: i64) {
-    state
-        .cache
-        .invalidate_tags(&[meter_tag(meter_id), user_tag(owner_id)])
-        .await;
+/// A meter's settings changed (or it was created, archived or shared): what it is
+/// part of goes stale for everyone who sees it.
+pub async fn meter_changed(state: &AppState, meter_id: i64) {
+    let audience = match state.db.audience_of_meter(meter_id).await {
+        Ok(users) => users,
+        Err(e) => {
+            tracing::warn!(meter.id = meter_id, error = %e, "meter audience unknown; clearing every outlook");
+            all_outlooks_changed(state).await;
+            Vec::new()
+        }
+    };
+    users_changed(state, &audience).await;
+    state.cache.invalidate_tags(&[meter_tag(meter_id)]).await;
+}
+
+/// What these users see changed (a meter shared with them or no longer): their
+/// precomputed outlooks and cached values go.
+pub async fn users_changed(state: &AppState, users: &[i64]) {
+    if users.is_empty() {
+        return;
+    }
+    if let Err(e) = state.db.stale_outlooks_of(users).await {
+        tracing::warn!(error = %e, "could not mark outlooks stale");
+    }
+    let tags: Vec<String> = users.iter().map(|u| user_tag(*u)).collect();
+    state.cache.invalidate_tags(&tags).await;
 }
 
 /// Something every outlook depends on changed (the tips).

@@ -8,6 +8,7 @@
 //!
 //! Uploaded files: see `upload_file.rs` for how they are kept and removed.
 
+use crate::domain::access::MeterAction;
 use std::{
     collections::HashSet,
     io::{BufReader, Read, Seek, SeekFrom},
@@ -154,7 +155,9 @@ fn busy(e: StoreError) -> ServiceError {
 /// running. Checked before an upload is received (a refusal costs no transfer) and again
 /// once it is; the per-meter rule is also the database's, so it holds under races.
 pub async fn admit(state: &AppState, user: &CurrentUser, meter_id: i64) -> ServiceResult<MeterRow> {
-    let meter = crate::server::service::meters::owned(state, user, meter_id).await?;
+    let meter =
+        crate::server::service::meters::allowed(state, user, meter_id, MeterAction::WriteReadings)
+            .await?;
     check_room(&state.db, &meter).await?;
     Ok(meter)
 }
@@ -479,7 +482,8 @@ pub fn view(row: &ImportRow) -> ImportView {
 /// The caller's import `id`.
 pub async fn owned(state: &AppState, user: &CurrentUser, id: i64) -> ServiceResult<ImportView> {
     let row = state.db.import(id).await?.ok_or(ServiceError::NotFound)?;
-    crate::server::service::meters::owned(state, user, row.meter_id).await?;
+    crate::server::service::meters::allowed(state, user, row.meter_id, MeterAction::WriteReadings)
+        .await?;
     Ok(view(&row))
 }
 
@@ -548,7 +552,7 @@ fn spawn_run(state: AppState, meter: MeterRow, row: ImportRow, path: PathBuf) {
         let oldest = crate::server::service::readings::oldest_allowed(&state, now);
         let outcome = run(&state.db, &meter, &row, &path, now, oldest, |_, _| {}).await;
         // Even a stopped import may have written some batches.
-        freshness::meter_changed(&state, meter.id, meter.owner_id).await;
+        freshness::meter_changed(&state, meter.id).await;
         let ended = match outcome {
             Ok(_) => true,
             Err(e) => {

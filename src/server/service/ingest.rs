@@ -44,9 +44,9 @@ pub struct NewReading {
 pub struct WriteReport {
     /// Readings written (a repeated instant counts once: the last one wins).
     pub stored: usize,
-    /// Meters whose data changed, and their owners, for cache invalidation.
+    /// Meters whose data changed, and everyone who sees them, for cache invalidation.
     pub meters: Vec<i64>,
-    pub owners: Vec<i64>,
+    pub audience: Vec<i64>,
 }
 
 /// Stores `readings` (already validated and authorised) and refreshes their rollups.
@@ -90,16 +90,18 @@ pub async fn write(db: &Db, readings: &[NewReading]) -> StoreResult<WriteReport>
     let locked: Vec<i64> = work.iter().map(|w| w.meter.id).collect();
     tx.lock_meters(&locked).await?;
     write_meters(&mut tx, &work).await?;
-    // Their owners' precomputed outlooks no longer hold; the next read recomputes them.
-    let mut owners: Vec<i64> = work.iter().map(|w| w.meter.owner_id).collect();
-    owners.sort_unstable();
-    owners.dedup();
-    tx.stale_outlooks(&owners).await?;
+    // The precomputed outlooks of everyone who sees these meters (their owners, and
+    // whoever they are shared with) no longer hold; the next read recomputes them.
+    let mut audience: Vec<i64> = work.iter().map(|w| w.meter.owner_id).collect();
+    audience.extend(tx.shared_audience(&locked).await?);
+    audience.sort_unstable();
+    audience.dedup();
+    tx.stale_outlooks(&audience).await?;
     tx.commit().await?;
     Ok(WriteReport {
         stored: work.iter().map(|w| w.new.len()).sum(),
         meters: locked,
-        owners,
+        audience,
     })
 }
 

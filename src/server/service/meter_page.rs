@@ -3,10 +3,10 @@
 //! reads, so `meters` stays a leaf the others can use.
 
 use crate::{
-    domain::period::day_number,
+    domain::{access::MeterAction, period::day_number},
     server::{
         auth::CurrentUser,
-        service::{ServiceResult, import, meters, outlook::timezone, sources},
+        service::{ServiceResult, access, import, meters, outlook::timezone, shares, sources},
         state::AppState,
     },
 };
@@ -17,8 +17,9 @@ pub async fn page(
     user: &CurrentUser,
     id: i64,
 ) -> ServiceResult<crate::dto::MeterPage> {
-    let m = meters::owned(state, user, id).await?;
-    let meter = meters::view(state, &m).await?;
+    let a = access::meter(state, user, id, MeterAction::Read).await?;
+    let meter = meters::view(state, &a).await?;
+    let m = &a.meter;
     let today = day_number(state.clock.now().to_zoned(timezone(&m.timezone)).date());
     let mut days = state.db.daily_rollups(m.id, today - 13, today).await?;
     days.reverse();
@@ -34,20 +35,34 @@ pub async fn page(
             budget: d.budget,
         })
         .collect();
-    let source = sources::get(state, user, id).await?;
-    let attempts = sources::attempts(state, user, id, 10).await?;
-    let imports = state
-        .db
-        .imports_of(id, 3)
-        .await?
-        .iter()
-        .map(import::view)
-        .collect();
+    // Where readings come from (and its credentials) is the owner's business; imports
+    // are for whoever may add readings.
+    let (source, attempts, sharing) = if a.may(MeterAction::Manage) {
+        (
+            sources::get(state, user, id).await?,
+            sources::attempts(state, user, id, 10).await?,
+            Some(shares::get(state, user, id).await?),
+        )
+    } else {
+        (None, Vec::new(), None)
+    };
+    let imports = if a.may(MeterAction::WriteReadings) {
+        state
+            .db
+            .imports_of(id, 3)
+            .await?
+            .iter()
+            .map(import::view)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(crate::dto::MeterPage {
         meter,
         recent_days,
         source,
         attempts,
         imports,
+        sharing,
     })
 }

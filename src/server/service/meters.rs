@@ -1,11 +1,13 @@
-//! Creating, changing, listing and archiving meters. Every function is scoped to the
-//! caller: another user's meter is "not found", never "forbidden", so ids reveal nothing.
+//! Creating, changing, listing and archiving meters. Every function asks
+//! `service::access` first: a meter the caller has no standing on is "not found", never
+//! "forbidden", so ids reveal nothing; one shared with them to view refuses changes.
 
 use jiff::tz::TimeZone;
 
 use crate::{
     domain::{
         DomainError,
+        access::MeterAction,
         meter::{MeterDraft, MeterKind, MeterSpec},
         period::day_number,
     },
@@ -13,7 +15,11 @@ use crate::{
     server::{
         auth::CurrentUser,
         service::{
-            ServiceError, ServiceResult, freshness, ingest, outlook::timezone, time::rfc3339,
+            ServiceResult,
+            access::{self, MeterAccess},
+            freshness, ingest,
+            outlook::timezone,
+            time::rfc3339,
         },
         state::AppState,
         storage::meters::{MeterRow, MeterUpdate, NewMeter},
@@ -24,17 +30,18 @@ fn timezone_exists(name: &str) -> bool {
     TimeZone::get(name).is_ok()
 }
 
-/// The caller's meter `id`, archived or not.
-pub async fn owned(state: &AppState, user: &CurrentUser, id: i64) -> ServiceResult<MeterRow> {
-    state
-        .db
-        .meter(id)
-        .await?
-        .filter(|m| m.owner_id == user.id)
-        .ok_or(ServiceError::NotFound)
+/// Meter `id`, archived or not, if the caller may do `action` to it.
+pub async fn allowed(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    action: MeterAction,
+) -> ServiceResult<MeterRow> {
+    Ok(access::meter(state, user, id, action).await?.meter)
 }
 
-pub async fn view(state: &AppState, m: &MeterRow) -> ServiceResult<MeterView> {
+pub async fn view(state: &AppState, a: &MeterAccess) -> ServiceResult<MeterView> {
+    let m = &a.meter;
     let today = day_number(state.clock.now().to_zoned(timezone(&m.timezone)).date());
     let latest = state
         .db
@@ -57,22 +64,31 @@ pub async fn view(state: &AppState, m: &MeterRow) -> ServiceResult<MeterView> {
         archived: m.archived_at.is_some(),
         created_at: rfc3339(m.created_at),
         latest,
+        access: a.grant.as_str().into(),
+        shared_by: a.shared().then(|| a.owner_name.clone()),
     })
 }
 
+/// The caller's meters and those shared with them, their own first.
 pub async fn list(state: &AppState, user: &CurrentUser) -> ServiceResult<Vec<MeterView>> {
     let mut out = Vec::new();
-    for m in state.db.meters_of(user.id).await? {
-        out.push(view(state, &m).await?);
+    for a in access::visible(state, user.id, false, access::token_meters(user)).await? {
+        out.push(view(state, &a).await?);
     }
     Ok(out)
+}
+
+/// Meter `id` as the caller may see it.
+pub async fn show(state: &AppState, user: &CurrentUser, id: i64) -> ServiceResult<MeterView> {
+    let a = access::meter(state, user, id, MeterAction::Read).await?;
+    view(state, &a).await
 }
 
 pub async fn create(
     state: &AppState,
     user: &CurrentUser,
     draft: &MeterDraft,
-) -> ServiceResult<MeterRow> {
+) -> ServiceResult<MeterAccess> {
     let spec = MeterSpec::parse(draft, timezone_exists)?;
     let rule = spec.quota.map(|(_, r)| r.to_string());
     let id = state
@@ -92,8 +108,8 @@ pub async fn create(
         })
         .await?;
     tracing::info!(meter.id = id, user.id = user.id, "meter created");
-    freshness::meter_changed(state, id, user.id).await;
-    owned(state, user, id).await
+    freshness::meter_changed(state, id).await;
+    access::meter(state, user, id, MeterAction::Manage).await
 }
 
 /// Applies the fields present in `patch`; absent ones keep their value. A meter's kind
@@ -103,8 +119,8 @@ pub async fn update(
     user: &CurrentUser,
     id: i64,
     patch: &MeterDraft,
-) -> ServiceResult<MeterRow> {
-    let current = owned(state, user, id).await?;
+) -> ServiceResult<MeterAccess> {
+    let current = allowed(state, user, id, MeterAction::Edit).await?;
     if patch.kind.as_deref().is_some_and(|k| k != current.kind) {
         return Err(DomainError::new("kind", "cannot change after the meter is created").into());
     }
@@ -135,26 +151,27 @@ pub async fn update(
             },
         )
         .await?;
-    let updated = owned(state, user, id).await?;
+    let after = access::meter(state, user, id, MeterAction::Edit).await?;
+    let updated = &after.meter;
     // Daily rollups are keyed by local day and carry budgets: a new timezone, quota or
     // reset rule changes them all.
     let rules_changed = updated.timezone != current.timezone
         || updated.quota != current.quota
         || updated.reset_rule != current.reset_rule;
     if rules_changed {
-        ingest::rebuild_local_rollups(&state.db, &updated).await?;
+        ingest::rebuild_local_rollups(&state.db, updated).await?;
     }
     tracing::info!(meter.id = id, rebuilt = rules_changed, "meter updated");
-    freshness::meter_changed(state, id, user.id).await;
-    Ok(updated)
+    freshness::meter_changed(state, id).await;
+    Ok(after)
 }
 
-pub async fn archive(state: &AppState, user: &CurrentUser, id: i64) -> ServiceResult<MeterRow> {
-    owned(state, user, id).await?;
+pub async fn archive(state: &AppState, user: &CurrentUser, id: i64) -> ServiceResult<MeterAccess> {
+    allowed(state, user, id, MeterAction::Manage).await?;
     state.db.archive_meter(id, state.clock.now_secs()).await?;
-    freshness::meter_changed(state, id, user.id).await;
+    freshness::meter_changed(state, id).await;
     tracing::info!(meter.id = id, "meter archived");
-    owned(state, user, id).await
+    access::meter(state, user, id, MeterAction::Manage).await
 }
 
 /// The meter's kind, for callers that treat quota meters and sensors differently.

@@ -1,6 +1,7 @@
 //! Use-cases shared by the JSON API, the form routes and the server functions. Handlers
 //! are thin adapters over these functions; these functions know nothing about HTTP.
 
+pub mod access;
 pub mod auth;
 pub mod charts;
 pub mod export;
@@ -13,6 +14,7 @@ pub mod meters;
 pub mod outlook;
 pub mod peers;
 pub mod readings;
+pub mod shares;
 pub mod sources;
 pub mod time;
 pub mod tips;
@@ -45,6 +47,9 @@ pub enum ServiceError {
     /// It does not exist, or it is not the caller's (the two look the same on purpose).
     #[error("not found")]
     NotFound,
+    /// The caller may see it but not do this to it (a viewer writing to a shared meter).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// Something already running is in the way (an import on the same meter); the
     /// message says what, and the caller may try again once it has finished.
     #[error("{0}")]

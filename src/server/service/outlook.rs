@@ -2,12 +2,13 @@
 //! computed by `domain::outlook`, and kept precomputed per user and day until a new
 //! reading makes it stale.
 
-use std::time::Instant;
+use std::{collections::HashMap, time::Instant};
 
 use jiff::{civil::Date, tz::TimeZone};
 
 use crate::{
     domain::{
+        access::TokenReach,
         meter::NormalRange,
         outlook::{
             Outlook, OutlookInput, TipTemplate,
@@ -19,7 +20,7 @@ use crate::{
     },
     server::{
         cache::{self, Hit, Strategy},
-        service::{ServiceError, ServiceResult, freshness},
+        service::{ServiceError, ServiceResult, access, freshness},
         state::AppState,
         storage::{
             StoreResult,
@@ -210,29 +211,42 @@ async fn active_tips(state: &AppState) -> StoreResult<Vec<TipTemplate>> {
         .collect())
 }
 
-/// Computes `user_id`'s outlook for local day `date` from the rollups.
-pub async fn compute(state: &AppState, user_id: i64, date: Date) -> StoreResult<Outlook> {
+/// Computes `user_id`'s outlook for local day `date` from the rollups: their active
+/// meters and those shared with them (marked with their owner's name).
+///
+/// With `only`, the outlook covers just those meters (a read token's).
+pub async fn compute(
+    state: &AppState,
+    user_id: i64,
+    date: Date,
+    only: Option<&[i64]>,
+) -> ServiceResult<Outlook> {
     let mut meters = Vec::new();
     let mut sensors = Vec::new();
-    let active = state.db.active_meters(user_id).await?;
+    let active = access::visible(state, user_id, true, only).await?;
     let day = day_number(date);
     // Two queries for all quota meters, however many: a few days of full rows and the
     // year before them as verdict masks.
-    let (recent, verdicts) = if active.iter().any(|m| m.kind == "quota") {
+    let (recent, verdicts) = if active.iter().any(|a| a.meter.kind == "quota") {
         (
             state
                 .db
-                .owner_daily_rollups(user_id, day - DETAIL_DAYS, day)
+                .visible_daily_rollups(user_id, day - DETAIL_DAYS, day)
                 .await?,
             state
                 .db
-                .owner_verdicts(user_id, day - HISTORY_DAYS, day - DETAIL_DAYS - 1)
+                .visible_verdicts(user_id, day - HISTORY_DAYS, day - DETAIL_DAYS - 1)
                 .await?,
         )
     } else {
         (Vec::new(), Vec::new())
     };
-    for m in active {
+    let shared_by: HashMap<i64, String> = active
+        .iter()
+        .filter(|a| a.shared())
+        .map(|a| (a.meter.id, a.owner_name.clone()))
+        .collect();
+    for m in active.into_iter().map(|a| a.meter) {
         match (
             m.kind.as_str(),
             m.quota,
@@ -259,14 +273,21 @@ pub async fn compute(state: &AppState, user_id: i64, date: Date) -> StoreResult<
     let now = meters
         .first()
         .map_or_else(|| state.clock.now_secs(), |m| m.now);
-    Ok(Outlook::compute(&OutlookInput {
+    let mut outlook = Outlook::compute(&OutlookInput {
         user_id,
         today: date,
         now,
         meters,
         sensors,
         tips: active_tips(state).await?,
-    }))
+    });
+    for m in &mut outlook.meters {
+        m.shared_by = shared_by.get(&m.meter_id).cloned();
+    }
+    for s in &mut outlook.sensors {
+        s.shared_by = shared_by.get(&s.meter_id).cloned();
+    }
+    Ok(outlook)
 }
 
 /// An outlook, whether it came precomputed, and how long getting it took.
@@ -282,6 +303,8 @@ pub struct Served {
 pub struct Whose<'a> {
     pub user_id: i64,
     pub timezone: Option<&'a str>,
+    /// A caller acting through a read token sees only the token's meters.
+    pub reach: Option<&'a TokenReach>,
 }
 
 impl<'a> Whose<'a> {
@@ -289,6 +312,7 @@ impl<'a> Whose<'a> {
         Whose {
             user_id: user.id,
             timezone: Some(&user.timezone),
+            reach: user.via_token.as_deref(),
         }
     }
 
@@ -296,7 +320,15 @@ impl<'a> Whose<'a> {
         Whose {
             user_id,
             timezone: None,
+            reach: None,
         }
+    }
+
+    /// What tells this caller's outlook apart in the cache: nothing for a user's own,
+    /// the token for a token's narrower one.
+    pub fn variant(&self) -> String {
+        self.reach
+            .map_or_else(String::new, |r| format!(":t{}", r.token_id))
     }
 }
 
@@ -340,7 +372,8 @@ pub async fn cached(
 ) -> ServiceResult<(Hit, Date)> {
     let date = day_of(state, whose, date).await?;
     let user_id = whose.user_id;
-    let key = cache_key(Strategy::Outlook, user_id, date, "");
+    let key = cache_key(Strategy::Outlook, user_id, date, &whose.variant());
+    let only = whose.reach.map(|r| r.meter_ids.as_slice());
     let hit = state
         .cache
         .get_or_compute(
@@ -348,11 +381,16 @@ pub async fn cached(
             &key,
             &[freshness::user_tag(user_id)],
             || async move {
+                if only.is_some() {
+                    // A token's narrower outlook is not the user's: never stored as it.
+                    let outlook = compute(state, user_id, date, only).await?;
+                    return Ok::<_, ServiceError>(serde_json::to_vec(&outlook)?);
+                }
                 let day = day_number(date);
                 if let Some(json) = state.db.fresh_outlook(user_id, day).await? {
                     return Ok::<_, ServiceError>(json.into_bytes());
                 }
-                let outlook = compute(state, user_id, date).await?;
+                let outlook = compute(state, user_id, date, None).await?;
                 let json = serde_json::to_string(&outlook)?;
                 state
                     .db

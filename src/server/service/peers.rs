@@ -13,6 +13,13 @@ use crate::{
     },
 };
 
+/// Who a peer's figure stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Household {
+    Shared(i64),
+    Alone(i64),
+}
+
 /// The comparison for `user`'s primary quota meter, by the latest end-of-day pace.
 /// Peer groups change slowly: the comparison is cached (`peer_comparison`, 30 minutes by
 /// default) and not invalidated by each reading.
@@ -48,17 +55,21 @@ async fn compute(state: &AppState, user: &UserRow) -> ServiceResult<PeerComparis
                     quota * (1.0 + QUOTA_TOLERANCE),
                 )
                 .await?;
-            // One meter per household: the first that matches.
-            let mut by_owner: BTreeMap<i64, f64> = BTreeMap::new();
+            // One meter per household (a user without one is a household of one): the
+            // first that matches. The caller's own household is never among them.
+            let mut by_household: BTreeMap<Household, f64> = BTreeMap::new();
             for c in candidates {
                 if let Some(p) = c
                     .pace
                     .filter(|_| similar_plan((&mine.unit, quota), (&c.unit, c.quota)))
                 {
-                    by_owner.entry(c.owner_id).or_insert(p);
+                    let key = c
+                        .household_id
+                        .map_or(Household::Alone(c.owner_id), Household::Shared);
+                    by_household.entry(key).or_insert(p);
                 }
             }
-            let peers: Vec<f64> = by_owner.into_values().collect();
+            let peers: Vec<f64> = by_household.into_values().collect();
             PeerComparison::compute(mine.id, pace, &peers)
         }
         (pace, _) => PeerComparison::unavailable(1, Some(mine.id), pace),

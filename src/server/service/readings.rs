@@ -11,11 +11,14 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::Timestamp;
 use serde_json::Value;
 
-use crate::domain::meter::MeterKind;
+use crate::domain::{
+    access::{Grant, MeterAction},
+    meter::MeterKind,
+};
 use crate::server::{
     auth::CurrentUser,
     service::{
-        ItemError, ServiceError, ServiceResult, freshness,
+        ItemError, ServiceError, ServiceResult, access, freshness,
         ingest::{self, NewReading, WriteReport},
         meters::kind_of,
         tokens::TokenPrincipal,
@@ -175,17 +178,45 @@ pub async fn accept(
         Writer::User(u) => (u.id, None),
         Writer::Token(t) => (t.user_id, Some(&t.meter_ids)),
     };
+    // The writer's standing on each meter: their own are known from the row; any other
+    // (one shared with them, or not theirs at all) is asked of `access`, rarely.
+    let mut standing: HashMap<i64, Grant> = HashMap::with_capacity(meters.len());
+    for m in meters.values() {
+        if m.owner_id == owner {
+            standing.insert(m.id, Grant::Owner);
+        } else {
+            match access::meter_of_user(state, owner, m.id, MeterAction::Read).await {
+                Ok(a) => {
+                    standing.insert(m.id, a.grant);
+                }
+                Err(ServiceError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
     let mut forbidden = 0;
     let mut good = Vec::with_capacity(parsed.len());
     for (i, p) in parsed {
-        let meter = meters.get(&p.meter_id).filter(|m| m.owner_id == owner);
+        let grant = standing.get(&p.meter_id).copied();
+        let meter = meters.get(&p.meter_id).filter(|_| grant.is_some());
         let problem = match meter {
-            // Another user's meter reads as missing: ids reveal nothing.
+            // Another household's meter reads as missing: ids reveal nothing.
             None => Some(err(
                 i,
                 "meter_id",
                 format!("there is no meter {} of yours", p.meter_id),
             )),
+            Some(_) if grant.is_some_and(|g| !g.permits(MeterAction::WriteReadings)) => {
+                forbidden += 1;
+                Some(err(
+                    i,
+                    "meter_id",
+                    format!(
+                        "meter {} is shared with you to view, not to write",
+                        p.meter_id
+                    ),
+                ))
+            }
             Some(_) if allowed.is_some_and(|a| !a.contains(&p.meter_id)) => {
                 forbidden += 1;
                 Some(err(
@@ -219,11 +250,11 @@ pub async fn accept(
         WriteReport {
             stored: 0,
             meters: Vec::new(),
-            owners: Vec::new(),
+            audience: Vec::new(),
         }
     } else {
         let report = ingest::write(&state.db, &good).await?;
-        freshness::readings_written(state, &report.meters, &report.owners).await;
+        freshness::readings_written(state, &report.meters, &report.audience).await;
         report
     };
     Ok(Outcome {

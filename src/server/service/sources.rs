@@ -1,5 +1,6 @@
 //! Configuring where a meter's readings are collected from.
 
+use crate::domain::access::MeterAction;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -67,7 +68,7 @@ pub async fn get(
     user: &CurrentUser,
     meter_id: i64,
 ) -> ServiceResult<Option<SourceView>> {
-    meters::owned(state, user, meter_id).await?;
+    meters::allowed(state, user, meter_id, MeterAction::Manage).await?;
     Ok(state.db.source(meter_id).await?.as_ref().map(view))
 }
 
@@ -77,7 +78,7 @@ pub async fn attempts(
     meter_id: i64,
     limit: i64,
 ) -> ServiceResult<Vec<AttemptView>> {
-    meters::owned(state, user, meter_id).await?;
+    meters::allowed(state, user, meter_id, MeterAction::Manage).await?;
     Ok(state
         .db
         .attempts(meter_id, limit)
@@ -101,7 +102,7 @@ pub async fn put(
     meter_id: i64,
     input: &SourceInput,
 ) -> ServiceResult<SourceView> {
-    meters::owned(state, user, meter_id).await?;
+    meters::allowed(state, user, meter_id, MeterAction::Manage).await?;
     let existing = state.db.source(meter_id).await?;
     let mut errors = Vec::new();
     let kind = match input.kind.as_deref() {
@@ -228,7 +229,7 @@ pub async fn put(
 }
 
 pub async fn delete(state: &AppState, user: &CurrentUser, meter_id: i64) -> ServiceResult<()> {
-    meters::owned(state, user, meter_id).await?;
+    meters::allowed(state, user, meter_id, MeterAction::Manage).await?;
     state.db.delete_source(meter_id).await?;
     Ok(())
 }

@@ -1,17 +1,23 @@
-//! API tokens for integrations: shown once, stored as SHA-256, revocable, each with one
-//! scope: `ingest` writes readings of chosen meters; `metrics` (administrators only) reads
-//! the Prometheus scrape and nothing else.
+//! API tokens for integrations: shown once, stored as SHA-256, revocable, optionally
+//! expiring, each with one scope: `ingest` writes readings of chosen meters; `read` reads
+//! chosen meters (their settings, outlook, series, exports: for Home Assistant, a wall
+//! tablet, a script); `metrics` (administrators only) reads the Prometheus scrape and
+//! nothing else. A token acts for its user and never beyond them: a disabled user's
+//! tokens stop, and a meter no longer shared with them leaves the token's reach.
 
 use crate::{
-    domain::DomainError,
+    domain::{DomainError, access::MeterAction},
     dto::{NewToken, TokenView},
     server::{
         auth::{CurrentUser, session},
-        service::{ServiceError, ServiceResult, time::rfc3339},
+        service::{ServiceError, ServiceResult, access, time::rfc3339},
         state::AppState,
         storage::tokens::TokenRow,
     },
 };
+
+/// The most meters one token may cover.
+pub const MAX_TOKEN_METERS: usize = 200;
 
 /// Every token starts with this, so secret scanners (and people) recognise one.
 pub const TOKEN_PREFIX: &str = "hr_";
@@ -29,6 +35,7 @@ pub struct TokenPrincipal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Ingest,
+    Read,
     Metrics,
 }
 
@@ -36,6 +43,7 @@ impl Scope {
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "ingest" => Some(Scope::Ingest),
+            "read" => Some(Scope::Read),
             "metrics" => Some(Scope::Metrics),
             _ => None,
         }
@@ -44,9 +52,32 @@ impl Scope {
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Ingest => "ingest",
+            Scope::Read => "read",
             Scope::Metrics => "metrics",
         }
     }
+
+    /// What the token's user must be allowed to do to each of its meters.
+    fn needs(self) -> MeterAction {
+        match self {
+            Scope::Ingest => MeterAction::WriteReadings,
+            Scope::Read | Scope::Metrics => MeterAction::Read,
+        }
+    }
+}
+
+/// The longest a token may be set to live, in days; without an expiry it lives until
+/// revoked.
+pub const MAX_EXPIRY_DAYS: i64 = 3650;
+
+/// A token to create.
+#[derive(Debug, Clone)]
+pub struct TokenSpec<'a> {
+    pub name: &'a str,
+    pub scope: Scope,
+    pub meter_ids: &'a [i64],
+    /// Days until it stops working; `None` for never.
+    pub expires_in_days: Option<i64>,
 }
 
 fn view(row: &TokenRow, meter_ids: Vec<i64>) -> TokenView {
@@ -58,6 +89,7 @@ fn view(row: &TokenRow, meter_ids: Vec<i64>) -> TokenView {
         meter_ids,
         created_at: rfc3339(row.created_at),
         last_used_at: row.last_used_at.map(rfc3339),
+        expires_at: row.expires_at.map(rfc3339),
         revoked: row.revoked_at.is_some(),
     }
 }
@@ -65,10 +97,14 @@ fn view(row: &TokenRow, meter_ids: Vec<i64>) -> TokenView {
 pub async fn create(
     state: &AppState,
     user: &CurrentUser,
-    name: &str,
-    scope: Scope,
-    meter_ids: &[i64],
+    spec: &TokenSpec<'_>,
 ) -> ServiceResult<NewToken> {
+    let TokenSpec {
+        name,
+        scope,
+        meter_ids,
+        expires_in_days,
+    } = *spec;
     let mut errors = Vec::new();
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
@@ -93,21 +129,38 @@ pub async fn create(
     } else if ids.is_empty() {
         errors.push(DomainError::new(
             "meter_ids",
-            "choose at least one meter the token may write",
+            "choose at least one meter for the token",
         ));
     }
-    for id in &ids {
-        let ok = state
-            .db
-            .meter(*id)
-            .await?
-            .is_some_and(|m| m.owner_id == user.id && m.archived_at.is_none());
+    if ids.len() > MAX_TOKEN_METERS {
+        errors.push(DomainError::new(
+            "meter_ids",
+            format!("at most {MAX_TOKEN_METERS} meters per token"),
+        ));
+    }
+    for id in ids.iter().take(MAX_TOKEN_METERS) {
+        let ok = match access::meter(state, user, *id, scope.needs()).await {
+            Ok(a) => a.meter.archived_at.is_none(),
+            Err(ServiceError::NotFound | ServiceError::Forbidden(_)) => false,
+            Err(e) => return Err(e),
+        };
         if !ok {
+            let what = if scope == Scope::Ingest {
+                "write"
+            } else {
+                "see"
+            };
             errors.push(DomainError::new(
                 "meter_ids",
-                format!("meter {id} is not one of your active meters"),
+                format!("meter {id} is not an active meter you may {what}"),
             ));
         }
+    }
+    if expires_in_days.is_some_and(|d| !(1..=MAX_EXPIRY_DAYS).contains(&d)) {
+        errors.push(DomainError::new(
+            "expires_in_days",
+            format!("must be 1–{MAX_EXPIRY_DAYS} days, or left out for no expiry"),
+        ));
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
@@ -115,6 +168,7 @@ pub async fn create(
     let token = format!("{TOKEN_PREFIX}{}", session::new_token());
     let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
     let now = state.clock.now_secs();
+    let expires_at = expires_in_days.map(|d| now + d * 86_400);
     let id = state
         .db
         .create_token(
@@ -124,7 +178,7 @@ pub async fn create(
             &prefix,
             scope.as_str(),
             &ids,
-            now,
+            (now, expires_at),
         )
         .await?;
     tracing::info!(
@@ -141,6 +195,7 @@ pub async fn create(
         scope: scope.as_str().into(),
         created_at: now,
         last_used_at: None,
+        expires_at,
         revoked_at: None,
     };
     Ok(NewToken {
@@ -171,15 +226,21 @@ pub async fn revoke(state: &AppState, user: &CurrentUser, id: i64) -> ServiceRes
     }
 }
 
-/// The principal behind a bearer token, if it is a live token.
+/// The principal behind a bearer token, if it is a live token: not revoked, not
+/// expired, and its user not disabled.
 pub async fn authenticate(state: &AppState, bearer: &str) -> ServiceResult<Option<TokenPrincipal>> {
-    if !bearer.starts_with(TOKEN_PREFIX) {
+    if !bearer.starts_with(TOKEN_PREFIX) || bearer.len() > 128 {
         return Ok(None);
     }
-    let Some((row, meter_ids)) = state.db.token_by_hash(&session::token_hash(bearer)).await? else {
+    let now = state.clock.now_secs();
+    let Some((row, meter_ids)) = state
+        .db
+        .live_token_by_hash(&session::token_hash(bearer), now)
+        .await?
+    else {
         return Ok(None);
     };
-    state.db.touch_token(row.id, state.clock.now_secs()).await?;
+    state.db.touch_token(row.id, now).await?;
     let Some(scope) = Scope::parse(&row.scope) else {
         return Ok(None);
     };

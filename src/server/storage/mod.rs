@@ -22,6 +22,7 @@ pub mod perf;
 pub mod retention;
 pub mod rollups;
 pub mod sessions;
+pub mod shares;
 pub mod sources;
 pub mod tokens;
 pub mod users;

@@ -53,14 +53,16 @@ impl Db {
             .await?))
     }
 
-    /// Marks every stored outlook of `user_id` stale (their meters changed).
-    pub async fn stale_outlooks_of(&self, user_id: i64) -> StoreResult<()> {
-        with_pool!(self, pool => {
-            sqlx::query("UPDATE outlooks SET stale = TRUE WHERE user_id = $1 AND NOT stale")
-                .bind(user_id)
-                .execute(pool)
-                .await?;
-        });
+    /// Marks every stored outlook of these users stale (what they see changed).
+    pub async fn stale_outlooks_of(&self, user_ids: &[i64]) -> StoreResult<()> {
+        for id in user_ids {
+            with_pool!(self, pool => {
+                sqlx::query("UPDATE outlooks SET stale = TRUE WHERE user_id = $1 AND NOT stale")
+                    .bind(id)
+                    .execute(pool)
+                    .await?;
+            });
+        }
         Ok(())
     }
 

@@ -1,6 +1,10 @@
 //! Daily rollups (local days, with the quota summary of each day) and weekly rollups.
 
-use super::{Db, StoreResult, Tx, with_pool, with_tx};
+use super::{
+    Db, StoreResult, Tx,
+    shares::{meters_for_user_1, visible_to_user_1},
+    with_pool, with_tx,
+};
 use crate::domain::rollup::Stats;
 
 /// One local day of one meter.
@@ -69,10 +73,16 @@ pub struct VerdictChunkRow {
 /// Days per verdict chunk: as many as fit below the sign bit of an `i64`.
 pub const VERDICT_CHUNK_DAYS: i64 = 62;
 
-/// The owner's active quota meters, as a subquery: one round trip serves all of them.
-macro_rules! owner_quota_meters {
+/// The active quota meters user `$1` sees (their own and those shared with them), as a
+/// subquery: one round trip serves all of them.
+macro_rules! visible_quota_meters {
     () => {
-        "SELECT id FROM meters WHERE owner_id = $1 AND kind = 'quota' AND archived_at IS NULL"
+        concat!(
+            "SELECT m.id",
+            meters_for_user_1!(),
+            "WHERE m.kind = 'quota' AND m.archived_at IS NULL AND ",
+            visible_to_user_1!()
+        )
     };
 }
 
@@ -95,13 +105,13 @@ impl Tx {
 }
 
 impl Db {
-    /// The verdicts of days `from..=to` of every active quota meter of `owner_id`, by
+    /// The verdicts of days `from..=to` of every active quota meter `user_id` sees, by
     /// meter then chunk. Summing distinct powers of two is a bitwise OR that both SQLite
     /// and PostgreSQL aggregate natively. The verdict mirrors `DayRecord::within_budget`,
     /// tolerance included.
-    pub async fn owner_verdicts(
+    pub async fn visible_verdicts(
         &self,
-        owner_id: i64,
+        user_id: i64,
         from: i64,
         to: i64,
     ) -> StoreResult<Vec<VerdictChunkRow>> {
@@ -112,12 +122,12 @@ impl Db {
             " CAST(SUM(CASE WHEN usage > budget * 1.000000001 + 0.000000001",
             "  THEN CAST(1 AS BIGINT) << CAST(day % 62 AS INTEGER) ELSE 0 END) AS BIGINT) AS over_bits",
             " FROM daily_rollups WHERE meter_id IN (",
-            owner_quota_meters!(),
+            visible_quota_meters!(),
             ") AND day BETWEEN $2 AND $3 GROUP BY meter_id, day / 62 ORDER BY meter_id, chunk"
         );
         Ok(
             with_pool!(self, pool => sqlx::query_as::<_, VerdictChunkRow>(sql)
-            .bind(owner_id)
+            .bind(user_id)
             .bind(from)
             .bind(to)
             .fetch_all(pool)
@@ -125,11 +135,11 @@ impl Db {
         )
     }
 
-    /// Full daily rows of every active quota meter of `owner_id` for local days
+    /// Full daily rows of every active quota meter `user_id` sees for local days
     /// `from..=to`, by meter then day.
-    pub async fn owner_daily_rollups(
+    pub async fn visible_daily_rollups(
         &self,
-        owner_id: i64,
+        user_id: i64,
         from: i64,
         to: i64,
     ) -> StoreResult<Vec<DailyRow>> {
@@ -137,11 +147,11 @@ impl Db {
             "SELECT ",
             daily_columns!(),
             " FROM daily_rollups WHERE meter_id IN (",
-            owner_quota_meters!(),
+            visible_quota_meters!(),
             ") AND day BETWEEN $2 AND $3 ORDER BY meter_id, day"
         );
         Ok(with_pool!(self, pool => sqlx::query_as::<_, DailyRow>(sql)
-            .bind(owner_id)
+            .bind(user_id)
             .bind(from)
             .bind(to)
             .fetch_all(pool)
@@ -208,6 +218,8 @@ impl Db {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PeerCandidate {
     pub owner_id: i64,
+    /// The owner's household: a household counts once, however many members it has.
+    pub household_id: Option<i64>,
     pub unit: String,
     pub quota: f64,
     pub pace: Option<f64>,
@@ -236,11 +248,13 @@ impl Db {
         low: f64,
         high: f64,
     ) -> StoreResult<Vec<PeerCandidate>> {
-        let sql = "SELECT m.owner_id, m.unit, m.quota, \
+        let sql = "SELECT m.owner_id, u.household_id, m.unit, m.quota, \
                    (SELECT d.pace FROM daily_rollups d WHERE d.meter_id = m.id ORDER BY d.day DESC LIMIT 1) AS pace \
                    FROM meters m JOIN users u ON u.id = m.owner_id \
                    WHERE m.kind = 'quota' AND m.archived_at IS NULL AND u.disabled_at IS NULL \
                    AND u.id <> $1 AND lower(u.location) = lower($2) AND lower(m.unit) = lower($3) \
+                   AND NOT EXISTS (SELECT 1 FROM users me WHERE me.id = $1 \
+                                   AND me.household_id = u.household_id) \
                    AND m.quota BETWEEN $4 AND $5 ORDER BY m.owner_id, m.position, m.id";
         Ok(
             with_pool!(self, pool => sqlx::query_as::<_, PeerCandidate>(sql)

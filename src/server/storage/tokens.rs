@@ -11,17 +11,19 @@ pub struct TokenRow {
     pub scope: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }
 
 macro_rules! token_columns {
     () => {
-        "id, user_id, name, prefix, scope, created_at, last_used_at, revoked_at"
+        "id, user_id, name, prefix, scope, created_at, last_used_at, expires_at, revoked_at"
     };
 }
 
 impl Db {
-    /// Creates a token of `scope` for `meter_ids`; returns its id.
+    /// Creates a token of `scope` for `meter_ids`, made `now` and ending at `expires_at`
+    /// (if ever); returns its id.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_token(
         &self,
@@ -31,19 +33,20 @@ impl Db {
         prefix: &str,
         scope: &str,
         meter_ids: &[i64],
-        now: i64,
+        (now, expires_at): (i64, Option<i64>),
     ) -> StoreResult<i64> {
         let mut tx = self.begin_write().await?;
         let id: i64 = super::with_tx!(tx, conn => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+                "INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
                 .bind(user_id)
                 .bind(name)
                 .bind(token_hash)
                 .bind(prefix)
                 .bind(scope)
                 .bind(now)
+                .bind(expires_at)
                 .fetch_one(&mut *conn)
                 .await?;
             for meter_id in meter_ids {
@@ -59,18 +62,21 @@ impl Db {
         Ok(id)
     }
 
-    /// The live (not revoked) token with this hash, and the meters it may write.
-    pub async fn token_by_hash(
+    /// The live token with this hash at `now` — not revoked, not expired, its user not
+    /// disabled — and the meters it covers.
+    pub async fn live_token_by_hash(
         &self,
         token_hash: &[u8],
+        now: i64,
     ) -> StoreResult<Option<(TokenRow, Vec<i64>)>> {
-        let sql = concat!(
-            "SELECT ",
-            token_columns!(),
-            " FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
-        );
+        let sql = "SELECT t.id, t.user_id, t.name, t.prefix, t.scope, t.created_at, \
+                   t.last_used_at, t.expires_at, t.revoked_at \
+                   FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                   WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+                   AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.disabled_at IS NULL";
         let Some(token) = with_pool!(self, pool => sqlx::query_as::<_, TokenRow>(sql)
             .bind(token_hash)
+            .bind(now)
             .fetch_optional(pool)
             .await?)
         else {

@@ -85,6 +85,8 @@ pub fn MeterForm(
         archived: false,
         created_at: String::new(),
         latest: None,
+        access: "owner".into(),
+        shared_by: None,
     });
     let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let kind = shown_value(FORM, "kind", &m.kind);

@@ -10,6 +10,7 @@ pub mod meter_form;
 pub mod peers_card;
 pub mod precision_toggle;
 pub mod quota_card;
+pub mod sharing_section;
 pub mod source_section;
 pub mod timeline_chart;
 pub mod trends;

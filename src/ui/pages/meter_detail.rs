@@ -17,6 +17,7 @@ use crate::{
         header::AppHeader,
         import_section::ImportSection,
         meter_form::MeterForm,
+        sharing_section::SharingSection,
         source_section::SourceSection,
         timeline_chart::TimelineChart,
         trends::TrendChart,
@@ -46,6 +47,7 @@ pub fn MeterDetailPage() -> impl IntoView {
                             "reading" => "Reading saved.",
                             "meter" => "Meter saved.",
                             "source" => "Collection saved; it runs within a minute.",
+                            "sharing" => "Sharing saved.",
                             _ => "Saved.",
                         };
                         view! { <p class="notice" role="status">{text}</p> }
@@ -85,6 +87,9 @@ fn MeterBody(
     let amount = move |v: f64| format_amount(v, &unit, Precision::Compact);
     let base = format!("/meters/{}", m.id);
     let is_quota = m.kind == "quota";
+    // What the caller may do decides which controls exist at all: a viewer gets none.
+    let may_write = !m.archived && m.access != "viewer";
+    let is_owner = m.access == "owner";
     // Provided per request by the server; readings queued offline belong to this person.
     let viewer = use_context::<crate::dto::SessionUser>().map_or(0, |u| u.id);
     view! {
@@ -93,6 +98,10 @@ fn MeterBody(
             <h1>{m.name.clone()} {m.archived.then(|| view! { <span class="badge">"archived"</span> })}</h1>
             <a href="/meters" class="button quiet">"All meters"</a>
         </div>
+        {m.shared_by.clone().map(|owner| {
+            let can = if m.access == "editor" { "you can view it and add readings" } else { "you can view it" };
+            view! { <p class="notice shared" data-access=m.access.clone()>{format!("Shared by {owner}: {can}.")}</p> }
+        })}
         <section class="card charts" aria-labelledby="charts-title" id="timeline">
             <h2 id="charts-title">"Use over time"</h2>
             {timeline.map(|t| view! { <TimelineChart timeline=t name=m.name.clone() /> })}
@@ -143,7 +152,7 @@ fn MeterBody(
                     .into_any()
             }}
         </section>
-        {(!m.archived)
+        {may_write
             .then(|| {
                 view! {
                     <section class="card" aria-labelledby="manual-title">
@@ -170,8 +179,9 @@ fn MeterBody(
                     </section>
                 }
             })}
-        {(!m.archived).then(|| view! { <SourceSection meter_id=m.id source=page.source.clone() attempts=page.attempts.clone() /> })}
-        {(!m.archived).then(|| view! { <ImportSection meter_id=m.id imports=page.imports.clone() /> })}
+        {(!m.archived && is_owner).then(|| view! { <SourceSection meter_id=m.id source=page.source.clone() attempts=page.attempts.clone() /> })}
+        {may_write.then(|| view! { <ImportSection meter_id=m.id imports=page.imports.clone() /> })}
+        {page.sharing.clone().map(|s| view! { <SharingSection meter_id=m.id sharing=s /> })}
         <section class="card" aria-labelledby="export-title">
             <h2 id="export-title">"Export"</h2>
             <p>
@@ -180,11 +190,13 @@ fn MeterBody(
                 <a class="button" href=format!("/api/v1/meters/{}/readings?format=json", m.id) download="">"as JSON"</a>
             </p>
         </section>
-        <details class="card" open=feedback_for("meter").is_some()>
-            <summary>"Settings" <span class="muted">"name, unit, budget, timezone"</span></summary>
-            <MeterForm meter=Some(m.clone()) action=base.clone() submit="Save changes" default_timezone=m.timezone.clone() />
-        </details>
-        {(!m.archived)
+        {(m.access != "viewer").then(|| view! {
+            <details class="card" open=feedback_for("meter").is_some()>
+                <summary>"Settings" <span class="muted">"name, unit, budget, timezone"</span></summary>
+                <MeterForm meter=Some(m.clone()) action=base.clone() submit="Save changes" default_timezone=m.timezone.clone() />
+            </details>
+        })}
+        {(!m.archived && is_owner)
             .then(|| {
                 view! {
                     <form method="post" action=format!("{base}/archive") class="card stack">

@@ -76,6 +76,7 @@ fn MeterItem(meter: MeterView) -> impl IntoView {
             <h2>
                 <a href=format!("/meters/{}", meter.id)>{meter.name.clone()}</a>
                 {meter.archived.then(|| view! { <span class="badge">"archived"</span> })}
+                {meter.shared_by.clone().map(|owner| view! { <span class="badge shared" title=format!("Shared by {owner}")>{format!("shared by {owner}")}</span> })}
             </h2>
             <p class="muted small">{what}</p>
             <p class="small">{latest}</p>

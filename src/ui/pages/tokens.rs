@@ -69,12 +69,27 @@ fn CreateTokenForm(meters: Vec<MeterView>) -> impl IntoView {
         })
         .unwrap_or_default();
     let active: Vec<MeterView> = meters.into_iter().filter(|m| !m.archived).collect();
+    let scope = feedback_for("token")
+        .and_then(|f| f.value("scope").map(str::to_owned))
+        .unwrap_or_else(|| "ingest".into());
     view! {
         <form method="post" action="/settings/tokens" class="card stack" data-testid="token-form">
             <h2>"New token"</h2>
             <Field form="token" name="name" label="Name" hint="Where it will be used, e.g. “home router”." required=true />
             <fieldset class="choices">
-                <legend>"May write readings of"</legend>
+                <legend>"May"</legend>
+                <label class="choice">
+                    <input type="radio" name="scope" value="ingest" checked=scope != "read" />
+                    " write readings (a router, a collector script)"
+                </label>
+                <label class="choice">
+                    <input type="radio" name="scope" value="read" checked=scope == "read" />
+                    " read only (Home Assistant, a wall tablet)"
+                </label>
+                <FieldError form="token" name="scope" />
+            </fieldset>
+            <fieldset class="choices">
+                <legend>"Of these meters"</legend>
                 {if active.is_empty() {
                     view! { <p class="muted">"Add a meter first."</p> }.into_any()
                 } else {
@@ -94,6 +109,7 @@ fn CreateTokenForm(meters: Vec<MeterView>) -> impl IntoView {
                 }}
                 <FieldError form="token" name="meter_ids" />
             </fieldset>
+            <Field form="token" name="expires_in_days" label="Expires after (days)" input_type="number" hint="Leave empty for a token that works until you revoke it." />
             <button type="submit" class="button primary">"Create token"</button>
         </form>
     }
@@ -118,7 +134,16 @@ fn TokenList(tokens: Vec<TokenView>, meters: Vec<MeterView>) -> impl IntoView {
                         {tokens
                             .into_iter()
                             .map(|t| {
-                                let scope = t.meter_ids.iter().map(|id| name_of(*id)).collect::<Vec<_>>().join(", ");
+                                let names = t.meter_ids.iter().map(|id| name_of(*id)).collect::<Vec<_>>().join(", ");
+                                let does = match t.scope.as_str() {
+                                    "read" => format!("reads {names}"),
+                                    "metrics" => "reads the metrics scrape".to_string(),
+                                    _ => format!("writes {names}"),
+                                };
+                                let ends = t
+                                    .expires_at
+                                    .as_deref()
+                                    .map_or_else(String::new, |at| format!(" · expires {}", format::instant(at)));
                                 let used = t
                                     .last_used_at
                                     .as_deref()
@@ -130,7 +155,7 @@ fn TokenList(tokens: Vec<TokenView>, meters: Vec<MeterView>) -> impl IntoView {
                                             " " <code>{format!("{}…", t.prefix)}</code>
                                             {t.revoked.then(|| view! { <span class="badge">"revoked"</span> })}
                                         </div>
-                                        <div class="muted small">{format!("writes {scope} · created {} · {used}", format::instant(&t.created_at))}</div>
+                                        <div class="muted small">{format!("{does} · created {} · {used}{ends}", format::instant(&t.created_at))}</div>
                                         {(!t.revoked)
                                             .then(|| {
                                                 view! {

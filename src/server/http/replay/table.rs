@@ -151,6 +151,7 @@ mod tests {
                 location: String::new(),
                 timezone: "UTC".into(),
                 household_id: None,
+                via_token: None,
             },
             hit: Hit::new(Arc::from(&b"{}"[..]), Source::Computed, Strategy::Outlook),
             shape: Shape::Whole,

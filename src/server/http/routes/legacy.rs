@@ -26,7 +26,7 @@ use crate::{
         http::{
             cached,
             error::ApiError,
-            extract::{AuthUser, JsonBody},
+            extract::{AuthUser, JsonBody, ReadUser},
             routes::outlook::{DateParam, parse_date},
         },
         service::{
@@ -75,9 +75,27 @@ fn envelope(data: impl Serialize, cached: bool, load_time: f64, state: &AppState
     }))
 }
 
-/// Members may read only themselves; admins anyone.
-fn allowed(caller: &CurrentUser, user_id: i64) -> Result<(), V2Error> {
-    if caller.id == user_id || caller.is_admin() {
+/// Whether `caller` may read `user_id`'s outlook: everyone their own; an administrator
+/// also the members of their own household, and never anyone of another (the seeds let
+/// an admin read anyone; Headroom keeps households apart). A token reads only its user.
+/// The answer for a stranger and for an id that does not exist is the same 403.
+async fn may_read(state: &AppState, caller: &CurrentUser, user_id: i64) -> Result<bool, ApiError> {
+    if caller.id == user_id {
+        return Ok(true);
+    }
+    if !caller.is_admin() || caller.via_token.is_some() {
+        return Ok(false);
+    }
+    // Both read now: a cached session may be a minute behind a change of household.
+    let household = |id| async move {
+        Ok::<_, ApiError>(state.db.user_by_id(id).await?.and_then(|u| u.household_id))
+    };
+    let mine = household(caller.id).await?;
+    Ok(mine.is_some() && household(user_id).await? == mine)
+}
+
+async fn allowed(state: &AppState, caller: &CurrentUser, user_id: i64) -> Result<(), V2Error> {
+    if may_read(state, caller, user_id).await? {
         Ok(())
     } else {
         Err(V2Error(ApiError::Forbidden))
@@ -123,7 +141,8 @@ async fn derived(
     view: impl FnOnce(&Outlook) -> Result<Value, ServiceError>,
 ) -> Result<Hit, ServiceError> {
     let date = outlook::day_of(state, whose, date).await?;
-    let key = outlook::cache_key(strategy, whose.user_id, date, variant);
+    let variant = format!("{variant}{}", whose.variant());
+    let key = outlook::cache_key(strategy, whose.user_id, date, &variant);
     state
         .cache
         .get_or_compute_json(
@@ -147,7 +166,7 @@ async fn enveloped_view(
     kind: (Strategy, &str),
     view: impl FnOnce(&Outlook) -> Result<Value, ServiceError>,
 ) -> Result<Response, V2Error> {
-    allowed(caller, user_id)?;
+    allowed(state, caller, user_id).await?;
     let started = Instant::now();
     let hit = derived(state, whose(caller, user_id), parse_date(date)?, kind, view)
         .await
@@ -161,7 +180,7 @@ async fn enveloped_view(
 
 async fn daily_outlook(
     State(state): State<AppState>,
-    AuthUser(caller): AuthUser,
+    ReadUser(caller): ReadUser,
     Path(user_id): Path<i64>,
     Query(q): Query<DateParam>,
 ) -> Result<Response, V2Error> {
@@ -174,7 +193,7 @@ async fn daily_outlook(
 
 async fn balance_score(
     State(state): State<AppState>,
-    AuthUser(caller): AuthUser,
+    ReadUser(caller): ReadUser,
     Path(user_id): Path<i64>,
     Query(q): Query<DateParam>,
 ) -> Result<Response, V2Error> {
@@ -197,7 +216,7 @@ async fn peer_comparison(
     Path(user_id): Path<i64>,
     Query(q): Query<DateParam>,
 ) -> Result<Json<Value>, V2Error> {
-    allowed(&caller, user_id)?;
+    allowed(&state, &caller, user_id).await?;
     let started = Instant::now();
     let date = parse_date(q.date.as_deref())?;
     let user = state
@@ -242,6 +261,10 @@ async fn batch(
     let date = parse_date(req.date.as_deref())?;
     let (mut outlooks, mut not_found, mut all_cached) = (Vec::new(), Vec::new(), true);
     for id in req.user_ids {
+        if !may_read(&state, &caller, id).await? {
+            not_found.push(id);
+            continue;
+        }
         match outlook::get(&state, Whose::id(id), date).await {
             Ok(served) => {
                 all_cached &= served.cached;
@@ -292,7 +315,7 @@ fn mb_per(unit: &str) -> Option<f64> {
 /// are given as they are, named in `unit`).
 async fn usage_current(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadUser(user): ReadUser,
 ) -> Result<Response, ApiError> {
     let hit = derived(
         &state,

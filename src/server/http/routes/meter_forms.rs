@@ -1,5 +1,6 @@
 //! The HTML forms of the meter pages: add, edit, archive, and a reading by hand.
 
+use crate::domain::access::MeterAction;
 use crate::server::http::extract::Path;
 use axum::{
     Router,
@@ -23,6 +24,7 @@ use crate::{
             ServiceError, meters,
             outlook::timezone,
             readings::{self, Writer},
+            shares,
             sources::{self, SourceInput},
         },
         state::AppState,
@@ -93,7 +95,7 @@ async fn create(
         Err(e) => Err(invalid(e)),
     };
     match result {
-        Ok(m) => Ok(Redirect::to(&format!("/meters/{}?saved=meter", m.id)).into_response()),
+        Ok(m) => Ok(Redirect::to(&format!("/meters/{}?saved=meter", m.meter.id)).into_response()),
         Err(ServiceError::Invalid(errors)) => Ok(rerender(
             &state,
             parts,
@@ -112,7 +114,7 @@ async fn update(
     Path(id): Path<i64>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let current = meters::owned(&state, &user, id).await?;
+    let current = meters::allowed(&state, &user, id, MeterAction::Edit).await?;
     let (parts, form) = read_form(&state, req).await?;
     let result = match draft(&form, &current.kind) {
         Ok(d) => meters::update(&state, &user, id, &d).await,
@@ -141,6 +143,42 @@ async fn archive(
     Ok(Redirect::to(&format!("/meters?archived={id}")).into_response())
 }
 
+/// The sharing form: a select for the whole household and one per member
+/// (`member_<id>`), each `none`, `viewer` or `editor`.
+async fn sharing(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    Path(id): Path<i64>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    meters::allowed(&state, &user, id, MeterAction::Manage).await?;
+    let (parts, form) = read_form(&state, req).await?;
+    let members = form
+        .values()
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let user_id = k.strip_prefix("member_")?.parse().ok()?;
+            (v != "none").then_some(shares::MemberRole { user_id, role: v })
+        })
+        .collect();
+    let request = shares::SharingRequest {
+        household_role: form.get("household_role").map(str::to_owned),
+        members,
+    };
+    match shares::put(&state, &user, id, &request).await {
+        Ok(_) => Ok(Redirect::to(&format!("/meters/{id}?saved=sharing")).into_response()),
+        Err(ServiceError::Invalid(errors)) => Ok(rerender(
+            &state,
+            parts,
+            &format!("/meters/{id}"),
+            feedback("sharing", form.values(), &errors),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A reading typed in by hand. The time is local to the meter (what `datetime-local` gives).
 async fn add_reading(
     State(state): State<AppState>,
@@ -148,7 +186,7 @@ async fn add_reading(
     Path(id): Path<i64>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let meter = meters::owned(&state, &user, id).await?;
+    let meter = meters::allowed(&state, &user, id, MeterAction::WriteReadings).await?;
     let (parts, form) = read_form(&state, req).await?;
     let mut errors = Vec::new();
     // `at` (Unix seconds) is sent by the page when it replays a reading queued offline:
@@ -214,7 +252,7 @@ async fn source(
     Path(id): Path<i64>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    meters::owned(&state, &user, id).await?;
+    meters::allowed(&state, &user, id, MeterAction::Manage).await?;
     let (parts, form) = read_form(&state, req).await?;
     let mut errors = Vec::new();
     if form.get("source_kind").is_none_or(|k| k == "none") {
@@ -306,5 +344,6 @@ pub fn router() -> Router<AppState> {
         .route("/meters/{id}/source", post(source))
         .route("/meters/{id}", post(update))
         .route("/meters/{id}/archive", post(archive))
+        .route("/meters/{id}/sharing", post(sharing))
         .route("/meters/{id}/readings", post(add_reading))
 }

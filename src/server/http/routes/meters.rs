@@ -1,4 +1,5 @@
-//! `/api/v1/meters`: the caller's meters.
+//! `/api/v1/meters`: the caller's meters and those shared with them, and who a meter
+//! is shared with.
 
 use crate::server::http::extract::Path;
 use axum::{
@@ -10,20 +11,20 @@ use axum::{
 
 use crate::{
     domain::meter::MeterDraft,
-    dto::MeterView,
+    dto::{MeterSharing, MeterView},
     server::{
         http::{
             error::ApiError,
-            extract::{AuthUser, JsonBody},
+            extract::{AuthUser, JsonBody, ReadUser},
         },
-        service::meters,
+        service::{meters, shares},
         state::AppState,
     },
 };
 
 async fn list(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadUser(user): ReadUser,
 ) -> Result<Json<Vec<MeterView>>, ApiError> {
     Ok(Json(meters::list(&state, &user).await?))
 }
@@ -39,11 +40,10 @@ async fn create(
 
 async fn show(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadUser(user): ReadUser,
     Path(id): Path<i64>,
 ) -> Result<Json<MeterView>, ApiError> {
-    let m = meters::owned(&state, &user, id).await?;
-    Ok(Json(meters::view(&state, &m).await?))
+    Ok(Json(meters::show(&state, &user, id).await?))
 }
 
 async fn update(
@@ -65,9 +65,30 @@ async fn archive(
     Ok(Json(meters::view(&state, &m).await?))
 }
 
+async fn get_sharing(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i64>,
+) -> Result<Json<MeterSharing>, ApiError> {
+    Ok(Json(shares::get(&state, &user, id).await?))
+}
+
+async fn put_sharing(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(id): Path<i64>,
+    JsonBody(req): JsonBody<shares::SharingRequest>,
+) -> Result<Json<MeterSharing>, ApiError> {
+    Ok(Json(shares::put(&state, &user, id, &req).await?))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/meters", get(list).post(create))
         .route("/api/v1/meters/{id}", get(show).patch(update))
         .route("/api/v1/meters/{id}/archive", post(archive))
+        .route(
+            "/api/v1/meters/{id}/sharing",
+            get(get_sharing).put(put_sharing),
+        )
 }

@@ -16,7 +16,11 @@ use crate::{
     domain::outlook::{MeterTrend, peers::PeerComparison},
     dto::Timeline,
     server::{
-        http::{cached, error::ApiError, extract::AuthUser},
+        http::{
+            cached,
+            error::ApiError,
+            extract::{AuthUser, ReadUser},
+        },
         service::{charts, outlook, peers},
         state::AppState,
     },
@@ -41,7 +45,7 @@ const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 
 async fn today(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadUser(user): ReadUser,
     Query(q): Query<DateParam>,
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
@@ -85,7 +89,7 @@ struct Days {
 
 async fn trend(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadUser(user): ReadUser,
     Path(id): Path<i64>,
     Query(q): Query<Days>,
 ) -> Result<Json<MeterTrend>, ApiError> {
@@ -106,7 +110,7 @@ struct Hours {
 
 async fn timeline(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadUser(user): ReadUser,
     Path(id): Path<i64>,
     Query(q): Query<Hours>,
 ) -> Result<Json<Timeline>, ApiError> {

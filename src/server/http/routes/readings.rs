@@ -17,7 +17,7 @@ use crate::server::{
     auth::CurrentUser,
     http::{
         error::ApiError,
-        extract::{AuthUser, read_body, require_json},
+        extract::{ReadUser, bearer, read_body, require_json},
         middleware::rate_limit,
     },
     service::{
@@ -35,15 +35,6 @@ const INGEST_BODY_LIMIT: usize = 4 * 1024 * 1024;
 struct IngestParams {
     #[serde(default)]
     partial: bool,
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
 }
 
 async fn ingest(
@@ -134,7 +125,7 @@ struct ExportParams {
 
 async fn export_readings(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    ReadUser(user): ReadUser,
     Path(id): Path<i64>,
     Query(p): Query<ExportParams>,
 ) -> Result<Response, ApiError> {

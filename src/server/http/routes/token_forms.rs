@@ -37,15 +37,29 @@ async fn create(
             Err(_) => errors.push(DomainError::new("meter_ids", "choose meters from the list")),
         }
     }
+    let scope = match form.get("scope").unwrap_or("ingest") {
+        "read" => tokens::Scope::Read,
+        "ingest" => tokens::Scope::Ingest,
+        _ => {
+            errors.push(DomainError::new("scope", "choose what the token may do"));
+            tokens::Scope::Ingest
+        }
+    };
+    let expires_in_days = match form.number("expires_in_days") {
+        Ok(days) => days.map(|d| d.round() as i64),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
     let result = if errors.is_empty() {
-        tokens::create(
-            &state,
-            &user,
-            form.get("name").unwrap_or_default(),
-            tokens::Scope::Ingest,
-            &ids,
-        )
-        .await
+        let spec = tokens::TokenSpec {
+            name: form.get("name").unwrap_or_default(),
+            scope,
+            meter_ids: &ids,
+            expires_in_days,
+        };
+        tokens::create(&state, &user, &spec).await
     } else {
         Err(ServiceError::Invalid(errors))
     };

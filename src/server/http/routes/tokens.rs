@@ -27,9 +27,12 @@ struct CreateToken {
     name: String,
     #[serde(default)]
     meter_ids: Vec<i64>,
-    /// `ingest` (the default) or `metrics`.
+    /// `ingest` (the default), `read` or `metrics`.
     #[serde(default)]
     scope: Option<String>,
+    /// Days until the token stops working; left out, it works until revoked.
+    #[serde(default)]
+    expires_in_days: Option<i64>,
 }
 
 async fn list(
@@ -47,9 +50,15 @@ async fn create(
     let scope = match body.scope.as_deref() {
         None => tokens::Scope::Ingest,
         Some(raw) => tokens::Scope::parse(raw)
-            .ok_or_else(|| ApiError::invalid("scope", "must be ingest or metrics"))?,
+            .ok_or_else(|| ApiError::invalid("scope", "must be ingest, read or metrics"))?,
     };
-    let created = tokens::create(&state, &user, &body.name, scope, &body.meter_ids).await?;
+    let spec = tokens::TokenSpec {
+        name: &body.name,
+        scope,
+        meter_ids: &body.meter_ids,
+        expires_in_days: body.expires_in_days,
+    };
+    let created = tokens::create(&state, &user, &spec).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
