@@ -268,6 +268,9 @@ pub struct MeterCardView {
     pub days_label: String,
     pub run_out_label: Option<String>,
     pub advice: Vec<String>,
+    /// For a meter someone shared with the viewer: its owner's name.
+    #[serde(default)]
+    pub shared_by: Option<String>,
 }
 
 impl BoardView {
@@ -316,6 +319,7 @@ impl BoardView {
                         },
                         run_out_label: m.run_out.map(|d| day(&d)),
                         advice: m.advice.iter().map(|a| a.text(&m.unit)).collect(),
+                        shared_by: m.shared_by.clone(),
                     }
                 })
                 .collect(),

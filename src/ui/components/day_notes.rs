@@ -77,6 +77,7 @@ fn SensorItem(sensor: SensorLine) -> impl IntoView {
             " " {now} {when}
             {today.map(|t| view! { <span class="muted small">" · " {t}</span> })}
             {sensor.out_of_range.then(|| view! { <span class="badge status concern">"out of range"</span> })}
+            {sensor.shared_by.clone().map(|owner| view! { <span class="badge shared">{format!("shared by {owner}")}</span> })}
         </li>
     }
 }

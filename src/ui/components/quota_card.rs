@@ -38,7 +38,10 @@ pub fn QuotaCard(
             data-testid="quota-card"
         >
             <div class="row spread">
-                <h2 id=heading_id>{meter.name.clone()}</h2>
+                <h2 id=heading_id>
+                    {meter.name.clone()}
+                    {meter.shared_by.clone().map(|owner| view! { <span class="badge shared" data-testid="shared-by">{format!("shared by {owner}")}</span> })}
+                </h2>
                 <span class=format!("badge status {}", meter.status)>{meter.status.clone()}</span>
             </div>
             <div class="budget">
