@@ -427,7 +427,23 @@ async fn serve(settings: Settings, leptos: leptos::config::LeptosOptions) -> any
         password.as_deref(),
         has_demo,
     );
+    if let Some(code) = app.setup_code() {
+        setup_banner(&app.local_addr().to_string(), code);
+    }
     app.run_until_stopped(shutdown_signal()).await
+}
+
+#[allow(
+    clippy::print_stdout,
+    reason = "the banner is for the person who started the server"
+)]
+fn setup_banner(addr: &str, code: &str) {
+    println!("  ================================================================");
+    println!("  No account exists yet. To create the first administrator, open");
+    println!("  http://{addr}/setup and enter this one-time setup code:\n");
+    println!("      {code}\n");
+    println!("  (or, on this machine: headroom users add --role admin ...)");
+    println!("  ================================================================\n");
 }
 
 #[allow(
