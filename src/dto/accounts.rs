@@ -75,3 +75,17 @@ pub struct InvitePreview {
     /// RFC 3339.
     pub expires_at: String,
 }
+
+/// The `/account` page's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountPage {
+    pub account: AccountView,
+    pub sessions: Vec<SessionView>,
+}
+
+/// The `/admin/users` page's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsersPage {
+    pub users: Vec<UserView>,
+    pub households: Vec<HouseholdView>,
+}
