@@ -27,7 +27,7 @@ use crate::{
         },
         state::AppState,
         storage::{
-            StoreError,
+            Db, StoreError,
             invites::{InviteRow, NewInvite},
             users::NewUser,
         },
@@ -81,11 +81,45 @@ async fn make_link(
     household_id: Option<i64>,
     user_id: Option<i64>,
 ) -> ServiceResult<LinkView> {
-    let secret = session::new_token();
+    let link = LinkSpec {
+        by,
+        kind,
+        role,
+        household_id,
+        user_id,
+    };
     let now = state.clock.now_secs();
-    let expires_at = now + i64::from(state.settings.security.invite_hours) * 3600;
-    state
-        .db
+    Ok(store_link(&state.db, &link, now, state.settings.security.invite_hours).await?)
+}
+
+/// A link to make; see [`store_link`].
+#[derive(Clone, Copy)]
+pub struct LinkSpec<'a> {
+    pub by: Option<i64>,
+    pub kind: &'a str,
+    pub role: Role,
+    pub household_id: Option<i64>,
+    pub user_id: Option<i64>,
+}
+
+/// Makes a link that works for `hours` from `now`: the one place a link's secret is
+/// made, shared with the command line (`headroom users reset-link`).
+pub async fn store_link(
+    db: &Db,
+    link: &LinkSpec<'_>,
+    now: i64,
+    hours: u32,
+) -> Result<LinkView, StoreError> {
+    let LinkSpec {
+        by,
+        kind,
+        role,
+        household_id,
+        user_id,
+    } = *link;
+    let secret = session::new_token();
+    let expires_at = now + i64::from(hours) * 3600;
+    db
         .create_invite(&NewInvite {
             token_hash: &session::token_hash(&secret),
             kind,

@@ -24,7 +24,8 @@ use crate::{
     },
 };
 
-const SECRET_NAME: &str = "setup_code";
+/// Where the code is kept in `app_secrets` (the CLI deletes it when it adds a user).
+pub const SECRET_NAME: &str = "setup_code";
 /// No 0/O, 1/I/L: the code is read off a terminal and typed.
 const ALPHABET: &[u8; 32] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789#";
 /// Twelve characters of 32: 60 bits, behind the sign-in throttle.
