@@ -192,7 +192,11 @@ async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()>
                     u.role,
                     u.plan_tier,
                     u.household_id.map_or_else(|| "-".into(), |h| h.to_string()),
-                    if u.disabled_at.is_some() { "disabled" } else { "active" },
+                    if u.disabled_at.is_some() {
+                        "disabled"
+                    } else {
+                        "active"
+                    },
                     u.display_name
                 ));
             }
@@ -200,7 +204,10 @@ async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()>
         UsersCommand::Disable { user } => {
             let u = find_user(&db, &user).await?;
             set_access(settings, &db, &u, &u.role, Some(now_secs(settings))).await?;
-            eprintln!("disabled {} (id {}); their sessions are ended", u.email, u.id);
+            eprintln!(
+                "disabled {} (id {}); their sessions are ended",
+                u.email, u.id
+            );
         }
         UsersCommand::Enable { user } => {
             let u = find_user(&db, &user).await?;
@@ -273,13 +280,18 @@ async fn set_access(
     }
     let gone = db.delete_sessions_of(u.id, None).await?;
     if let Err(e) = db.bump_cache_epoch().await {
-        eprintln!("warning: running servers may accept the ended sessions for up to a minute ({e})");
+        eprintln!(
+            "warning: running servers may accept the ended sessions for up to a minute ({e})"
+        );
     }
     if settings.cache.redis_url.is_some()
         && let Ok(cache) =
             crate::server::cache::Cache::new(crate::server::startup::cache_options(settings))
     {
-        for hash in gone.iter().filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok()) {
+        for hash in gone
+            .iter()
+            .filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+        {
             cache
                 .invalidate_key(&crate::server::service::auth::session_key(&hash))
                 .await;

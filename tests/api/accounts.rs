@@ -461,3 +461,141 @@ async fn a_disabled_users_token_stops_at_once() {
     .await;
     assert_eq!(send().await, 401);
 }
+
+/// The pages' forms without JavaScript, end to end over HTTP: first run, an invitation
+/// accepted, a password changed through `/account`, signing the other device out.
+#[tokio::test]
+async fn the_account_pages_work_as_plain_forms() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let code = app
+        .state
+        .db
+        .app_secret("setup_code")
+        .await
+        .expect("read")
+        .expect("a code");
+    let setup = app.get("/setup").await;
+    assert_eq!(setup.status(), 200);
+    assert!(
+        setup
+            .text()
+            .await
+            .expect("html")
+            .contains(r#"action="/forms/setup""#)
+    );
+    let res = app
+        .client
+        .post(app.url("/forms/setup"))
+        .form(&[
+            ("setup_code", "WRONG-CODE"),
+            ("email", "root@example.org"),
+            ("display_name", "Root"),
+            ("password", "root password"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    assert!(
+        html.contains("not the setup code") && !html.contains("root password"),
+        "{html}"
+    );
+    let res = app
+        .client
+        .post(app.url("/forms/setup"))
+        .form(&[
+            ("setup_code", code.as_str()),
+            ("email", "root@example.org"),
+            ("display_name", "Root"),
+            ("password", "root password"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.headers()["location"].to_str().ok()
+        ),
+        (303, Some("/admin/users"))
+    );
+    assert_eq!(
+        app.get("/setup").await.headers()["location"],
+        "/",
+        "signed in: nothing to set up"
+    );
+
+    let res = app
+        .client
+        .post(app.url("/forms/admin/invites"))
+        .form(&[("role", "member"), ("household_id", "")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    let start = html.find("/invite/").expect("the link is shown");
+    let link = html[start..start + "/invite/".len() + 43].to_string();
+
+    let laptop = client();
+    let page = laptop.get(app.url(&link)).send().await.expect("GET");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("invite-form"));
+    let res = laptop
+        .post(app.url(&format!("/forms{link}")))
+        .form(&[
+            ("email", "ann@example.org"),
+            ("display_name", "Ann"),
+            ("password", "ann password 1"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.headers()["location"].to_str().ok()
+        ),
+        (303, Some("/"))
+    );
+    let phone = signed_in(&app, "ann@example.org", "ann password 1").await;
+    let account = laptop.get(app.url("/account")).send().await.expect("GET");
+    assert_eq!(account.status(), 200);
+    let html = account.text().await.expect("html");
+    assert!(
+        html.contains("Firefox on Linux") && html.contains("this device"),
+        "{html}"
+    );
+    let res = laptop
+        .post(app.url("/forms/account/password"))
+        .form(&[
+            ("current_password", "ann password 1"),
+            ("new_password", "ann password 2"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        res.headers()["location"],
+        "/account?saved=password&signed_out=1"
+    );
+    assert_eq!(
+        phone
+            .get(app.url("/account"))
+            .send()
+            .await
+            .expect("GET")
+            .headers()["location"],
+        "/login?next=/account"
+    );
+    assert_eq!(
+        laptop
+            .get(app.url("/account"))
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        200
+    );
+}

@@ -119,18 +119,17 @@ pub async fn store_link(
     } = *link;
     let secret = session::new_token();
     let expires_at = now + i64::from(hours) * 3600;
-    db
-        .create_invite(&NewInvite {
-            token_hash: &session::token_hash(&secret),
-            kind,
-            created_by: by,
-            role: role.as_str(),
-            household_id,
-            user_id,
-            created_at: now,
-            expires_at,
-        })
-        .await?;
+    db.create_invite(&NewInvite {
+        token_hash: &session::token_hash(&secret),
+        kind,
+        created_by: by,
+        role: role.as_str(),
+        household_id,
+        user_id,
+        created_at: now,
+        expires_at,
+    })
+    .await?;
     let page = if kind == "reset" { "reset" } else { "invite" };
     Ok(LinkView {
         kind: kind.to_string(),
