@@ -11,5 +11,6 @@ pub mod period;
 pub mod quota;
 pub mod rollup;
 pub mod units;
+pub mod user_agent;
 
 pub use error::DomainError;

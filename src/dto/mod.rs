@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod accounts;
 pub mod perf;
 
 /// Who is signed in, as the UI needs to know it.

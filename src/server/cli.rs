@@ -52,7 +52,7 @@ enum Command {
         format: String,
         file: PathBuf,
     },
-    /// Manage accounts.
+    /// Manage accounts: add, list, disable, enable, role, reset-link.
     #[command(subcommand)]
     Users(UsersCommand),
     /// Write a consistent snapshot of the (SQLite) database while the server runs, and
@@ -114,8 +114,18 @@ enum UsersCommand {
         #[arg(long, default_value = "")]
         location: String,
     },
-    /// List accounts.
+    /// List accounts (id, email, role, plan, household, disabled, name).
     List,
+    /// Disable an account (by email or id): its sessions end at once, also in running
+    /// servers.
+    Disable { user: String },
+    /// Enable a disabled account again.
+    Enable { user: String },
+    /// Make an account admin or member (its sessions end, so the new role applies at
+    /// once). The last active administrator cannot be demoted.
+    Role { user: String, role: String },
+    /// Print a single-use password-reset link for an account (valid HEADROOM_INVITE_HOURS).
+    ResetLink { user: String },
 }
 
 async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()> {
@@ -168,15 +178,123 @@ async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()>
                 })
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            // The install is set up now: the first-run code stops working.
+            db.delete_app_secret(crate::server::service::setup::SECRET_NAME)
+                .await?;
             eprintln!("added {role} {email} (id {id})");
         }
         UsersCommand::List => {
             for u in db.all_users().await? {
                 println_line(&format!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    u.id, u.email, u.role, u.plan_tier, u.display_name
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    u.id,
+                    u.email,
+                    u.role,
+                    u.plan_tier,
+                    u.household_id.map_or_else(|| "-".into(), |h| h.to_string()),
+                    if u.disabled_at.is_some() {
+                        "disabled"
+                    } else {
+                        "active"
+                    },
+                    u.display_name
                 ));
             }
+        }
+        UsersCommand::Disable { user } => {
+            let u = find_user(&db, &user).await?;
+            set_access(settings, &db, &u, &u.role, Some(now_secs(settings))).await?;
+            eprintln!(
+                "disabled {} (id {}); their sessions are ended",
+                u.email, u.id
+            );
+        }
+        UsersCommand::Enable { user } => {
+            let u = find_user(&db, &user).await?;
+            set_access(settings, &db, &u, &u.role, None).await?;
+            eprintln!("enabled {} (id {})", u.email, u.id);
+        }
+        UsersCommand::Role { user, role } => {
+            if !matches!(role.as_str(), "admin" | "member") {
+                anyhow::bail!("the role must be admin or member");
+            }
+            let u = find_user(&db, &user).await?;
+            set_access(settings, &db, &u, &role, u.disabled_at).await?;
+            eprintln!("{} (id {}) is now {role}", u.email, u.id);
+        }
+        UsersCommand::ResetLink { user } => {
+            let u = find_user(&db, &user).await?;
+            let spec = crate::server::service::invites::LinkSpec {
+                by: None,
+                kind: "reset",
+                role: crate::dto::Role::Member,
+                household_id: None,
+                user_id: Some(u.id),
+            };
+            let link = crate::server::service::invites::store_link(
+                &db,
+                &spec,
+                now_secs(settings),
+                settings.security.invite_hours,
+            )
+            .await?;
+            eprintln!(
+                "a password-reset link for {} (works once, until {}); open it on your Headroom's address:",
+                u.email, link.expires_at
+            );
+            println_line(&link.url);
+        }
+    }
+    Ok(())
+}
+
+fn now_secs(settings: &Settings) -> i64 {
+    Clock::from_fixed_now(settings.server.fixed_now).now_secs()
+}
+
+/// The account named by `who`: an id or an email.
+async fn find_user(db: &Db, who: &str) -> anyhow::Result<crate::server::storage::users::UserRow> {
+    let found = match who.parse::<i64>() {
+        Ok(id) => db.user_by_id(id).await?,
+        Err(_) => db.user_by_email(who).await?,
+    };
+    found.ok_or_else(|| anyhow::anyhow!("there is no user {who}"))
+}
+
+/// Sets role and disabled state as `PATCH /api/v1/users/{id}` does, and when that takes
+/// access away (disabled, or another role) ends the user's sessions: the rows, and what
+/// running servers cached (the cache epoch they poll; with Redis, the shared copies).
+async fn set_access(
+    settings: &Settings,
+    db: &Db,
+    u: &crate::server::storage::users::UserRow,
+    role: &str,
+    disabled_at: Option<i64>,
+) -> anyhow::Result<()> {
+    if !db.set_role_and_disabled(u.id, role, disabled_at).await? {
+        anyhow::bail!("that would leave no active administrator; make someone else admin first");
+    }
+    let ends = (disabled_at.is_some() && u.disabled_at.is_none()) || role != u.role;
+    if !ends {
+        return Ok(());
+    }
+    let gone = db.delete_sessions_of(u.id, None).await?;
+    if let Err(e) = db.bump_cache_epoch().await {
+        eprintln!(
+            "warning: running servers may accept the ended sessions for up to a minute ({e})"
+        );
+    }
+    if settings.cache.redis_url.is_some()
+        && let Ok(cache) =
+            crate::server::cache::Cache::new(crate::server::startup::cache_options(settings))
+    {
+        for hash in gone
+            .iter()
+            .filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+        {
+            cache
+                .invalidate_key(&crate::server::service::auth::session_key(&hash))
+                .await;
         }
     }
     Ok(())
@@ -427,7 +545,23 @@ async fn serve(settings: Settings, leptos: leptos::config::LeptosOptions) -> any
         password.as_deref(),
         has_demo,
     );
+    if let Some(code) = app.setup_code() {
+        setup_banner(&app.local_addr().to_string(), code);
+    }
     app.run_until_stopped(shutdown_signal()).await
+}
+
+#[allow(
+    clippy::print_stdout,
+    reason = "the banner is for the person who started the server"
+)]
+fn setup_banner(addr: &str, code: &str) {
+    println!("  ================================================================");
+    println!("  No account exists yet. To create the first administrator, open");
+    println!("  http://{addr}/setup and enter this one-time setup code:\n");
+    println!("      {code}\n");
+    println!("  (or, on this machine: headroom users add --role admin ...)");
+    println!("  ================================================================\n");
 }
 
 #[allow(

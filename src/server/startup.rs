@@ -23,6 +23,8 @@ pub struct Application {
     state: AppState,
     /// The demo accounts' password, when this start created them.
     demo_password: Option<String>,
+    /// The first-run setup code, while the database has no users.
+    setup_code: Option<String>,
 }
 
 impl Application {
@@ -59,6 +61,14 @@ impl Application {
             demo::seed(&db, clock.now(), demo::DemoSize::full(), &password).await?;
             demo_password = Some(password);
         }
+        let setup_code =
+            crate::server::service::setup::code_at_start(&db, clock.now_secs()).await?;
+        if let Some(code) = &setup_code {
+            // Logged as well as printed (see `cli::serve`), so it is found in a service's
+            // journal or a container's logs too. It opens only `/setup`, only until the
+            // first account exists.
+            tracing::warn!(setup_code = %code, "no account exists yet: open /setup in a browser and enter this setup code to create the first administrator");
+        }
         let cache = Cache::new(cache_options(&settings))?;
         cache.spawn_listener();
         let listener = TcpListener::bind(settings.server.addr)
@@ -77,6 +87,7 @@ impl Application {
             clock,
             login_throttle: LoginThrottle,
             password_slots,
+            first_run: crate::server::auth::first_run::FirstRun::new(setup_code.is_some()),
             perf,
         }));
         crate::server::perf::sampler::load(&state).await?;
@@ -90,6 +101,7 @@ impl Application {
             listener,
             state,
             demo_password,
+            setup_code,
         })
     }
 
@@ -110,6 +122,11 @@ impl Application {
     /// The demo accounts' password, when this start created them (to print once).
     pub fn demo_password(&self) -> Option<&str> {
         self.demo_password.as_deref()
+    }
+
+    /// The first-run setup code, while no account exists (to print prominently).
+    pub fn setup_code(&self) -> Option<&str> {
+        self.setup_code.as_deref()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting connections and lets

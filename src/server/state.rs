@@ -32,6 +32,8 @@ pub struct App {
     pub login_throttle: LoginThrottle,
     /// Bounds the password hashes computed at once (19 MiB each).
     pub password_slots: HashSlots,
+    /// Whether the install still waits for its first account (`/setup`).
+    pub first_run: crate::server::auth::first_run::FirstRun,
     /// The performance center: request, statement and job statistics, score, alerts.
     pub perf: crate::server::perf::Perf,
 }

@@ -40,6 +40,11 @@ pub fn require_user_or_redirect() {
     if request_user().is_some() {
         return;
     }
+    // A fresh install has nobody to sign in: its first visitor is sent to set it up.
+    if app_state().is_ok_and(|s| s.first_run.needed()) {
+        redirect_page("/setup");
+        return;
+    }
     let back = use_context::<http::request::Parts>()
         .map(|p| p.uri.path().to_string())
         .unwrap_or_else(|| "/".to_string());

@@ -1,6 +1,7 @@
 //! Server functions: the typed API the hydrated UI calls. Each authenticates first, then
 //! calls into `server::service`, and returns a DTO. One function per file.
 
+pub mod accounts;
 pub mod admin;
 pub mod imports;
 pub mod meters;

@@ -11,7 +11,10 @@ use leptos_router::{
 use crate::dto::SessionUser;
 use crate::ui::islands::app_status::AppStatus;
 use crate::ui::pages::{
+    account::AccountPage,
     admin_tips::AdminTipsPage,
+    admin_users::AdminUsersPage,
+    invite::{InvitePage, ResetPage},
     login::LoginPage,
     meter_detail::MeterDetailPage,
     meter_new::NewMeterPage,
@@ -22,6 +25,7 @@ use crate::ui::pages::{
         PerfCachePage, PerfOverviewPage, PerfQueriesPage, PerfRoutesPage, PerfSsrPage,
         PerfSystemPage,
     },
+    setup::SetupPage,
     tokens::TokensPage,
 };
 
@@ -81,6 +85,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/meters/:id") view=MeterDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::InOrder />
                 <Route path=path!("/admin/tips") view=AdminTipsPage ssr=SsrMode::Async />
+                // Accounts: first run, single-use links, everyone's own, administrators'.
+                <Route path=path!("/setup") view=SetupPage />
+                <Route path=path!("/invite/:secret") view=InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/reset/:secret") view=ResetPage ssr=SsrMode::Async />
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::InOrder />
+                <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                 // Async, so a member's request can answer 403 before any HTML goes out.
                 <Route path=path!("/admin/performance") view=PerfOverviewPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/performance/routes") view=PerfRoutesPage ssr=SsrMode::Async />

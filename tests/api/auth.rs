@@ -111,6 +111,8 @@ on_both_backends! {
 
     async fn signed_out_visitors_are_sent_to_sign_in(backend) {
         let app = spawn_app(backend).await;
+        // (With no account at all they are sent to /setup: see accounts.rs.)
+        app.add_user("mia@example.org", "member", "UTC").await;
         let res = app.get("/").await;
         assert_eq!(res.status(), 302);
         assert_eq!(res.headers()["location"], "/login");

@@ -131,6 +131,8 @@ enum Expect {
     Reached,
     /// Not signed in: 401 for the API, a redirect to /login for forms and pages.
     SignIn,
+    /// Sent elsewhere (any redirect).
+    Moved,
     Status(u16),
 }
 
@@ -143,6 +145,10 @@ enum Rule {
     Member,
     /// Any signed-in user, or a read token about its user.
     MemberOrReader,
+    /// The first-run pages once the install has users: everyone is sent to sign in.
+    SetupDone,
+    /// Any signed-in user, about a thing of their own by id (another's is not found).
+    OwnById,
     /// Administrators only.
     Admin,
     /// Administrators only, about a thing by id that may not exist.
@@ -180,6 +186,32 @@ fn rule_for(r: &Route) -> Option<Rule> {
         (_, "/api/v1/openapi.json" | "/api/v2/daily-outlook/health" | "/login") => Public,
         // Signing out is harmless to anyone: without a session it just says so.
         ("POST", "/logout") => Public,
+        // First run, invitations and resets: the secret in the link (or the setup code)
+        // is the permission; a made-up one is refused without saying more.
+        ("GET", "/api/v1/setup") | ("POST", "/api/v1/setup") => Public,
+        // The setup pages of an install that has users send everyone to sign in.
+        (_, "/setup" | "/forms/setup") => SetupDone,
+        (_, p)
+            if p.starts_with("/invite/")
+                || p.starts_with("/reset/")
+                || p.starts_with("/api/v1/invites/{secret}")
+                || p.starts_with("/api/v1/resets/")
+                || p.starts_with("/forms/invite/")
+                || p.starts_with("/forms/reset/") =>
+        {
+            Public
+        }
+        // One's own account: name, password, sessions.
+        (_, "/account" | "/api/v1/account" | "/api/v1/account/password") => Member,
+        (_, "/api/v1/account/sessions" | "/forms/account/sessions/others/sign-out") => Member,
+        (_, "/forms/account/name" | "/forms/account/password") => Member,
+        (_, "/api/v1/account/sessions/{id}" | "/forms/account/sessions/{id}/sign-out") => OwnById,
+        // Accounts and households are the administrators'.
+        (_, "/api/v1/users" | "/api/v1/households" | "/api/v1/invites") => Admin,
+        (_, "/forms/admin/households" | "/forms/admin/invites") => Admin,
+        (_, p) if p.starts_with("/api/v1/users/") || p.starts_with("/forms/admin/users/") => {
+            AdminById
+        }
         ("GET", "/" | "/meters" | "/meters/new" | "/settings/tokens") => Member,
         ("POST", "/meters/new" | "/settings/tokens") => Member,
         ("GET" | "POST", "/api/v1/meters") => {
@@ -241,7 +273,7 @@ fn expect(rule: Rule, c: Caller, page: bool) -> Expect {
     use Caller::*;
     use Expect::*;
     let signed_in = !is_token(c) && c != Anonymous;
-    if page && is_token(c) && rule != Rule::Public {
+    if page && is_token(c) && !matches!(rule, Rule::Public | Rule::SetupDone) {
         return SignIn;
     }
     match rule {
@@ -250,6 +282,9 @@ fn expect(rule: Rule, c: Caller, page: bool) -> Expect {
         Rule::MemberOrReader if signed_in || c == ReadToken => Allowed,
         Rule::MemberOrReader if is_token(c) => Status(403),
         Rule::Member | Rule::MemberOrReader => SignIn,
+        Rule::SetupDone => Moved,
+        Rule::OwnById if signed_in => Reached,
+        Rule::OwnById => SignIn,
         Rule::Admin if c == Admin => Allowed,
         Rule::Admin if signed_in => Status(403),
         Rule::Admin => SignIn,
@@ -325,6 +360,8 @@ fn destructive(r: &Route) -> bool {
         || r.path == "/logout"
         || r.path.contains("/revoke")
         || r.method == "DELETE"
+        || r.path.starts_with("/forms/admin/users/")
+        || r.method == "PATCH" && r.path.starts_with("/api/v1/users/")
 }
 
 /// A page of the app (GET, not under /api, not a file).
@@ -508,6 +545,7 @@ fn verdict(expected: Expect, (status, location): &(u16, String)) -> bool {
         Expect::Reached => !matches!(status, 401 | 403 | 500..=599) && !to_sign_in,
         Expect::SignIn => *status == 401 || to_sign_in,
         Expect::Status(s) => *status == s,
+        Expect::Moved => matches!(status, 301..=308),
     }
 }
 

@@ -196,6 +196,8 @@ impl TestApp {
         let hash = headroom::server::auth::password::hash(PASSWORD.into())
             .await
             .expect("hash");
+        // As the server's own ways of adding a user do: the install is set up now.
+        self.state.first_run.mark_done();
         self.state
             .db
             .create_user(&NewUser {

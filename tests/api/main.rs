@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accounts;
 mod auth;
 mod authorization;
 mod backup;

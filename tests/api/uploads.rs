@@ -69,7 +69,7 @@ async fn member(app: &TestApp, email: &str) -> (i64, String) {
     let now = app.state.clock.now_secs();
     app.state
         .db
-        .create_session(&session::token_hash(&token), id, now, now + 86_400)
+        .create_session(&session::token_hash(&token), id, now, now + 86_400, "")
         .await
         .expect("session");
     (id, format!("{}={token}", session::COOKIE_NAME))

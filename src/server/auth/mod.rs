@@ -1,6 +1,7 @@
 //! Who is asking: argon2id passwords, server-side sessions behind an HttpOnly cookie, and
 //! a throttle on failed sign-ins.
 
+pub mod first_run;
 pub mod password;
 pub mod session;
 pub mod throttle;

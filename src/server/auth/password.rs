@@ -18,7 +18,7 @@ use argon2::{
 };
 
 /// Shortest password accepted for new accounts.
-pub const MIN_LENGTH: usize = 10;
+pub const MIN_LENGTH: usize = 8;
 
 /// A real hash of a random password, verified against when the email is unknown so an
 /// attacker cannot tell "no such user" from "wrong password" by timing.

@@ -14,6 +14,7 @@
 //! | `HEADROOM_LOG_FORMAT` | `log_format` | `pretty` | `pretty` or `json` |
 //! | `HEADROOM_SECURE_COOKIES` | `secure_cookies` | `false` | mark cookies `Secure` (set behind TLS) |
 //! | `HEADROOM_SESSION_DAYS` | `session_days` | 30 | how long a sign-in lasts |
+//! | `HEADROOM_INVITE_HOURS` | `invite_hours` | 72 | how long an invitation or password-reset link works (each works once) |
 //! | `HEADROOM_SHUTDOWN_GRACE_SECS` | `shutdown_grace_secs` | 20 | how long to drain requests on SIGTERM |
 //! | `HEADROOM_MEMORY_CACHE_MB` | `memory_cache_mb` | 64 | in-process cache budget in MiB |
 //! | `HEADROOM_CACHE_TTL` | `cache_ttl` | the seeds' (SPEC S6) | TTL overrides per strategy, e.g. `outlook=3600,dashboard=60` |

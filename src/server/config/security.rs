@@ -10,6 +10,7 @@ use super::sources::Sources;
 pub const KEYS: &[&str] = &[
     "secure_cookies",
     "session_days",
+    "invite_hours",
     "rate_limits",
     "rate_limit_admins",
     "token_rate_limit",
@@ -25,6 +26,8 @@ pub const KEYS: &[&str] = &[
 pub struct SecuritySettings {
     pub secure_cookies: bool,
     pub session_days: u32,
+    /// How long invitation and password-reset links work.
+    pub invite_hours: u32,
     pub rate_limits: RateLimits,
     /// Requests per hour per API token.
     pub token_rate_limit: u32,
@@ -98,6 +101,12 @@ pub fn parse(src: &mut Sources) -> SecuritySettings {
             30,
             "a whole number of days from 1 to 365",
             |s| s.parse().ok().filter(|n| (1..=365).contains(n)),
+        ),
+        invite_hours: src.parse_with(
+            "invite_hours",
+            72,
+            "a whole number of hours from 1 to 8760",
+            |s| s.parse().ok().filter(|n| (1..=8760).contains(n)),
         ),
         rate_limits: RateLimits {
             per_hour: src.parse_with(

@@ -174,6 +174,19 @@ fn uploads_have_a_size_limit_and_a_deadline_of_their_own() {
 }
 
 #[test]
+fn invite_links_last_three_days_unless_set() {
+    let s = Settings::from_sources(HashMap::new(), None, addr()).expect("defaults valid");
+    assert_eq!(s.security.invite_hours, 72);
+    let s = Settings::from_sources(env(&[("HEADROOM_INVITE_HOURS", "2")]), None, addr())
+        .expect("valid");
+    assert_eq!(s.security.invite_hours, 2);
+    let err = Settings::from_sources(env(&[("HEADROOM_INVITE_HOURS", "0")]), None, addr())
+        .expect_err("out of range")
+        .to_string();
+    assert!(err.contains("HEADROOM_INVITE_HOURS = \"0\""), "{err}");
+}
+
+#[test]
 fn env_overrides_the_file_and_unknown_file_keys_fail() {
     let file = Some((
         PathBuf::from("headroom.toml"),

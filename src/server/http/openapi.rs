@@ -67,7 +67,76 @@ pub fn document() -> Value {
     {
         paths.extend(perf);
     }
+    if let (Some(paths), Value::Object(accounts)) = (doc["paths"].as_object_mut(), account_paths())
+    {
+        paths.extend(accounts);
+    }
     doc
+}
+
+/// Accounts: first run, the caller's own account and sessions, single-use links, and
+/// administrators' users and households (issue 19).
+fn account_paths() -> Value {
+    let id = path_id("id");
+    let sid = json!({"name": "id", "in": "path", "required": true, "description": "a session id from the list", "schema": {"type": "string"}});
+    let secret = json!({"name": "secret", "in": "path", "required": true, "description": "the last segment of the link", "schema": {"type": "string"}});
+    let obj = |props: Value| json!({"type": "object", "properties": props});
+    let s = |max: u32| json!({"type": "string", "maxLength": max});
+    let password = json!({"type": "string", "minLength": 8, "description": "at most 1024 bytes"});
+    let user = obj(
+        json!({"id": {"type": "integer"}, "email": s(254), "display_name": s(80), "role": {"enum": ["admin", "member"]},
+        "household_id": {"type": ["integer", "null"]}, "household": {"type": ["string", "null"]}, "disabled": {"type": "boolean"}, "created_at": {"type": "string"}}),
+    );
+    let account = obj(
+        json!({"id": {"type": "integer"}, "email": s(254), "display_name": s(80), "role": {"enum": ["admin", "member"]},
+        "household_id": {"type": ["integer", "null"]}, "household": {"type": ["string", "null"]}}),
+    );
+    let session = obj(
+        json!({"id": {"type": "string"}, "device": {"type": "string"}, "created_at": {"type": "string"},
+        "last_seen_at": {"type": ["string", "null"]}, "current": {"type": "boolean"}}),
+    );
+    let household = obj(
+        json!({"id": {"type": "integer"}, "name": s(80), "members": {"type": "integer"}, "created_at": {"type": "string"}}),
+    );
+    let link = obj(
+        json!({"kind": {"enum": ["account", "household", "reset"]}, "url": {"type": "string"}, "expires_at": {"type": "string"}}),
+    );
+    let signed_out = ok(
+        "How many sessions were signed out",
+        obj(json!({"signed_out": {"type": "integer"}})),
+    );
+    let list = |v: &Value| json!({"type": "array", "items": v});
+    let tag = "accounts";
+    json!({
+        "/api/v1/setup": {
+            "get": op("Whether the install still waits for its first account", tag, json!([]), None, "200", ok("needed", obj(json!({"needed": {"type": "boolean"}})))),
+            "post": op("Create the first administrator with the setup code printed at start (404 once any account exists; wrong code: 422 on setup_code; throttled: 429)", tag, json!([]),
+                Some(obj(json!({"email": s(254), "display_name": s(80), "password": password, "setup_code": {"type": "string"}}))), "201", json!({"description": "Created and signed in (session cookie)"}))},
+        "/api/v1/account": {
+            "get": op("Your account", tag, json!([]), None, "200", ok("Account", account.clone())),
+            "patch": op("Change your display name", tag, json!([]), Some(obj(json!({"display_name": s(80)}))), "200", ok("Account", account))},
+        "/api/v1/account/password": {"post": op("Change your password (signs out your other sessions)", tag, json!([]),
+            Some(obj(json!({"current_password": {"type": "string"}, "new_password": password}))), "200", signed_out.clone())},
+        "/api/v1/account/sessions": {
+            "get": op("Your sessions, most recently used first", tag, json!([]), None, "200", ok("Sessions", list(&session))),
+            "delete": op("Sign out every session but this one", tag, json!([]), None, "200", signed_out)},
+        "/api/v1/account/sessions/{id}": {"delete": op("Sign out one of your sessions", tag, json!([sid]), None, "204", json!({"description": "Signed out"}))},
+        "/api/v1/invites": {"post": op("Make an invitation link (admins)", tag, json!([]),
+            Some(obj(json!({"kind": {"enum": ["account", "household"]}, "role": {"enum": ["admin", "member"]}, "household_id": {"type": "integer"}}))), "201", ok("The link, shown once", link.clone()))},
+        "/api/v1/invites/{secret}": {"get": op("What an invitation offers (422 on secret when used or expired)", tag, json!([secret.clone()]), None, "200",
+            ok("Invitation", obj(json!({"kind": {"type": "string"}, "role": {"type": "string"}, "household": {"type": ["string", "null"]}, "expires_at": {"type": "string"}}))))},
+        "/api/v1/invites/{secret}/accept": {"post": op("Accept an invitation: a new account (signed in), or, signed in, join the household", tag, json!([secret.clone()]),
+            Some(obj(json!({"email": s(254), "display_name": s(80), "password": password}))), "201", json!({"description": "Created and signed in; 200 {household_id} when joining"}))},
+        "/api/v1/resets/{secret}": {"post": op("Set a new password through a reset link (signs out every session)", tag, json!([secret]),
+            Some(obj(json!({"password": password}))), "204", json!({"description": "Password set"}))},
+        "/api/v1/users": {"get": op("Every user (admins)", tag, json!([]), None, "200", ok("Users", list(&user)))},
+        "/api/v1/users/{id}": {"patch": op("Disable or enable, change role, move into or out of a household (admins); 422 when no active admin would be left", tag, json!([id.clone()]),
+            Some(obj(json!({"disabled": {"type": "boolean"}, "role": {"enum": ["admin", "member"]}, "household_id": {"type": ["integer", "null"]}}))), "200", ok("User", user))},
+        "/api/v1/users/{id}/reset-link": {"post": op("Make a password-reset link for a user (admins)", tag, json!([id]), None, "201", ok("The link, shown once", link))},
+        "/api/v1/households": {
+            "get": op("Every household (admins)", tag, json!([]), None, "200", ok("Households", list(&household))),
+            "post": op("Create a household (admins)", tag, json!([]), Some(obj(json!({"name": s(80)}))), "201", ok("Household", household))}
+    })
 }
 
 /// The performance center (admins only; SPEC S8, S12).

@@ -60,6 +60,14 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::perf::router())
         .merge(crate::server::http::openapi::router())
         .merge(routes::tokens::router())
+        // Accounts: setup, the caller's own account, links, administrators' user pages.
+        .merge(routes::setup::router())
+        .merge(routes::account::router())
+        .merge(routes::account_forms::router())
+        .merge(routes::invites::router())
+        .merge(routes::invite_forms::router())
+        .merge(routes::users::router())
+        .merge(routes::user_forms::router())
         .merge(routes::pwa::router(&leptos_options));
     if state.settings.server.test_hooks {
         router = router.merge(routes::test_hooks::router());

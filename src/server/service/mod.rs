@@ -2,24 +2,30 @@
 //! are thin adapters over these functions; these functions know nothing about HTTP.
 
 pub mod access;
+pub mod account;
 pub mod auth;
 pub mod charts;
 pub mod export;
 pub mod freshness;
+pub mod households;
 pub mod import;
 pub mod ingest;
+pub mod invites;
 pub mod line_cap;
 pub mod meter_page;
 pub mod meters;
 pub mod outlook;
 pub mod peers;
 pub mod readings;
+pub mod sessions;
+pub mod setup;
 pub mod shares;
 pub mod sources;
 pub mod time;
 pub mod tips;
 pub mod tokens;
 pub mod upload_file;
+pub mod users;
 
 use crate::{domain::DomainError, server::storage::StoreError};
 

@@ -8,12 +8,15 @@
 //!
 //! Errors are typed ([`StoreError`]); handlers turn them into HTTP answers.
 
+pub mod app_secrets;
 pub mod backup;
 pub mod batch;
 pub mod blocks;
 pub mod cache_epoch;
 pub mod codec;
+pub mod households;
 pub mod imports;
+pub mod invites;
 pub mod leases;
 pub mod meters;
 pub mod outlooks;

@@ -89,4 +89,78 @@ impl Db {
             .await?),
         )
     }
+
+    pub async fn set_display_name(&self, id: i64, name: &str) -> StoreResult<()> {
+        self.update_user(id, "UPDATE users SET display_name = $2 WHERE id = $1", name)
+            .await
+    }
+
+    pub async fn set_password_hash(&self, id: i64, hash: &str) -> StoreResult<()> {
+        self.update_user(
+            id,
+            "UPDATE users SET password_hash = $2 WHERE id = $1",
+            hash,
+        )
+        .await
+    }
+
+    async fn update_user(&self, id: i64, sql: &'static str, value: &str) -> StoreResult<()> {
+        let done = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(value)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Moves the user into `household` (or out of any, with `None`).
+    pub async fn set_household(&self, id: i64, household: Option<i64>) -> StoreResult<()> {
+        let done = with_pool!(self, pool => sqlx::query(
+                "UPDATE users SET household_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(household)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Sets the user's role and whether they are disabled (`disabled_at`, kept when they
+    /// already were), unless that would leave no active administrator: the check is part
+    /// of the statement, so it cannot pass on a count read before another write.
+    /// `Ok(false)` when refused for that reason.
+    pub async fn set_role_and_disabled(
+        &self,
+        id: i64,
+        role: &str,
+        disabled_at: Option<i64>,
+    ) -> StoreResult<bool> {
+        let sql = "UPDATE users SET role = $2, \
+                   disabled_at = CASE WHEN $3 IS NULL THEN NULL ELSE COALESCE(disabled_at, $3) END \
+                   WHERE id = $1 AND (($2 = 'admin' AND $3 IS NULL) \
+                   OR NOT (role = 'admin' AND disabled_at IS NULL) OR EXISTS (\
+                   SELECT 1 FROM users o WHERE o.id <> $1 AND o.role = 'admin' \
+                   AND o.disabled_at IS NULL))";
+        let done = with_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(role)
+            .bind(disabled_at)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if done == 1 {
+            return Ok(true);
+        }
+        match self.user_by_id(id).await? {
+            Some(_) => Ok(false),
+            None => Err(StoreError::NotFound),
+        }
+    }
 }

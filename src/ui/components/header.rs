@@ -19,7 +19,8 @@ pub fn AppHeader() -> impl IntoView {
                             <a href="/">"Today"</a>
                             <a href="/meters">"Meters"</a>
                             <a href="/settings/tokens">"Tokens"</a>
-                            {(u.role == crate::dto::Role::Admin).then(|| view! { <a href="/admin/tips">"Tips"</a> <a href="/admin/performance">"Performance"</a> })}
+                            <a href="/account">"Account"</a>
+                            {(u.role == crate::dto::Role::Admin).then(|| view! { <a href="/admin/users">"Users"</a> <a href="/admin/tips">"Tips"</a> <a href="/admin/performance">"Performance"</a> })}
                         </nav>
                         <span class="who" data-testid="who">{u.display_name}</span>
                         <form method="post" action="/logout">

@@ -29,6 +29,12 @@ pub fn LoginPage() -> impl IntoView {
             .map(|code| error_message(&code))
     };
     let signed_out = move || query.with(|q| q.get("signed_out")).is_some();
+    let reset = move || query.with(|q| q.get("reset")).is_some();
+    // A fresh install has no account to sign in to yet: point at the setup page.
+    #[cfg(feature = "ssr")]
+    let first_run = crate::server_fns::app_state().is_ok_and(|s| s.first_run.needed());
+    #[cfg(not(feature = "ssr"))]
+    let first_run = false;
     let next = move || {
         query
             .with(|q| q.get("next"))
@@ -46,6 +52,12 @@ pub fn LoginPage() -> impl IntoView {
                 {move || {
                     signed_out().then(|| view! { <p class="notice" role="status">"You are signed out."</p> })
                 }}
+                {move || {
+                    reset().then(|| view! { <p class="notice" role="status">"Password set. Sign in with it."</p> })
+                }}
+                {first_run.then(|| view! {
+                    <p class="notice" role="status">"No account exists yet: " <a href="/setup">"set up Headroom"</a> " first."</p>
+                })}
                 <label for="email">"Email"</label>
                 <input id="email" type="email" name="email" autocomplete="username" required />
                 <label for="password">"Password"</label>

@@ -1,6 +1,9 @@
 //! One file per page.
 
+pub mod account;
 pub mod admin_tips;
+pub mod admin_users;
+pub mod invite;
 pub mod login;
 pub mod meter_detail;
 pub mod meter_new;
@@ -8,4 +11,5 @@ pub mod meters;
 pub mod not_found;
 pub mod outlook;
 pub mod perf;
+pub mod setup;
 pub mod tokens;

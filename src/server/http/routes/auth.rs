@@ -69,6 +69,50 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// What the routes that open a session need to know about the request.
+pub struct Caller {
+    /// The client's address (the peer, or what a trusted proxy says).
+    pub ip: Option<std::net::IpAddr>,
+    /// The `User-Agent`, to name the session's device in its owner's list.
+    pub user_agent: String,
+    secure: bool,
+}
+
+pub fn caller(
+    state: &AppState,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> Caller {
+    let peer = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
+    Caller {
+        ip: client::address(peer, headers, &state.settings.security.trusted_proxies),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
+        secure: client::is_https(&state.settings, peer, headers),
+    }
+}
+
+impl Caller {
+    /// Puts the new session `token` in `res`'s cookie.
+    pub fn set_session_cookie(
+        &self,
+        state: &AppState,
+        res: &mut Response,
+        token: &str,
+    ) -> Result<(), ApiError> {
+        let max_age = i64::from(state.settings.security.session_days) * 86_400;
+        let cookie = session::set_cookie(token, max_age, self.secure);
+        res.headers_mut().insert(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
+        );
+        Ok(())
+    }
+}
+
 async fn sign_in(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -83,18 +127,20 @@ async fn sign_in(
         return Ok(back_to_login("too_long", &next));
     }
     let previous = session::token_from_headers(&headers);
-    let peer = connect.map(|Extension(ConnectInfo(addr))| addr.ip());
-    let ip = client::address(peer, &headers, &state.settings.security.trusted_proxies);
-    match service::auth::sign_in(&state, &form.email, &form.password, ip, previous).await? {
+    let who = caller(&state, connect, &headers);
+    match service::auth::sign_in(
+        &state,
+        &form.email,
+        &form.password,
+        who.ip,
+        previous,
+        &who.user_agent,
+    )
+    .await?
+    {
         SignIn::SignedIn { token, .. } => {
-            let max_age = i64::from(state.settings.security.session_days) * 86_400;
-            let secure = client::is_https(&state.settings, peer, &headers);
-            let cookie = session::set_cookie(&token, max_age, secure);
             let mut res = Redirect::to(&next).into_response();
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
-            );
+            who.set_session_cookie(&state, &mut res, &token)?;
             Ok(res)
         }
         SignIn::Rejected => Ok(back_to_login("invalid", &next)),
