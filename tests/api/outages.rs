@@ -1,0 +1,62 @@
+//! The database going away or filling up is a condition to report, not a bug: writes
+//! answer a JSON 503 (`unavailable`) or 507 (`storage_full`) with `Retry-After`, at once,
+//! and the server carries on by itself when the database is back. The fault matrix
+//! (`scripts/fault-matrix`) does the same to real processes; these pin the answers.
+
+use std::time::{Duration, Instant};
+
+use headroom::server::storage::Pool;
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+const NOW: &str = "2026-11-21T12:00:00Z";
+
+async fn token_for(app: &TestApp, meter: i64) -> String {
+    let (status, body) = json_of(
+        app.post_json(
+            "/api/v1/tokens",
+            &json!({"name": "router", "meter_ids": [meter]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["token"].as_str().expect("token").to_string()
+}
+
+async fn ingest(app: &TestApp, token: &str, meter: i64, at: &str) -> reqwest::Response {
+    app.anonymous()
+        .post(app.url("/api/v1/readings"))
+        .bearer_auth(token)
+        .json(&json!({"readings": [{"meter_id": meter, "timestamp": at, "value": 10.0}]}))
+        .send()
+        .await
+        .expect("POST")
+}
+
+on_both_backends! {
+    async fn a_database_that_is_gone_is_a_503_with_retry_after(backend) {
+        let app = spawn_app_with(backend, Options { now: NOW.parse().ok(), ..Options::default() }).await;
+        let user = app.signed_in_user("ola@example.org", "UTC").await;
+        let meter = app.add_quota_meter(user, "Fibre", 1_000_000.0, "monthly:1", "UTC").await;
+        let token = token_for(&app, meter).await;
+        assert_eq!(ingest(&app, &token, meter, "2026-11-21T10:00:00Z").await.status(), 201);
+
+        // No connection to be had: what a request meets while the database is down.
+        match &app.state.db.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+        let started = Instant::now();
+        let res = ingest(&app, &token, meter, "2026-11-21T10:10:00Z").await;
+        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert_eq!(res.status(), 503);
+        let retry: u64 = res.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+        assert!((1..=10).contains(&retry), "{retry}");
+        let (_, body) = json_of(res).await;
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        assert!(!body["error"]["message"].as_str().unwrap_or("").contains("sqlx"), "{body}");
+    }
+}
