@@ -185,6 +185,12 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                // When a write fails with a full disk, SQLite rolls the transaction back
+                // itself; sqlx's ROLLBACK then fails and it keeps counting the connection
+                // as inside a transaction, so every later BEGIN on it would fail, long
+                // after space is freed. Such a connection is closed instead of reused
+                // (the ping before this hook has run the queued rollback).
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .connect_with(options)
                 .await?;
             Ok(Db::new(Pool::Sqlite(pool)))
