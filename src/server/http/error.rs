@@ -16,7 +16,11 @@ use serde::Serialize;
 pub use crate::server::service::ItemError;
 use crate::{
     domain::DomainError,
-    server::{perf::thresholds::InvalidThreshold, service::ServiceError, storage::StoreError},
+    server::{
+        perf::thresholds::InvalidThreshold,
+        service::{Outage, ServiceError, outage_of},
+        storage::StoreError,
+    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -60,8 +64,46 @@ pub enum ApiError {
     /// A bounded resource (password-hash slots) is full; answered at once, not queued.
     #[error("the server is busy; try again in a moment")]
     Overloaded { retry_after_secs: u64 },
+    /// The database is down, restarting or saturated: nothing was done; try again soon.
+    #[error("the database is unavailable; nothing was done, try again in a moment")]
+    Unavailable { retry_after_secs: u64 },
+    /// The server's disk is full: nothing was stored. Reads go on.
+    #[error("the server's storage is full; nothing was stored")]
+    StorageFull { retry_after_secs: u64 },
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// What a client should wait before trying again: a restarting database is back in
+/// about a second or two; a full disk needs an operator.
+const UNAVAILABLE_RETRY_SECS: u64 = 2;
+const STORAGE_FULL_RETRY_SECS: u64 = 60;
+
+impl From<Outage> for ApiError {
+    fn from(o: Outage) -> Self {
+        match o {
+            Outage::Unreachable => ApiError::Unavailable {
+                retry_after_secs: UNAVAILABLE_RETRY_SECS,
+            },
+            Outage::DiskFull => ApiError::StorageFull {
+                retry_after_secs: STORAGE_FULL_RETRY_SECS,
+            },
+        }
+    }
+}
+
+/// Anything else is a bug (500) — unless its chain shows the database unreachable or out
+/// of disk, which is a condition to report, with the cause logged as a warning.
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.chain().find_map(outage_of) {
+            Some(o) => {
+                tracing::warn!(error = %e, outage = ?o, "database outage; answered with try-again");
+                o.into()
+            }
+            None => ApiError::Internal(e),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -116,6 +158,8 @@ impl ApiError {
             ApiError::TooManyImports(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_imports"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            ApiError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::StorageFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -126,7 +170,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(field) => ApiError::Conflict(field),
-            other => ApiError::Internal(other.into()),
+            other => anyhow::Error::from(other).into(),
         }
     }
 }
@@ -155,7 +199,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Busy(message) => ApiError::Busy(message),
             ServiceError::TooManyImports(message) => ApiError::TooManyImports(message),
             ServiceError::Store(e) => e.into(),
-            ServiceError::Internal(e) => ApiError::Internal(e),
+            ServiceError::Internal(e) => e.into(),
         }
     }
 }
@@ -216,7 +260,9 @@ impl IntoResponse for ApiError {
         }
         let mut res = (status, Json(Body { error: detail })).into_response();
         if let ApiError::TooManyRequests { retry_after_secs }
-        | ApiError::Overloaded { retry_after_secs } = self
+        | ApiError::Overloaded { retry_after_secs }
+        | ApiError::Unavailable { retry_after_secs }
+        | ApiError::StorageFull { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);

@@ -30,8 +30,9 @@ fn too_large(limit: u64) -> ApiError {
     }
 }
 
+/// A full disk is a 507; any other I/O failure a 500.
 fn io_error(e: std::io::Error) -> ApiError {
-    ApiError::Internal(e.into())
+    anyhow::Error::from(e).into()
 }
 
 /// Refuses a body that says it is larger than `limit`; call before reading any of it.

@@ -27,6 +27,10 @@ pub mod tokens;
 pub mod upload_file;
 pub mod users;
 
+/// A database that is down or out of disk is a condition to report (503, 507), not a bug;
+/// adapters judge errors with these.
+pub use crate::server::storage::outage::{Outage, outage_of};
+
 use crate::{domain::DomainError, server::storage::StoreError};
 
 /// A problem with one entry of a batch, by its position in the batch.

@@ -392,10 +392,15 @@ pub async fn cached(
                 }
                 let outlook = compute(state, user_id, date, None).await?;
                 let json = serde_json::to_string(&outlook)?;
-                state
+                // The row only spares the next cold read a computation: when it cannot be
+                // written (a full disk), the outlook is still the answer.
+                if let Err(e) = state
                     .db
                     .put_outlook(user_id, day, state.clock.now_secs(), &json)
-                    .await?;
+                    .await
+                {
+                    tracing::warn!(error = %e, user_id, "could not keep the computed outlook");
+                }
                 Ok(json.into_bytes())
             },
         )

@@ -19,6 +19,7 @@ pub mod imports;
 pub mod invites;
 pub mod leases;
 pub mod meters;
+pub mod outage;
 pub mod outlooks;
 pub mod partitions;
 pub mod perf;
@@ -33,12 +34,17 @@ pub mod users;
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::{
-    PgPool, SqlitePool,
+    Connection, PgPool, SqlitePool,
     postgres::PgPoolOptions,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
 use crate::server::config::Secret;
+
+/// Longest a query waits for a connection. Short, so that while the database is down or
+/// restarting a request fails fast (503, Retry-After) instead of hanging; a pool busy
+/// for this long is overloaded, and the same answer is right.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Runs `$body` with `$pool` bound to whichever concrete pool `$db` holds. The body is
 /// compiled twice, once per backend, so it must be valid SQL for both.
@@ -182,14 +188,20 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                // When a write fails with a full disk, SQLite rolls the transaction back
+                // itself; sqlx's ROLLBACK then fails and it keeps counting the connection
+                // as inside a transaction, so every later BEGIN on it would fail, long
+                // after space is freed. Such a connection is closed instead of reused
+                // (the ping before this hook has run the queued rollback).
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
                 .connect_with(options)
                 .await?;
             Ok(Db::new(Pool::Sqlite(pool)))
         } else {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(raw)
                 .await?;
             Ok(Db::new(Pool::Postgres(pool)))
