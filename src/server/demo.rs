@@ -121,6 +121,22 @@ fn sensor(name: &'static str, unit: &'static str, lo: f64, hi: f64, shape: Shape
     }
 }
 
+/// The demo's household proper: Ada and Ben live together, and Ada's fibre line is
+/// shared with the household to view (Ben sees it beside his own meters, read-only).
+/// The others are separate accounts on the same server.
+struct Home {
+    name: &'static str,
+    /// The first is the sharing owner.
+    members: [&'static str; 2],
+    shared_meter: &'static str,
+}
+
+const HOME: Home = Home {
+    name: "Ada's home",
+    members: [DEMO_ADMIN_EMAIL, "ben@headroom.demo"],
+    shared_meter: "Home fibre",
+};
+
 fn household() -> Vec<DemoUser> {
     vec![
         DemoUser {
@@ -369,6 +385,8 @@ pub async fn seed(
     let start = end - size.days * 86_400;
     let mut written = 0;
     let mut seed = 7_u64;
+    let home = db.create_household(HOME.name, start).await?;
+    let mut shared_meter = None;
     for user in household() {
         let start = user.days.map_or(start, |d| end - d.min(size.days) * 86_400);
         let user_id = db
@@ -383,6 +401,9 @@ pub async fn seed(
                 created_at: start,
             })
             .await?;
+        if HOME.members.contains(&user.email.as_str()) {
+            db.set_household(user_id, Some(home)).await?;
+        }
         let tz = TimeZone::get(user.timezone)?;
         for (position, m) in (0_i64..).zip(&user.meters) {
             let meter_id = db
@@ -400,6 +421,9 @@ pub async fn seed(
                     created_at: start,
                 })
                 .await?;
+            if user.email == HOME.members[0] && m.name == HOME.shared_meter {
+                shared_meter = Some(meter_id);
+            }
             // A simulated source carries the meter on from where its history ends.
             db.put_source(&SourceRow {
                 meter_id,
@@ -425,6 +449,9 @@ pub async fn seed(
                 written += ingest::write(db, chunk).await?.stored as u64;
             }
         }
+    }
+    if let Some(id) = shared_meter {
+        db.set_household_role(id, Some("viewer")).await?;
     }
     tracing::info!(
         readings = written,
