@@ -62,7 +62,10 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                 _ = stop.wait_for(|s| *s) => break,
             }
             let now = state.clock.now_secs();
-            if last_renewal.is_none_or(|t| t.elapsed() >= renew_every) {
+            // The leader renews every third of a lease; a standby asks every second, so a
+            // crashed leader's work resumes within a second of its lease running out
+            // (asking every third of a lease let takeover take a third longer).
+            if !leader || last_renewal.is_none_or(|t| t.elapsed() >= renew_every) {
                 let was = leader;
                 leader = state
                     .db
