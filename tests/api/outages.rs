@@ -37,6 +37,24 @@ async fn ingest(app: &TestApp, token: &str, meter: i64, at: &str) -> reqwest::Re
 }
 
 on_both_backends! {
+    async fn a_session_that_cannot_be_looked_up_is_a_503_not_a_sign_out(backend) {
+        let app = spawn_app_with(backend, Options { now: NOW.parse().ok(), ..Options::default() }).await;
+        app.signed_in_user("ola@example.org", "UTC").await;
+        // Signed in but never looked up: its session is in the database only.
+        match &app.state.db.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+        let res = app.get("/api/v1/meters").await;
+        assert_eq!(res.status(), 503, "a database outage is not a reason to sign anyone out");
+        assert!(res.headers().contains_key("retry-after"));
+        let (_, body) = json_of(res).await;
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        // Without a session cookie it is still a plain 401.
+        let res = app.anonymous().get(app.url("/api/v1/meters")).send().await.expect("GET");
+        assert_eq!(res.status(), 401);
+    }
+
     async fn a_database_that_is_gone_is_a_503_with_retry_after(backend) {
         let app = spawn_app_with(backend, Options { now: NOW.parse().ok(), ..Options::default() }).await;
         let user = app.signed_in_user("ola@example.org", "UTC").await;

@@ -14,7 +14,10 @@ use crate::{
     domain::access::TokenReach,
     server::{
         auth::CurrentUser,
-        http::{error::ApiError, middleware::rate_limit},
+        http::{
+            error::ApiError,
+            middleware::{rate_limit, session::SessionUnknown},
+        },
         service::tokens,
         state::AppState,
     },
@@ -27,12 +30,15 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<CurrentUser>()
-            .cloned()
-            .map(AuthUser)
-            .ok_or(ApiError::Unauthorized)
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(AuthUser(user.clone()));
+        }
+        if parts.extensions.get::<SessionUnknown>().is_some() {
+            return Err(ApiError::Unavailable {
+                retry_after_secs: 2,
+            });
+        }
+        Err(ApiError::Unauthorized)
     }
 }
 

@@ -27,6 +27,16 @@ pub async fn attach_token(state: &AppState, req: &mut Request, token: String) {
             req.extensions_mut().insert(SessionToken(token));
         }
         Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "session lookup failed"),
+        Err(e) => {
+            // The database is down, not the session: say so (503) where a user is
+            // needed, rather than treat the caller as signed out.
+            tracing::warn!(error = %e, "session lookup failed");
+            req.extensions_mut().insert(SessionUnknown);
+        }
     }
 }
+
+/// Left in a request whose session cookie could not be looked up (the database did
+/// not answer).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionUnknown;
