@@ -76,6 +76,12 @@ on_both_backends! {
         let (_, body) = json_of(res).await;
         assert_eq!(body["error"]["code"], "unavailable", "{body}");
         assert!(!body["error"]["message"].as_str().unwrap_or("").contains("sqlx"), "{body}");
+        // The seed API's envelope says when to try again too.
+        let res = app.get(&format!("/api/v2/daily-outlook/{user}")).await;
+        assert_eq!(res.status(), 503);
+        assert!(res.headers().contains_key("retry-after"), "{:?}", res.headers());
+        let (_, body) = json_of(res).await;
+        assert_eq!((body["success"].as_bool(), body["error"]["code"].as_str()), (Some(false), Some("unavailable")), "{body}");
     }
 }
 

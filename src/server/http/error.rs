@@ -137,6 +137,17 @@ impl ApiError {
         }
     }
 
+    /// When to try again, for the refusals that say so (`Retry-After`).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Overloaded { retry_after_secs }
+            | ApiError::Unavailable { retry_after_secs }
+            | ApiError::StorageFull { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
@@ -258,15 +269,16 @@ impl IntoResponse for ApiError {
             ApiError::Items { items, .. } => detail.items = Some(items),
             _ => {}
         }
+        let retry_after = self.retry_after_secs();
         let mut res = (status, Json(Body { error: detail })).into_response();
-        if let ApiError::TooManyRequests { retry_after_secs }
-        | ApiError::Overloaded { retry_after_secs }
-        | ApiError::Unavailable { retry_after_secs }
-        | ApiError::StorageFull { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
-        {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+        stamp_retry_after(&mut res, retry_after);
         res
+    }
+}
+
+/// Puts `Retry-After` on `res` when there is one to give.
+pub fn stamp_retry_after(res: &mut Response, secs: Option<u64>) {
+    if let Some(v) = secs.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
     }
 }

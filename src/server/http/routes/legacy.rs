@@ -61,7 +61,9 @@ impl IntoResponse for V2Error {
             other => other.to_string(),
         };
         let body = json!({"success": false, "error": {"code": code, "message": message}, "timestamp": crate::server::clock::wall_now().to_string()});
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        crate::server::http::error::stamp_retry_after(&mut res, self.0.retry_after_secs());
+        res
     }
 }
 
