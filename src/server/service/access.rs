@@ -25,6 +25,8 @@ pub struct MeterAccess {
     pub owner_name: String,
     /// How the owner shares it with their whole household, if they do.
     pub household_role: Option<ShareRole>,
+    /// The owner's household (read with the meter), if they have one.
+    pub owner_household: Option<i64>,
 }
 
 impl MeterAccess {
@@ -55,6 +57,7 @@ fn standing(row: MeterWithFacts, user_id: i64) -> Option<MeterAccess> {
         grant,
         owner_name: row.owner_name,
         household_role: facts.household_role,
+        owner_household: facts.owner_household,
     })
 }
 
@@ -126,4 +129,26 @@ pub async fn visible(
 /// who sees everything visible).
 pub fn token_meters(user: &CurrentUser) -> Option<&[i64]> {
     user.via_token.as_ref().map(|r| r.meter_ids.as_slice())
+}
+
+/// Whether `caller` may read user `user_id`'s outlook as a whole (the seed API's
+/// per-user views): everyone their own; an administrator also the members of their own
+/// household, never another household's; a token only its own user. Both households are
+/// read now, since a cached session may be a minute behind a move.
+pub async fn may_read_user(
+    state: &AppState,
+    caller: &CurrentUser,
+    user_id: i64,
+) -> ServiceResult<bool> {
+    if caller.id == user_id {
+        return Ok(true);
+    }
+    if !caller.is_admin() || caller.via_token.is_some() {
+        return Ok(false);
+    }
+    let household = |id| async move {
+        Ok::<_, ServiceError>(state.db.user_by_id(id).await?.and_then(|u| u.household_id))
+    };
+    let mine = household(caller.id).await?;
+    Ok(mine.is_some() && household(user_id).await? == mine)
 }

@@ -42,11 +42,7 @@ pub async fn get(
     meter_id: i64,
 ) -> ServiceResult<MeterSharing> {
     let a = access::meter(state, user, meter_id, MeterAction::Manage).await?;
-    let household_id = state
-        .db
-        .user_by_id(a.meter.owner_id)
-        .await?
-        .and_then(|u| u.household_id);
+    let household_id = a.owner_household;
     let (household_role, members) = match household_id {
         Some(h) => {
             let by_name = state.db.shares_of(meter_id).await?;
@@ -105,11 +101,7 @@ pub async fn put(
             format!("at most {MAX_MEMBERS} members"),
         ));
     }
-    let household_id = state
-        .db
-        .user_by_id(a.meter.owner_id)
-        .await?
-        .and_then(|u| u.household_id);
+    let household_id = a.owner_household;
     let members = match household_id {
         Some(h) => {
             state

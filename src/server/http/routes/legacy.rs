@@ -30,7 +30,7 @@ use crate::{
             routes::outlook::{DateParam, parse_date},
         },
         service::{
-            ServiceError, freshness,
+            ServiceError, access, freshness,
             outlook::{self, Whose},
             peers,
         },
@@ -77,27 +77,10 @@ fn envelope(data: impl Serialize, cached: bool, load_time: f64, state: &AppState
     }))
 }
 
-/// Whether `caller` may read `user_id`'s outlook: everyone their own; an administrator
-/// also the members of their own household, and never anyone of another (the seeds let
-/// an admin read anyone; Headroom keeps households apart). A token reads only its user.
-/// The answer for a stranger and for an id that does not exist is the same 403.
-async fn may_read(state: &AppState, caller: &CurrentUser, user_id: i64) -> Result<bool, ApiError> {
-    if caller.id == user_id {
-        return Ok(true);
-    }
-    if !caller.is_admin() || caller.via_token.is_some() {
-        return Ok(false);
-    }
-    // Both read now: a cached session may be a minute behind a change of household.
-    let household = |id| async move {
-        Ok::<_, ApiError>(state.db.user_by_id(id).await?.and_then(|u| u.household_id))
-    };
-    let mine = household(caller.id).await?;
-    Ok(mine.is_some() && household(user_id).await? == mine)
-}
-
+/// The seed API's permission check: `service::access::may_read_user`, answered as the
+/// same 403 for a stranger and for an id that does not exist.
 async fn allowed(state: &AppState, caller: &CurrentUser, user_id: i64) -> Result<(), V2Error> {
-    if may_read(state, caller, user_id).await? {
+    if access::may_read_user(state, caller, user_id).await? {
         Ok(())
     } else {
         Err(V2Error(ApiError::Forbidden))
@@ -263,7 +246,7 @@ async fn batch(
     let date = parse_date(req.date.as_deref())?;
     let (mut outlooks, mut not_found, mut all_cached) = (Vec::new(), Vec::new(), true);
     for id in req.user_ids {
-        if !may_read(&state, &caller, id).await? {
+        if !access::may_read_user(&state, &caller, id).await? {
             not_found.push(id);
             continue;
         }
