@@ -208,14 +208,22 @@ fn base_document() -> Value {
                     "timezone": {"type": "string"}, "quota": {"type": ["number", "null"]}, "reset_rule": {"type": ["string", "null"]},
                     "range_min": {"type": ["number", "null"]}, "range_max": {"type": ["number", "null"]}, "archived": {"type": "boolean"},
                     "created_at": {"type": "string", "format": "date-time"},
-                    "latest": {"type": ["object", "null"], "properties": {"at": {"type": "string"}, "value": {"type": "number"}}}}},
+                    "latest": {"type": ["object", "null"], "properties": {"at": {"type": "string"}, "value": {"type": "number"}}},
+                    "access": {"enum": ["owner", "editor", "viewer"]},
+                    "shared_by": {"type": ["string", "null"], "description": "The owner's name, for a meter shared with you"}}},
+                "MeterSharing": {"type": "object", "properties": {
+                    "meter_id": {"type": "integer"}, "household_id": {"type": ["integer", "null"]},
+                    "household_role": {"enum": ["viewer", "editor", null]},
+                    "members": {"type": "array", "items": {"type": "object", "properties": {
+                        "user_id": {"type": "integer"}, "display_name": {"type": "string"},
+                        "role": {"enum": ["viewer", "editor", null]}}}}}},
                 "Reading": {"type": "object", "required": ["meter_id", "timestamp", "value"], "properties": {
                     "meter_id": {"type": "integer"}, "timestamp": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]},
                     "value": {"type": "number"}, "remaining": {"type": "number"}}},
                 "ReadingBatch": {"type": "object", "required": ["readings"], "properties": {"readings": {"type": "array", "maxItems": 10000, "items": schema("Reading")}}},
                 "Accepted": {"type": "object", "properties": {"accepted": {"type": "integer"}, "meters": {"type": "array", "items": {"type": "integer"}}, "rejected": {"type": "array"}}},
                 "Token": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"}, "scope": {"type": "string"},
-                    "meter_ids": {"type": "array", "items": {"type": "integer"}}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}, "revoked": {"type": "boolean"}}},
+                    "meter_ids": {"type": "array", "items": {"type": "integer"}}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]}, "revoked": {"type": "boolean"}}},
                 "NewToken": {"allOf": [schema("Token"), {"type": "object", "properties": {"token": {"type": "string", "description": "Shown this once"}}}]},
                 "Source": {"type": "object", "properties": {"kind": {"enum": ["http", "simulator"]}, "url": {"type": "string"}, "bearer_token": {"type": "string", "writeOnly": true},
                     "headers": {"type": "object", "additionalProperties": {"type": "string"}}, "used_path": {"type": "string"}, "remaining_path": {"type": "string"},
@@ -250,6 +258,14 @@ fn base_document() -> Value {
                 "get": op("One meter", "meters", json!([id]), None, "200", ok("The meter", schema("Meter"))),
                 "patch": op("Change a meter (fields given)", "meters", json!([id]), Some(schema("MeterDraft")), "200", ok("Changed", schema("Meter")))},
             "/api/v1/meters/{id}/archive": {"post": op("Archive a meter", "meters", json!([id]), None, "200", ok("Archived", schema("Meter")))},
+            "/api/v1/meters/{id}/sharing": {
+                "get": op("Who the meter is shared with (its owner only)", "meters", json!([id]), None, "200", ok("Sharing", schema("MeterSharing"))),
+                "put": op("Share with the household and chosen members (its owner only); members not listed lose their share", "meters", json!([id]),
+                    Some(json!({"type": "object", "properties": {
+                        "household_role": {"enum": ["viewer", "editor", "none", null]},
+                        "members": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["user_id", "role"],
+                            "properties": {"user_id": {"type": "integer"}, "role": {"enum": ["viewer", "editor"]}}}}}})),
+                    "200", ok("Sharing now", schema("MeterSharing")))},
             "/api/v1/readings": {"post": {
                 "summary": "Store one reading or a batch of up to 10 000 (all or nothing; ?partial=true stores the good ones)", "tags": ["readings"],
                 "security": [{"token": []}, {"session": []}],
@@ -287,7 +303,7 @@ fn base_document() -> Value {
             "/api/v1/outlook/peers": {"get": op("Your pace among similar households", "outlook", json!([]), None, "200", ok("A percentile, never others' values", schema("PeerComparison")))},
             "/api/v1/tokens": {
                 "get": op("Your API tokens", "tokens", json!([]), None, "200", ok("Without secrets", array("Token"))),
-                "post": op("Create a token: ingest (chosen meters) or metrics (admins)", "tokens", json!([]), Some(json!({"type": "object", "properties": {"name": {"type": "string"}, "scope": {"enum": ["ingest", "metrics"]}, "meter_ids": {"type": "array", "items": {"type": "integer"}}}})), "201", ok("The token, shown once", schema("NewToken")))},
+                "post": op("Create a token: ingest or read (chosen meters) or metrics (admins); optionally expiring", "tokens", json!([]), Some(json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 80}, "scope": {"enum": ["ingest", "read", "metrics"]}, "meter_ids": {"type": "array", "maxItems": 200, "items": {"type": "integer"}}, "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650}}})), "201", ok("The token, shown once", schema("NewToken")))},
             "/api/v1/tokens/{id}": {"delete": op("Revoke a token", "tokens", json!([id]), None, "204", json!({"description": "Revoked"}))},
             "/api/v1/admin/tips": {
                 "get": op("Tips of the day (admins)", "admin", json!([]), None, "200", ok("All tips", array("Tip"))),
