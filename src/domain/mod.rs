@@ -10,6 +10,7 @@ pub mod outlook;
 pub mod period;
 pub mod quota;
 pub mod rollup;
+pub mod series;
 pub mod units;
 pub mod user_agent;
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod accounts;
 pub mod perf;
+pub mod series;
 
 /// Who is signed in, as the UI needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

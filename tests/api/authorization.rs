@@ -246,6 +246,8 @@ fn rule_for(r: &Route) -> Option<Rule> {
             "/api/v1/meters/{id}"
             | "/api/v1/meters/{id}/trends"
             | "/api/v1/meters/{id}/timeline"
+            | "/api/v1/meters/{id}/series"
+            | "/api/v1/series"
             | "/api/v1/meters/{id}/readings",
         ) => MeterRead,
         ("PATCH", "/api/v1/meters/{id}") | ("POST", "/meters/{id}" | "/meters/{id}/readings") => {
@@ -504,6 +506,10 @@ fn address(w: &World, r: &Route) -> String {
     };
     path = path.replace("{id}", &id.to_string());
     path = path.replace("{user_id}", &w.mia.to_string());
+    if path == "/api/v1/series" {
+        // The meters are in the query: the world's meter, as for `{id}`.
+        path = format!("{path}?ids={}", w.meter);
+    }
     path
 }
 

@@ -27,6 +27,7 @@ mod replay;
 mod retention;
 mod rollups;
 mod security;
+mod series;
 mod sharing;
 mod shutdown;
 mod uploads;

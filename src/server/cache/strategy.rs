@@ -15,10 +15,12 @@ pub enum Strategy {
     PerformanceSummary,
     /// Signed-in sessions, so a request does not cost a database query to know its user.
     Session,
+    /// A meter's series over a range (the chart explorer), dropped by its meter's writes.
+    Series,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 9] = [
+    pub const ALL: [Strategy; 10] = [
         Strategy::Dashboard,
         Strategy::Trends,
         Strategy::Timeline,
@@ -28,6 +30,7 @@ impl Strategy {
         Strategy::ContentTemplates,
         Strategy::PerformanceSummary,
         Strategy::Session,
+        Strategy::Series,
     ];
 
     /// The name in keys (`outlook:…`), statistics and configuration.
@@ -42,6 +45,7 @@ impl Strategy {
             Strategy::ContentTemplates => "content_templates",
             Strategy::PerformanceSummary => "performance_summary",
             Strategy::Session => "session",
+            Strategy::Series => "series",
         }
     }
 
@@ -56,6 +60,7 @@ impl Strategy {
             Strategy::ContentTemplates => 7 * 86_400,
             Strategy::PerformanceSummary => 60,
             Strategy::Session => 60,
+            Strategy::Series => 600,
         };
         Duration::from_secs(secs)
     }

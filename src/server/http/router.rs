@@ -55,6 +55,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::sources::router())
         .merge(routes::imports::router())
         .merge(routes::outlook::router())
+        .merge(routes::series::router())
         .merge(routes::legacy::router())
         .merge(routes::tips::router())
         .merge(routes::perf::router())

@@ -17,6 +17,7 @@ pub mod meters;
 pub mod outlook;
 pub mod peers;
 pub mod readings;
+pub mod series;
 pub mod sessions;
 pub mod setup;
 pub mod shares;

@@ -169,6 +169,28 @@ async fn quota_data(
     })
 }
 
+/// Today's outlook of one quota meter with the figures it came from (the chart
+/// explorer's budget line and projection); `None` for a sensor or an unusable rule.
+pub async fn quota_meter(
+    state: &AppState,
+    m: &MeterRow,
+) -> ServiceResult<Option<(QuotaMeterData, crate::domain::outlook::meter::QuotaOutlook)>> {
+    let (Some(quota), Some(rule)) = (
+        m.quota,
+        m.reset_rule
+            .as_deref()
+            .and_then(|r| r.parse::<ResetRule>().ok()),
+    ) else {
+        return Ok(None);
+    };
+    let date = local_today(state, &m.timezone);
+    let day = day_number(date);
+    let recent = state.db.daily_rollups(m.id, day - DETAIL_DAYS, day).await?;
+    let d = quota_data(state, m, date, (rule, quota), &recent, &[]).await?;
+    let o = crate::domain::outlook::meter::QuotaOutlook::compute(&d);
+    Ok(Some((d, o)))
+}
+
 async fn sensor_data(state: &AppState, m: &MeterRow, date: Date) -> StoreResult<SensorData> {
     let tz = timezone(&m.timezone);
     let now = now_for(state, date, local_today(state, &m.timezone), &tz);

@@ -42,6 +42,21 @@ impl DailyRow {
     }
 }
 
+impl WeeklyRow {
+    pub fn stats(&self) -> Stats {
+        Stats {
+            count: u32::try_from(self.count).unwrap_or(u32::MAX),
+            sum: self.sum,
+            min: self.min,
+            max: self.max,
+            first: self.first,
+            last: self.last,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+        }
+    }
+}
+
 /// One local week (Monday first) of one meter.
 #[derive(Debug, Clone, Copy, PartialEq, sqlx::FromRow)]
 pub struct WeeklyRow {

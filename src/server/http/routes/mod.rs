@@ -16,6 +16,7 @@ pub mod perf;
 pub mod perf_forms;
 pub mod pwa;
 pub mod readings;
+pub mod series;
 pub mod setup;
 pub mod sources;
 pub mod test_hooks;
