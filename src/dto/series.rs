@@ -13,6 +13,9 @@ pub struct Series {
     /// `quota` or `sensor`.
     pub kind: String,
     pub timezone: String,
+    /// The timezone's offset from UTC when the answer was made, in seconds (the chart
+    /// lines its ticks up with local hours and days).
+    pub utc_offset: i32,
     /// The range read, `[read_from, read_to)` in Unix seconds: the range asked for
     /// widened to whole columns (the chart's x axis).
     pub read_from: i64,
@@ -81,4 +84,23 @@ pub struct QuotaOverlay {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeriesSet {
     pub series: Vec<Series>,
+}
+
+/// What the meter page's explorer starts from: the series of the range in the address,
+/// and the meters that could join the chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explorer {
+    pub set: SeriesSet,
+    /// The preset shown (`24h`, …), or `None` for a custom range.
+    pub preset: Option<String>,
+    /// The range asked for (the custom range form's values).
+    pub from: i64,
+    pub to: i64,
+    /// Meters of the same unit the caller may add to the chart: id and name.
+    pub candidates: Vec<(i64, String)>,
+    /// Meters on the chart besides this one.
+    pub with: Vec<i64>,
+    /// Why the range in the address was not used, if it was not (the default is shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }

@@ -50,23 +50,36 @@ pub struct Window {
     pub columns: usize,
 }
 
-fn instant(field: &'static str, raw: &str) -> Result<i64, DomainError> {
+/// An instant from the query: Unix seconds, RFC 3339, or a local date or date and time
+/// (`2026-11-20`, `2026-11-20T08:00`, what date inputs send) in `tz`. A bare date as the
+/// end of a range means the end of that day.
+fn instant(field: &'static str, raw: &str, tz: &TimeZone, end: bool) -> Result<i64, DomainError> {
     let raw = raw.trim();
     if let Ok(secs) = raw.parse::<i64>() {
         return Ok(secs);
     }
-    raw.parse::<Timestamp>()
-        .map(|t| t.as_second())
-        .map_err(|_| {
+    if let Ok(t) = raw.parse::<Timestamp>() {
+        return Ok(t.as_second());
+    }
+    if let Ok(d) = raw.parse::<jiff::civil::Date>() {
+        let day = if end { d.tomorrow().unwrap_or(d) } else { d };
+        return Ok(crate::domain::period::local_midnight(day, tz).as_second());
+    }
+    raw.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| dt.to_zoned(tz.clone()).ok())
+        .map(|z| z.timestamp().as_second())
+        .ok_or_else(|| {
             DomainError::new(
                 field,
-                "must be Unix seconds or a time like 2026-11-21T08:00:00Z",
+                "must be Unix seconds, a time like 2026-11-21T08:00:00Z or a date like 2026-11-21",
             )
         })
 }
 
 /// Checks a range query against the clock: every field bounded, each error naming it.
-pub fn window(now: i64, q: &RangeQuery) -> ServiceResult<Window> {
+/// Local dates and times are read in `tz` (the meter's on its page; UTC in the API).
+pub fn window(now: i64, q: &RangeQuery, tz: &TimeZone) -> ServiceResult<Window> {
     let mut errors = Vec::new();
     if q.width
         .is_some_and(|w| !w.is_finite() || !(0.0..=100_000.0).contains(&w))
@@ -85,13 +98,13 @@ pub fn window(now: i64, q: &RangeQuery) -> ServiceResult<Window> {
         || q.to.as_deref().is_some_and(|s| !s.is_empty());
     let (from, to) = if explicit {
         let to = match q.to.as_deref().filter(|s| !s.is_empty()) {
-            Some(raw) => instant("to", raw)
+            Some(raw) => instant("to", raw, tz, true)
                 .map_err(|e| errors.push(e))
                 .unwrap_or(now),
             None => now,
         };
         let from = match q.from.as_deref().filter(|s| !s.is_empty()) {
-            Some(raw) => instant("from", raw)
+            Some(raw) => instant("from", raw, tz, false)
                 .map_err(|e| errors.push(e))
                 .unwrap_or(to - 86_400),
             None => to - 86_400,
@@ -295,6 +308,9 @@ fn assemble(
     normal_range: Option<NormalBand>,
     quota: Option<QuotaOverlay>,
 ) -> Series {
+    let utc_offset = Timestamp::from_second(now)
+        .map(|t| outlook::timezone(&m.timezone).to_offset(t).seconds())
+        .unwrap_or(0);
     let pick = |f: fn(&Column) -> f64| cols.iter().map(f).collect::<Vec<f64>>();
     Series {
         meter_id: m.id,
@@ -302,6 +318,7 @@ fn assemble(
         unit: m.unit.clone(),
         kind: m.kind.clone(),
         timezone: m.timezone.clone(),
+        utc_offset,
         read_from,
         read_to,
         tier: tier.as_str().to_string(),
@@ -383,4 +400,81 @@ async fn quota_overlay(
         projected_high: high.max(o.projected_total),
         run_out: o.run_out.map(|r| r.to_string()),
     }))
+}
+
+/// The meter page's explorer: the range in the address (or, when it is not valid, the
+/// last 24 hours and why), the meters named in `with`, and those that could join.
+pub async fn explorer(
+    state: &AppState,
+    user: &CurrentUser,
+    meter_id: i64,
+    q: &RangeQuery,
+    with: &[i64],
+) -> ServiceResult<crate::dto::series::Explorer> {
+    let now = state.clock.now_secs();
+    let tz = outlook::timezone(
+        &access::meter(state, user, meter_id, MeterAction::Read)
+            .await?
+            .meter
+            .timezone,
+    );
+    let (w, problem) = match window(now, q, &tz) {
+        Ok(w) => (w, None),
+        Err(ServiceError::Invalid(errors)) => {
+            let text = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            (window(now, &RangeQuery::default(), &tz)?, Some(text))
+        }
+        Err(e) => return Err(e),
+    };
+    let explicit = q.from.as_deref().is_some_and(|s| !s.is_empty())
+        || q.to.as_deref().is_some_and(|s| !s.is_empty());
+    let preset = (!explicit || problem.is_some())
+        .then(|| q.range.clone().filter(|r| series::preset_secs(r).is_some()))
+        .flatten()
+        .or_else(|| (!explicit || problem.is_some()).then(|| "24h".to_string()));
+    let mut ids = vec![meter_id];
+    ids.extend(
+        with.iter()
+            .copied()
+            .filter(|id| *id != meter_id)
+            .take(MAX_SERIES - 1),
+    );
+    ids.dedup();
+    let set = match several(state, user, &ids, w).await {
+        Ok(set) => set,
+        // A meter in `with` that is gone, not the caller's or of another unit: the chart
+        // shows this meter alone rather than nothing.
+        Err(ServiceError::NotFound | ServiceError::Invalid(_)) if ids.len() > 1 => {
+            ids.truncate(1);
+            several(state, user, &ids, w).await?
+        }
+        Err(e) => return Err(e),
+    };
+    let unit = set
+        .series
+        .first()
+        .map(|s| s.unit.clone())
+        .unwrap_or_default();
+    let only = user.via_token.as_ref().map(|r| r.meter_ids.as_slice());
+    let candidates = access::visible(state, user.id, true, only)
+        .await?
+        .into_iter()
+        .map(|a| a.meter)
+        .filter(|m| m.id != meter_id && m.unit == unit)
+        .take(8)
+        .map(|m| (m.id, m.name))
+        .collect();
+    Ok(crate::dto::series::Explorer {
+        set,
+        preset,
+        from: w.from,
+        to: w.to,
+        candidates,
+        with: ids[1..].to_vec(),
+        problem,
+    })
 }

@@ -2,6 +2,7 @@
 //! they take DTOs; everything they render must work from those props alone.
 
 pub mod app_status;
+pub mod chart_explorer;
 pub mod import_progress;
 pub mod outlook_board;
 pub mod perf_live;

@@ -7,12 +7,14 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::{
     domain::outlook::MeterTrend,
     domain::units::{Precision, format_amount},
+    dto::series::Explorer,
     dto::{MeterPage, Timeline},
     server_fns::{
-        meters::get_meter_page,
+        meters::{get_meter_page, get_meter_series},
         outlook::{get_meter_timeline, get_meter_trend},
     },
     ui::components::{
+        explorer_section::ExplorerSection,
         field::{Field, FieldError, feedback_for},
         header::AppHeader,
         import_section::ImportSection,
@@ -37,6 +39,20 @@ pub fn MeterDetailPage() -> impl IntoView {
     let timeline = Resource::new(id, |id| get_meter_timeline(id, 24));
     let query = use_query_map();
     let saved = move || query.with(|q| q.get("saved"));
+    // The explorer's range lives in the address: `?range=7d` or `?from=…&to=…`, `&with=`.
+    let explorer = Resource::new(
+        move || {
+            let q = query.get();
+            (
+                id(),
+                q.get("range"),
+                q.get("from"),
+                q.get("to"),
+                q.get("with"),
+            )
+        },
+        |(id, range, from, to, with)| get_meter_series(id, range, from, to, with, None, None),
+    );
     view! {
         <AppHeader />
         <main class="page" id="main">
@@ -58,7 +74,8 @@ pub fn MeterDetailPage() -> impl IntoView {
                     match page.await {
                         Ok(p) => {
                             let (trend, timeline) = (trend.await.ok(), timeline.await.ok());
-                            view! { <MeterBody page=p trend timeline /> }.into_any()
+                            let explorer = explorer.await.ok();
+                            view! { <MeterBody page=p trend timeline explorer /> }.into_any()
                         }
                         Err(_) => {
                             view! {
@@ -81,6 +98,7 @@ fn MeterBody(
     page: MeterPage,
     trend: Option<MeterTrend>,
     timeline: Option<Timeline>,
+    explorer: Option<Explorer>,
 ) -> impl IntoView {
     let m = page.meter;
     let unit = m.unit.clone();
@@ -102,6 +120,7 @@ fn MeterBody(
             let can = if m.access == "editor" { "you can view it and add readings" } else { "you can view it" };
             view! { <p class="notice shared" data-access=m.access.clone()>{format!("Shared by {owner}: {can}.")}</p> }
         })}
+        {explorer.map(|e| view! { <ExplorerSection meter_id=m.id explorer=e /> })}
         <section class="card charts" aria-labelledby="charts-title" id="timeline">
             <h2 id="charts-title">"Use over time"</h2>
             {timeline.map(|t| view! { <TimelineChart timeline=t name=m.name.clone() /> })}

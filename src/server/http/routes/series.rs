@@ -24,7 +24,7 @@ async fn one(
     Path(id): Path<i64>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Response, ApiError> {
-    let w = series::window(state.clock.now_secs(), &q)?;
+    let w = series::window(state.clock.now_secs(), &q, &jiff::tz::TimeZone::UTC)?;
     let hit = series::one(&state, &user, id, w).await?;
     Ok(cached::json(&hit))
 }
@@ -60,7 +60,7 @@ async fn several(
         width: q.width,
         dpr: q.dpr,
     };
-    let w = series::window(state.clock.now_secs(), &range)?;
+    let w = series::window(state.clock.now_secs(), &range, &jiff::tz::TimeZone::UTC)?;
     Ok(Json(series::several(&state, &user, &ids, w).await?))
 }
 

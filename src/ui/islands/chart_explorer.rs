@@ -1,0 +1,440 @@
+//! The chart explorer on a meter's page. The server renders the chart of the range in the
+//! address with plain links and a form (the island's children), which is all a browser
+//! without JavaScript gets. Once hydrated, the island asks for the same range at the
+//! chart's real width × device pixel ratio and takes over: ranges switch, the view pans
+//! (buttons, swipe, arrow keys) and zooms (drag to select, buttons, `+`/`-`) without a page
+//! load, each step kept in the address (back and forward work), and a crosshair reads
+//! the time and values under the pointer, a finger, or keyboard focus.
+
+use leptos::prelude::*;
+
+use crate::{
+    domain::series::PRESETS,
+    dto::series::SeriesSet,
+    ui::components::series_plot::{Frame, SeriesPlot, column_at, readout},
+};
+
+/// What is on the chart: a preset ending now, or a fixed range.
+#[derive(Debug, Clone, PartialEq)]
+struct View {
+    preset: Option<String>,
+    from: i64,
+    to: i64,
+}
+
+/// The address of `view` on the meter's page (`?range=7d`, or `?from=…&to=…`).
+fn query_of(view: &View, with: &[i64]) -> String {
+    let mut q = match &view.preset {
+        Some(p) => format!("?range={p}"),
+        None => format!("?from={}&to={}", view.from, view.to),
+    };
+    if !with.is_empty() {
+        let ids: Vec<String> = with.iter().map(i64::to_string).collect();
+        q.push_str(&format!("&with={}", ids.join(",")));
+    }
+    q.push_str("#explorer");
+    q
+}
+
+/// `view` moved by `frac` of its width (negative: back in time).
+fn panned(view: &View, frac: f64) -> View {
+    let shift = ((view.to - view.from) as f64 * frac) as i64;
+    View {
+        preset: None,
+        from: view.from + shift,
+        to: view.to + shift,
+    }
+}
+
+/// `view` zoomed by `factor` (< 1: in) around the instant at `anchor` (0–1).
+fn zoomed(view: &View, factor: f64, anchor: f64) -> View {
+    let span = (view.to - view.from) as f64;
+    let at = view.from as f64 + span * anchor;
+    // Not narrower than ten minutes: below that one column is one reading anyway.
+    let new_span = (span * factor).max(600.0);
+    let from = (at - new_span * anchor) as i64;
+    View {
+        preset: None,
+        from,
+        to: from + new_span as i64,
+    }
+}
+
+#[island]
+pub fn ChartExplorer(
+    meter_id: i64,
+    preset: Option<String>,
+    from: i64,
+    to: i64,
+    with: Vec<i64>,
+    children: Children,
+) -> impl IntoView {
+    let view = RwSignal::new(View { preset, from, to });
+    let data: RwSignal<Option<SeriesSet>> = RwSignal::new(None);
+    let status: RwSignal<Option<String>> = RwSignal::new(None);
+    let cross: RwSignal<Option<i64>> = RwSignal::new(None);
+    let selection: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
+    let plot_ref = NodeRef::<leptos::html::Div>::new();
+    let with = StoredValue::new(with);
+    let server_chart = children();
+
+    #[cfg(feature = "hydrate")]
+    let load = move |next: View, push: bool| {
+        use crate::server_fns::meters::get_meter_series;
+        use crate::ui::components::series_plot::{TimeStyle, fmt_time};
+        let window = web_sys::window();
+        let width = plot_ref
+            .get_untracked()
+            .map(|el| f64::from(el.client_width()))
+            .unwrap_or(0.0);
+        let dpr = window
+            .as_ref()
+            .map_or(1.0, web_sys::Window::device_pixel_ratio);
+        if push && let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
+            let url = query_of(&next, &with.get_value());
+            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+        view.set(next.clone());
+        status.set(Some("Loading…".into()));
+        let ids: Vec<String> = with.get_value().iter().map(i64::to_string).collect();
+        leptos::task::spawn_local(async move {
+            let (range, from, to) = match &next.preset {
+                Some(p) => (Some(p.clone()), None, None),
+                None => (None, Some(next.from.to_string()), Some(next.to.to_string())),
+            };
+            let with = (!ids.is_empty()).then(|| ids.join(","));
+            match get_meter_series(meter_id, range, from, to, with, Some(width), Some(dpr)).await {
+                Ok(e) => {
+                    let age = js_sys::Date::now() / 1000.0
+                        - e.set.series.first().map_or(0.0, |s| s.generated_at as f64);
+                    let offline = web_sys::window().is_some_and(|w| !w.navigator().on_line());
+                    status.set((offline || age > 120.0).then(|| {
+                        let at = e
+                            .set
+                            .series
+                            .first()
+                            .map(|s| fmt_time(s.generated_at, &s.timezone, TimeStyle::Full))
+                            .unwrap_or_default();
+                        format!("Offline — as of {at}")
+                    }));
+                    cross.set(None);
+                    data.set(Some(e.set));
+                }
+                Err(_) => status.set(Some(
+                    "Could not load this range (offline?). The chart shows the last one.".into(),
+                )),
+            }
+        });
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let load = move |next: View, _push: bool| view.set(next);
+
+    #[cfg(feature = "hydrate")]
+    {
+        // The server drew the chart for a guessed width; ask again for this screen.
+        Effect::new(move |_| load(view.get_untracked(), false));
+        // Back and forward: the address says which range to show.
+        let handle = window_event_listener(leptos::ev::popstate, move |_| {
+            let search = web_sys::window()
+                .and_then(|w| w.location().search().ok())
+                .unwrap_or_default();
+            let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+            let get = |k: &str| params.as_ref().and_then(|p| p.get(k));
+            let now = (js_sys::Date::now() / 1000.0) as i64;
+            let next = match (
+                get("from").and_then(|f| f.parse().ok()),
+                get("to").and_then(|t| t.parse().ok()),
+            ) {
+                (Some(from), Some(to)) => View {
+                    preset: None,
+                    from,
+                    to,
+                },
+                _ => {
+                    let p = get("range").unwrap_or_else(|| "24h".into());
+                    let secs = crate::domain::series::preset_secs(&p).unwrap_or(86_400);
+                    View {
+                        preset: Some(p),
+                        from: now - secs,
+                        to: now,
+                    }
+                }
+            };
+            load(next, false);
+        });
+        on_cleanup(move || handle.remove());
+    }
+
+    let preset_link = move |name: &'static str, secs: i64| {
+        let active = move || view.with(|v| v.preset.as_deref() == Some(name));
+        let href = query_of(
+            &View {
+                preset: Some(name.to_string()),
+                from: 0,
+                to: 0,
+            },
+            &with.get_value(),
+        );
+        view! {
+            <a
+                href=href
+                class="button quiet"
+                class:active=active
+                aria-current=move || active().then_some("true")
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    let now = (js_sys_now()) as i64;
+                    load(View { preset: Some(name.to_string()), from: now - secs, to: now }, true);
+                }
+            >
+                {name}
+            </a>
+        }
+    };
+    let pan = move |frac: f64| load(panned(&view.get_untracked(), frac), true);
+    let zoom = move |factor: f64| load(zoomed(&view.get_untracked(), factor, 0.5), true);
+
+    // Pointer: hover or touch moves the crosshair; a mouse drag selects a range to zoom
+    // to; a finger's swipe pans.
+    let frame = Memo::new(move |_| data.with(|d| d.as_ref().and_then(Frame::of)));
+    // Where `client_x` falls across the plot, 0–1 (only a browser has a layout).
+    let frac_of = move |client_x: i32| -> Option<f64> {
+        #[cfg(feature = "hydrate")]
+        {
+            let el = plot_ref.get_untracked()?;
+            let rect = el.get_bounding_client_rect();
+            (rect.width() > 0.0)
+                .then(|| ((f64::from(client_x) - rect.left()) / rect.width()).clamp(0.0, 1.0))
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (client_x, plot_ref);
+            None
+        }
+    };
+    let press: StoredValue<Option<(f64, bool)>> = StoredValue::new(None);
+    let on_down = move |ev: leptos::ev::PointerEvent| {
+        if let Some(x) = frac_of(ev.client_x()) {
+            press.set_value(Some((x, ev.pointer_type() == "touch")));
+        }
+    };
+    let on_move = move |ev: leptos::ev::PointerEvent| {
+        let Some(x) = frac_of(ev.client_x()) else {
+            return;
+        };
+        if let Some(f) = frame.get_untracked() {
+            cross.set(Some(f.t_at(x)));
+        }
+        if let Some((x0, false)) = press.get_value() {
+            selection.set(Some((x0.min(x), x0.max(x))));
+        }
+    };
+    let on_up = move |ev: leptos::ev::PointerEvent| {
+        let Some((x0, touch)) = press.get_value() else {
+            return;
+        };
+        press.set_value(None);
+        selection.set(None);
+        let Some(x) = frac_of(ev.client_x()) else {
+            return;
+        };
+        let v = view.get_untracked();
+        let span = (v.to - v.from) as f64;
+        if touch && (x - x0).abs() > 0.08 {
+            load(panned(&v, x0 - x), true);
+        } else if !touch && (x - x0).abs() > 0.02 {
+            let (a, b) = (x0.min(x), x0.max(x));
+            let from = v.from + (span * a) as i64;
+            let to = (v.from + (span * b) as i64).max(from + 600);
+            load(
+                View {
+                    preset: None,
+                    from,
+                    to,
+                },
+                true,
+            );
+        }
+    };
+    let on_leave = move |ev: leptos::ev::PointerEvent| {
+        if ev.pointer_type() == "mouse" {
+            cross.set(None);
+            press.set_value(None);
+            selection.set(None);
+        }
+    };
+    // Keyboard: arrows pan, Shift+arrows move the crosshair a column, + and - zoom.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let step_cross = |dir: i64| {
+            data.with_untracked(|d| {
+                let Some(s) = d.as_ref().and_then(|d| d.series.first()) else {
+                    return;
+                };
+                let here = cross
+                    .get_untracked()
+                    .unwrap_or(s.t0.last().copied().unwrap_or(0));
+                if let Some(i) = column_at(s, here) {
+                    let j = (i as i64 + dir).clamp(0, s.t0.len() as i64 - 1) as usize;
+                    cross.set(Some((s.t0[j] + s.t1[j]) / 2));
+                }
+            });
+        };
+        let handled = match (ev.key().as_str(), ev.shift_key()) {
+            ("ArrowLeft", true) => {
+                step_cross(-1);
+                true
+            }
+            ("ArrowRight", true) => {
+                step_cross(1);
+                true
+            }
+            ("ArrowLeft", false) => {
+                pan(-0.25);
+                true
+            }
+            ("ArrowRight", false) => {
+                pan(0.25);
+                true
+            }
+            ("+" | "=", _) => {
+                zoom(0.5);
+                true
+            }
+            ("-" | "_", _) => {
+                zoom(2.0);
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    };
+    let on_focus = move |_| {
+        if cross.get_untracked().is_none() {
+            data.with_untracked(|d| {
+                if let Some(s) = d.as_ref().and_then(|d| d.series.first())
+                    && let (Some(a), Some(b)) = (s.t0.last(), s.t1.last())
+                {
+                    cross.set(Some((a + b) / 2));
+                }
+            });
+        }
+    };
+
+    let cross_x = move || {
+        let (f, t) = (frame.get()?, cross.get()?);
+        let s = data.with(|d| d.as_ref().and_then(|d| d.series.first().cloned()))?;
+        let i = column_at(&s, t)?;
+        Some(f.x((s.t0[i] + s.t1[i]) / 2) / crate::ui::components::series_plot::W * 100.0)
+    };
+    let reading = move || {
+        let t = cross.get()?;
+        data.with(|d| d.as_ref().and_then(|d| readout(d, t)))
+    };
+    let csv_href = move || {
+        let v = view.get();
+        format!(
+            "/api/v1/meters/{meter_id}/readings?format=csv&from={}&to={}&download=1",
+            v.from.max(0),
+            v.to
+        )
+    };
+
+    view! {
+        <div class="explorer" data-hydrated=move || data.with(Option::is_some).then_some("true")>
+            <Show when=move || data.with(Option::is_some) fallback=move || ()>
+                <nav class="row ranges" aria-label="Range">
+                    {PRESETS.iter().map(|(n, s)| preset_link(n, *s)).collect_view()}
+                    <span class="spacer"></span>
+                    <button type="button" class="button quiet" aria-label="Earlier" on:click=move |_| pan(-0.5)>"←"</button>
+                    <button type="button" class="button quiet" aria-label="Zoom out" on:click=move |_| zoom(2.0)>"−"</button>
+                    <button type="button" class="button quiet" aria-label="Zoom in" on:click=move |_| zoom(0.5)>"+"</button>
+                    <button type="button" class="button quiet" aria-label="Later" on:click=move |_| pan(0.5)>"→"</button>
+                </nav>
+                <p class="readout" aria-live="polite" data-testid="readout">
+                    {move || match reading() {
+                        Some((when, lines)) => view! { <strong>{when}</strong> " " {lines.join(" · ")} }.into_any(),
+                        None => view! { <span class="muted">"Point at the chart, or focus it and use Shift + arrows, to read a value."</span> }.into_any(),
+                    }}
+                </p>
+            </Show>
+            <div
+                class="explorer-live"
+                node_ref=plot_ref
+                tabindex=move || data.with(Option::is_some).then_some("0")
+                aria-label="Chart: arrows move in time, plus and minus zoom, Shift + arrows move the crosshair"
+                on:pointerdown=on_down
+                on:pointermove=on_move
+                on:pointerup=on_up
+                on:pointerleave=on_leave
+                on:keydown=on_key
+                on:focus=on_focus
+                on:blur=move |_| cross.set(None)
+            >
+                <Show when=move || data.with(Option::is_some) fallback=|| ()>
+                    {move || data.get().map(|set| view! { <SeriesPlot set /> })}
+                    <div class="crosshair" style:left=move || cross_x().map(|x| format!("{x:.2}%")) style:display=move || if cross_x().is_some() { "block" } else { "none" }></div>
+                    <div class="selection" style:left=move || selection.get().map(|(a, _)| format!("{:.2}%", a * 100.0)) style:width=move || selection.get().map(|(a, b)| format!("{:.2}%", (b - a) * 100.0)) style:display=move || if selection.get().is_some() { "block" } else { "none" }></div>
+                </Show>
+            </div>
+            <Show when=move || data.with(Option::is_some) fallback=|| ()>
+                <p class="row small">
+                    {move || status.get().map(|s| view! { <span class="notice" role="status">{s}</span> })}
+                    <a class="button quiet" href=csv_href download="">"This range as CSV"</a>
+                </p>
+            </Show>
+            <div class="explorer-static" style:display=move || if data.with(Option::is_some) { "none" } else { "block" }>
+                {server_chart}
+            </div>
+        </div>
+    }
+}
+
+/// Now, in Unix seconds (the browser's clock; only presets use it).
+fn js_sys_now() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() / 1000.0
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moving_and_zooming_keep_the_address_in_step() {
+        let v = View {
+            preset: Some("24h".into()),
+            from: 0,
+            to: 86_400,
+        };
+        assert_eq!(query_of(&v, &[]), "?range=24h#explorer");
+        let left = panned(&v, -0.25);
+        assert_eq!(
+            (left.from, left.to, left.preset.clone()),
+            (-21_600, 64_800, None)
+        );
+        assert_eq!(
+            query_of(&left, &[7, 9]),
+            "?from=-21600&to=64800&with=7,9#explorer"
+        );
+        let inside = zoomed(&v, 0.5, 0.5);
+        assert_eq!((inside.from, inside.to), (21_600, 64_800));
+        let tiny = zoomed(
+            &View {
+                preset: None,
+                from: 0,
+                to: 900,
+            },
+            0.1,
+            0.0,
+        );
+        assert_eq!(tiny.to - tiny.from, 600, "never narrower than ten minutes");
+    }
+}
