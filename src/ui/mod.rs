@@ -8,6 +8,8 @@ pub mod format;
 pub mod islands;
 pub mod offline;
 pub mod pages;
+#[cfg(feature = "hydrate")]
+pub mod series_fetch;
 
 #[cfg(test)]
 mod stylesheet {

@@ -229,6 +229,10 @@ on_both_backends! {
             let (status, body) = get_json(&app, &format!("{base}?{query}")).await;
             assert_eq!((status, body["error"]["field"].as_str()), (422, Some(field)), "{query}: {body}");
         }
+        // Dates are whole days (UTC in the API): the end date is included.
+        let (status, s) = get_json(&app, &format!("{base}?from=2026-11-14&to=2026-11-20")).await;
+        assert_eq!(status, 200, "{s}");
+        assert!(s["read_from"].as_i64() <= Some(1_794_614_400) && s["read_to"].as_i64() >= Some(1_795_219_200), "{s}");
         let (status, body) = get_json(&app, "/api/v1/series?ids=1,2,3,4,5").await;
         assert_eq!((status, body["error"]["field"].as_str()), (422, Some("ids")), "{body}");
         let (status, body) = get_json(&app, "/api/v1/series?ids=x").await;

@@ -34,6 +34,50 @@ fn array(name: &str) -> Value {
     json!({"type": "array", "items": schema(name)})
 }
 
+/// The series routes' query: a preset or a range, and the chart's size; `id` is the
+/// path parameter, or `None` for the several-meters route, which takes `ids` instead.
+fn series_params(id: Option<Value>) -> Value {
+    let mut p = vec![
+        query(
+            "range",
+            "string",
+            "6h, 24h (default), 7d, 30d or 1y, ending now",
+        ),
+        query(
+            "from",
+            "string",
+            "Unix seconds, RFC 3339, or a date (UTC); wins over range",
+        ),
+        query(
+            "to",
+            "string",
+            "the same; default now; at most 20 years after from",
+        ),
+        query(
+            "width",
+            "number",
+            "the chart's CSS pixels, 0–100000; 0 or absent: 600 columns",
+        ),
+        query(
+            "dpr",
+            "number",
+            "device pixels per CSS pixel, 0–10 (counted as 1–4)",
+        ),
+    ];
+    match id {
+        Some(id) => p.insert(0, id),
+        None => p.insert(
+            0,
+            query(
+                "ids",
+                "string",
+                "1 to 4 meter ids of one unit, separated by commas",
+            ),
+        ),
+    }
+    Value::Array(p)
+}
+
 fn op(
     summary: &str,
     tag: &str,
@@ -245,7 +289,21 @@ fn base_document() -> Value {
                     "properties": {"available": {"type": "boolean"}, "group_size": {"type": "integer"}, "percentile": {"type": ["integer", "null"]}, "your_pace": {"type": ["number", "null"]}, "meter_id": {"type": ["integer", "null"]}}},
                 "Envelope": {"type": "object", "required": ["success", "timestamp"], "properties": {"success": {"type": "boolean"}, "data": {}, "cached": {"type": "boolean"},
                     "load_time": {"type": "number", "description": "seconds"}, "timestamp": {"type": "string"}}},
-                "Tip": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"}, "active": {"type": "boolean"}}}
+                "Tip": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"}, "active": {"type": "boolean"}}},
+                "Series": {"type": "object", "description": "A meter's history reduced to columns of whole tier buckets: column i spans [t0[i], t1[i]) and min[i]/max[i] are exactly the raw readings' minimum and maximum there.",
+                    "required": ["meter_id", "tier", "method", "raw_count", "drawn_count", "read_from", "read_to", "t0", "t1", "min", "max", "mean", "first", "last", "count", "gaps"],
+                    "properties": {"meter_id": {"type": "integer"}, "name": {"type": "string"}, "unit": {"type": "string"}, "kind": {"enum": ["quota", "sensor"]}, "timezone": {"type": "string"},
+                    "utc_offset": {"type": "integer", "description": "seconds, when the answer was made"},
+                    "read_from": {"type": "integer", "description": "Unix seconds: the range asked for, widened to whole columns"}, "read_to": {"type": "integer"},
+                    "tier": {"enum": ["raw", "quarter_hour", "hour", "day", "week"], "description": "raw up to 6 h, 15-minute up to 8 d, hourly up to 80 d, local days up to ~5 y, local weeks beyond"},
+                    "method": {"enum": ["raw", "minmax"]}, "column_secs": {"type": "integer"}, "raw_count": {"type": "integer"}, "drawn_count": {"type": "integer", "maximum": 2000}, "generated_at": {"type": "integer"},
+                    "t0": {"type": "array", "items": {"type": "integer"}}, "t1": {"type": "array", "items": {"type": "integer"}},
+                    "min": {"type": "array", "items": {"type": "number"}}, "max": {"type": "array", "items": {"type": "number"}}, "mean": {"type": "array", "items": {"type": "number"}},
+                    "first": {"type": "array", "items": {"type": "number"}}, "last": {"type": "array", "items": {"type": "number"}}, "count": {"type": "array", "items": {"type": "integer"}},
+                    "gaps": {"type": "array", "items": {"type": "integer"}, "description": "indexes of columns after a stretch without readings"},
+                    "normal_range": {"type": "object", "properties": {"min": {"type": ["number", "null"]}, "max": {"type": ["number", "null"]}}},
+                    "quota": {"type": "object", "properties": {"quota": {"type": "number"}, "period_start": {"type": "integer"}, "period_end": {"type": "integer"}, "boundaries": {"type": "array", "items": {"type": "integer"}},
+                        "used": {"type": "number"}, "now": {"type": "integer"}, "projected": {"type": "number"}, "projected_low": {"type": "number"}, "projected_high": {"type": "number"}, "run_out": {"type": "string", "format": "date"}}}}}
             }
         },
         "security": [{"session": []}],
@@ -299,6 +357,8 @@ fn base_document() -> Value {
             "/api/v1/meters/{id}/attempts": {"get": op("Latest collection attempts", "collection", json!([id]), None, "200", ok("Newest first", array("Attempt")))},
             "/api/v1/meters/{id}/trends": {"get": op("Use per day", "outlook", json!([id, query("days", "integer", "1–366, default 7")]), None, "200", ok("Oldest first", schema("Trend")))},
             "/api/v1/meters/{id}/timeline": {"get": op("Use per hour", "outlook", json!([id, query("hours", "integer", "1–168, default 24")]), None, "200", ok("Oldest first", schema("Timeline")))},
+            "/api/v1/meters/{id}/series": {"get": op("A meter's history for a chart: exact min/max per column, cached (ETag, 304)", "outlook", series_params(Some(id.clone())), None, "200", ok("Columns oldest first", schema("Series")))},
+            "/api/v1/series": {"get": op("Up to four meters of one unit over one range", "outlook", series_params(None), None, "200", ok("One entry per id, in order", json!({"type": "object", "properties": {"series": {"type": "array", "items": {"$ref": "#/components/schemas/Series"}}}})))},
             "/api/v1/outlook": {"get": op("Your daily outlook", "outlook", json!([date]), None, "200", ok("X-Cache: hit when precomputed", schema("Outlook")))},
             "/api/v1/outlook/peers": {"get": op("Your pace among similar households", "outlook", json!([]), None, "200", ok("A percentile, never others' values", schema("PeerComparison")))},
             "/api/v1/tokens": {

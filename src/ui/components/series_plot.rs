@@ -224,6 +224,21 @@ pub fn fmt_time(ts: i64, tz: &str, style: TimeStyle) -> String {
     }
 }
 
+/// `2026-12-12` → `12 Dec`, by hand: a date library's formatter would cost the browser
+/// bundle tens of kilobytes for this one label.
+fn short_date(iso: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = iso.split('-').skip(1);
+    let month = parts.next().and_then(|m| m.parse::<usize>().ok());
+    let day = parts.next().and_then(|d| d.parse::<u32>().ok());
+    match (month, day) {
+        (Some(m @ 1..=12), Some(d)) => format!("{d} {}", MONTHS[m - 1]),
+        _ => iso.to_string(),
+    }
+}
+
 /// Tick steps, in seconds: round local times.
 const TICK_STEPS: [i64; 15] = [
     60, 300, 900, 1_800, 3_600, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800, 1_209_600,
@@ -331,137 +346,151 @@ pub fn readout(set: &SeriesSet, t: i64) -> Option<(String, Vec<String>)> {
     Some((when, lines))
 }
 
-/// The chart: plot, value and time labels, legend and resolution note.
-#[component]
-pub fn SeriesPlot(set: SeriesSet) -> impl IntoView {
-    let Some(f) = Frame::of(&set) else {
-        return view! { <p class="muted explorer-empty">"No readings in this range."</p> }
-            .into_any();
+/// Text for HTML, escaped (meter names are the users').
+pub fn esc(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn line(class: &str, (x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
+    format!(r#"<line class="{class}" x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}"/>"#)
+}
+
+/// The chart as HTML: plot, value and time labels, legend and resolution note.
+///
+/// Written as one string rather than as `view!` trees: the island redraws it on every
+/// range, and each distinct view tree is its own generic code in the WebAssembly bundle
+/// (this chart as views cost ~60 KB compressed); a string costs a few.
+pub fn plot_html(set: &SeriesSet) -> String {
+    let (Some(f), Some(first)) = (Frame::of(set), set.series.first()) else {
+        return r#"<p class="muted explorer-empty">No readings in this range.</p>"#.to_string();
     };
-    let Some(first) = set.series.first().cloned() else {
-        return ().into_any();
-    };
-    let many = set.series.len() > 1;
-    let shapes = set
-        .series
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            let class = format!("series s{k}");
-            let band = (s.method != "raw").then(|| band_path(s, &f));
-            view! {
-                <g class=class>
-                    {band.map(|d| view! { <path class="band" d=d /> })}
-                    <path class="line" d=mean_path(s, &f) />
-                </g>
-            }
-        })
-        .collect_view();
-    let normal = first.normal_range.map(|b| {
+    let mut svg = String::new();
+    if let Some(b) = first.normal_range {
         let top = f.y(b.max.unwrap_or(f.hi)).clamp(0.0, H);
         let bottom = f.y(b.min.unwrap_or(f.lo)).clamp(0.0, H);
-        let outside = out_of_range(&first)
-            .into_iter()
-            .map(|(a, z)| {
-                let (x0, x1) = (f.x(a), f.x(z));
-                view! { <rect class="outside" x=format!("{x0:.1}") y="0" width=format!("{:.1}", (x1 - x0).max(1.5)) height=H /> }
-            })
-            .collect_view();
-        view! {
-            <rect class="normal" x="0" y=format!("{top:.1}") width=W height=format!("{:.1}", (bottom - top).max(0.0)) />
-            {outside}
+        svg.push_str(&format!(
+            r#"<rect class="normal" x="0" y="{top:.1}" width="{W}" height="{:.1}"/>"#,
+            (bottom - top).max(0.0)
+        ));
+        for (a, z) in out_of_range(first) {
+            let (x0, x1) = (f.x(a), f.x(z));
+            svg.push_str(&format!(
+                r#"<rect class="outside" x="{x0:.1}" y="0" width="{:.1}" height="{H}"/>"#,
+                (x1 - x0).max(1.5)
+            ));
         }
-    });
-    let quota = first.quota.clone().map(|q| {
-        let (ps, pe) = (f.x(q.period_start), f.x(q.period_end));
-        let cap = f.y(q.quota);
-        let now = f.x(q.now);
-        let used = f.y(q.used);
-        let rules = q
-            .boundaries
-            .iter()
-            .map(|b| {
-                let x = f.x(*b);
-                view! { <line class="period" x1=format!("{x:.1}") x2=format!("{x:.1}") y1="0" y2=H /> }
-            })
-            .collect_view();
-        view! {
-            {rules}
-            <line class="cap" x1="0" x2=W y1=format!("{cap:.1}") y2=format!("{cap:.1}") />
-            <line class="budget" x1=format!("{ps:.1}") y1=format!("{:.1}", f.y(0.0)) x2=format!("{pe:.1}") y2=format!("{cap:.1}") />
-            <path class="projection-band" d=format!("M{now:.1} {used:.1}L{pe:.1} {:.1}L{pe:.1} {:.1}Z", f.y(q.projected_low), f.y(q.projected_high)) />
-            <line class="projection" x1=format!("{now:.1}") y1=format!("{used:.1}") x2=format!("{pe:.1}") y2=format!("{:.1}", f.y(q.projected)) />
-            <line class="today" x1=format!("{now:.1}") x2=format!("{now:.1}") y1="0" y2=H />
+    }
+    if let Some(q) = &first.quota {
+        for b in &q.boundaries {
+            let x = f.x(*b);
+            svg.push_str(&line("period", (x, 0.0), (x, H)));
         }
-    });
-    let title = if many {
+        let (ps, pe, cap, now, used) = (
+            f.x(q.period_start),
+            f.x(q.period_end),
+            f.y(q.quota),
+            f.x(q.now),
+            f.y(q.used),
+        );
+        svg.push_str(&line("cap", (0.0, cap), (W, cap)));
+        svg.push_str(&line("budget", (ps, f.y(0.0)), (pe, cap)));
+        svg.push_str(&format!(
+            r#"<path class="projection-band" d="M{now:.1} {used:.1}L{pe:.1} {:.1}L{pe:.1} {:.1}Z"/>"#,
+            f.y(q.projected_low),
+            f.y(q.projected_high)
+        ));
+        svg.push_str(&line("projection", (now, used), (pe, f.y(q.projected))));
+        svg.push_str(&line("today", (now, 0.0), (now, H)));
+    }
+    for (k, s) in set.series.iter().enumerate() {
+        svg.push_str(&format!(r#"<g class="series s{k}">"#));
+        if s.method != "raw" {
+            svg.push_str(&format!(r#"<path class="band" d="{}"/>"#, band_path(s, &f)));
+        }
+        svg.push_str(&format!(
+            r#"<path class="line" d="{}"/></g>"#,
+            mean_path(s, &f)
+        ));
+    }
+    let title = if set.series.len() > 1 {
         format!("{} and {} more", first.name, set.series.len() - 1)
     } else {
         first.name.clone()
     };
-    let x_labels = x_ticks(&first, &f)
+    let note = resolution_note(first);
+    let summary = format!(
+        "{title}: from {} to {}, {note}",
+        fmt_time(f.from, &first.timezone, TimeStyle::Full),
+        fmt_time(f.to, &first.timezone, TimeStyle::Full),
+    );
+    // Positions are classes, not `style` attributes, which the Content-Security-Policy
+    // refuses: the value ticks sit at the top, middle and bottom (CSS), the time ticks at
+    // the nearest whole percent (`.at-0` … `.at-100`).
+    let y_labels: String = y_ticks(&f, &first.unit)
         .into_iter()
-        .map(|(pct, label)| view! { <span class="tick" style=format!("left:{pct:.2}%")>{label}</span> })
-        .collect_view();
-    let y_labels = y_ticks(&f, &first.unit)
+        .map(|(_, label)| format!(r#"<span class="tick">{}</span>"#, esc(&label)))
+        .collect();
+    let x_labels: String = x_ticks(first, &f)
         .into_iter()
-        .map(|(pct, label)| view! { <span class="tick" style=format!("top:{pct:.2}%")>{label}</span> })
-        .collect_view();
-    let legend = set
+        .map(|(pct, label)| {
+            format!(
+                r#"<span class="tick at-{}">{}</span>"#,
+                pct.round().clamp(0.0, 100.0) as u32,
+                esc(&label)
+            )
+        })
+        .collect();
+    let mut legend: String = set
         .series
         .iter()
         .enumerate()
-        .map(|(k, s)| view! { <li class=format!("s{k}")><span class="swatch"></span>{s.name.clone()}</li> })
-        .collect_view();
-    let quota_legend = first.quota.as_ref().map(|q| {
-        let a = |v: f64| format_amount(v, &first.unit, Precision::Compact);
+        .map(|(k, s)| {
+            format!(
+                r#"<li class="s{k}"><span class="swatch"></span>{}</li>"#,
+                esc(&s.name)
+            )
+        })
+        .collect();
+    if let Some(q) = &first.quota {
+        let a = |v: f64| esc(&format_amount(v, &first.unit, Precision::Compact));
         let run_out = q
             .run_out
             .as_ref()
-            .map(|d| format!(" · runs out {}", crate::ui::format::day(d)))
+            .map(|d| format!(" · runs out {}", short_date(d)))
             .unwrap_or_default();
-        view! {
-            <li class="budget-key"><span class="swatch"></span>"budget line"</li>
-            <li class="cap-key"><span class="swatch"></span>{format!("quota {}", a(q.quota))}</li>
-            <li class="projection-key"><span class="swatch"></span>{format!("projected {}{run_out}", a(q.projected))}</li>
-        }
-    });
-    let normal_legend = first.normal_range.map(|_| {
-        view! {
-            <li class="normal-key"><span class="swatch"></span>"normal range"</li>
-            <li class="outside-key"><span class="swatch"></span>"outside it"</li>
-        }
-    });
-    let summary = format!(
-        "{title}: from {} to {}, {}",
-        fmt_time(f.from, &first.timezone, TimeStyle::Full),
-        fmt_time(f.to, &first.timezone, TimeStyle::Full),
-        resolution_note(&first)
-    );
-    view! {
-        <figure class="explorer-chart" data-tier=first.tier.clone() data-drawn=first.drawn_count>
-            <div class="plot-area">
-                <div class="y-ticks" aria-hidden="true">{y_labels}</div>
-                <svg
-                    class="plot"
-                    viewBox=format!("0 0 {W} {H}")
-                    preserveAspectRatio="none"
-                    role="img"
-                    aria-label=summary
-                >
-                    {normal}
-                    {quota}
-                    {shapes}
-                </svg>
-            </div>
-            <div class="x-ticks" aria-hidden="true">{x_labels}</div>
-            <figcaption>
-                <ul class="legend">{legend}{quota_legend}{normal_legend}</ul>
-                <p class="muted small resolution" data-testid="resolution">{resolution_note(&first)}</p>
-            </figcaption>
-        </figure>
+        legend.push_str(&format!(
+            r#"<li class="budget-key"><span class="swatch"></span>budget line</li><li class="cap-key"><span class="swatch"></span>quota {}</li><li class="projection-key"><span class="swatch"></span>projected {}{run_out}</li>"#,
+            a(q.quota),
+            a(q.projected)
+        ));
     }
-    .into_any()
+    if first.normal_range.is_some() {
+        legend.push_str(r#"<li class="normal-key"><span class="swatch"></span>normal range</li><li class="outside-key"><span class="swatch"></span>outside it</li>"#);
+    }
+    format!(
+        r#"<figure class="explorer-chart" data-tier="{tier}" data-drawn="{drawn}"><div class="plot-area"><div class="y-ticks" aria-hidden="true">{y_labels}</div><svg class="plot" viewBox="0 0 {W} {H}" preserveAspectRatio="none" role="img" aria-label="{label}">{svg}</svg></div><div class="x-ticks" aria-hidden="true">{x_labels}</div><figcaption><ul class="legend">{legend}</ul><p class="muted small resolution" data-testid="resolution">{note}</p></figcaption></figure>"#,
+        tier = esc(&first.tier),
+        drawn = first.drawn_count,
+        label = esc(&summary),
+        note = esc(&note),
+    )
+}
+
+/// The chart, for pages: [`plot_html`] in a box.
+#[component]
+pub fn SeriesPlot(set: SeriesSet) -> impl IntoView {
+    view! { <div class="explorer-plot" inner_html=plot_html(&set)></div> }
 }
 
 #[cfg(test)]
@@ -517,6 +546,12 @@ mod tests {
         assert_eq!(out_of_range(&s), vec![(300, 360)]);
         let (_, lines) = readout(&SeriesSet { series: vec![s] }, 330).expect("a readout");
         assert_eq!(lines, vec!["Room: 30.0 °C".to_string()]);
+    }
+
+    #[test]
+    fn dates_are_short() {
+        assert_eq!(short_date("2026-12-05"), "5 Dec");
+        assert_eq!(short_date("soon"), "soon");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use crate::{
     domain::series::PRESETS,
     dto::series::SeriesSet,
-    ui::components::series_plot::{Frame, SeriesPlot, column_at, readout},
+    ui::components::series_plot::{Frame, column_at, esc, plot_html, readout},
 };
 
 /// What is on the chart: a preset ending now, or a fixed range.
@@ -20,6 +20,15 @@ struct View {
     preset: Option<String>,
     from: i64,
     to: i64,
+}
+
+/// What the pointer is doing: the crosshair's instant, a drag selection (fractions of the
+/// width) and where a press began (and whether by a finger).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Pointer {
+    cross: Option<i64>,
+    sel: Option<(f64, f64)>,
+    press: Option<(f64, bool)>,
 }
 
 /// The address of `view` on the meter's page (`?range=7d`, or `?from=…&to=…`).
@@ -72,15 +81,15 @@ pub fn ChartExplorer(
     let view = RwSignal::new(View { preset, from, to });
     let data: RwSignal<Option<SeriesSet>> = RwSignal::new(None);
     let status: RwSignal<Option<String>> = RwSignal::new(None);
-    let cross: RwSignal<Option<i64>> = RwSignal::new(None);
-    let selection: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
+    // The crosshair, the drag selection and the press that started it, in one signal:
+    // every signal type is code of its own in the bundle.
+    let ptr = RwSignal::new(Pointer::default());
     let plot_ref = NodeRef::<leptos::html::Div>::new();
     let with = StoredValue::new(with);
     let server_chart = children();
 
     #[cfg(feature = "hydrate")]
     let load = move |next: View, push: bool| {
-        use crate::server_fns::meters::get_meter_series;
         use crate::ui::components::series_plot::{TimeStyle, fmt_time};
         let window = web_sys::window();
         let width = plot_ref
@@ -96,29 +105,36 @@ pub fn ChartExplorer(
         }
         view.set(next.clone());
         status.set(Some("Loading…".into()));
-        let ids: Vec<String> = with.get_value().iter().map(i64::to_string).collect();
+        let mut ids = vec![meter_id];
+        ids.extend(with.get_value());
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let range = match &next.preset {
+            Some(p) => format!("range={p}"),
+            None => format!("from={}&to={}", next.from, next.to),
+        };
+        let url = format!(
+            "/api/v1/series?ids={}&{range}&width={width}&dpr={dpr}",
+            ids.join(",")
+        );
         leptos::task::spawn_local(async move {
-            let (range, from, to) = match &next.preset {
-                Some(p) => (Some(p.clone()), None, None),
-                None => (None, Some(next.from.to_string()), Some(next.to.to_string())),
-            };
-            let with = (!ids.is_empty()).then(|| ids.join(","));
-            match get_meter_series(meter_id, range, from, to, with, Some(width), Some(dpr)).await {
-                Ok(e) => {
-                    let age = js_sys::Date::now() / 1000.0
-                        - e.set.series.first().map_or(0.0, |s| s.generated_at as f64);
+            match crate::ui::series_fetch::fetch(&url).await {
+                Ok(set) => {
+                    // Offline, the service worker answered with the copy it kept: say how
+                    // old it is. (Online, a cached answer is current: writes drop it.)
+                    let made = set
+                        .series
+                        .first()
+                        .map(|s| (s.generated_at, s.timezone.clone()));
                     let offline = web_sys::window().is_some_and(|w| !w.navigator().on_line());
-                    status.set((offline || age > 120.0).then(|| {
-                        let at = e
-                            .set
-                            .series
-                            .first()
-                            .map(|s| fmt_time(s.generated_at, &s.timezone, TimeStyle::Full))
+                    status.set(offline.then(|| {
+                        let at = made
+                            .as_ref()
+                            .map(|(at, tz)| fmt_time(*at, tz, TimeStyle::Full))
                             .unwrap_or_default();
                         format!("Offline — as of {at}")
                     }));
-                    cross.set(None);
-                    data.set(Some(e.set));
+                    ptr.update(|p| p.cross = None);
+                    data.set(Some(set));
                 }
                 Err(_) => status.set(Some(
                     "Could not load this range (offline?). The chart shows the last one.".into(),
@@ -165,44 +181,45 @@ pub fn ChartExplorer(
         on_cleanup(move || handle.remove());
     }
 
-    let preset_link = move |name: &'static str, secs: i64| {
-        let active = move || view.with(|v| v.preset.as_deref() == Some(name));
-        let href = query_of(
-            &View {
-                preset: Some(name.to_string()),
-                from: 0,
-                to: 0,
-            },
-            &with.get_value(),
-        );
-        view! {
-            <a
-                href=href
-                class="button quiet"
-                class:active=active
-                aria-current=move || active().then_some("true")
-                on:click=move |ev| {
-                    ev.prevent_default();
-                    let now = (js_sys_now()) as i64;
-                    load(View { preset: Some(name.to_string()), from: now - secs, to: now }, true);
-                }
-            >
-                {name}
-            </a>
-        }
-    };
     let pan = move |frac: f64| load(panned(&view.get_untracked(), frac), true);
     let zoom = move |factor: f64| load(zoomed(&view.get_untracked(), factor, 0.5), true);
+    // One handler for every control (`data-act` on links and buttons drawn as HTML):
+    // each `on:` handler would be code of its own in the WebAssembly bundle.
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(act) = act_of(&ev) else { return };
+        let (kind, arg) = act.split_once(':').unwrap_or((act.as_str(), ""));
+        match kind {
+            "range" => {
+                let Some(secs) = crate::domain::series::preset_secs(arg) else {
+                    return;
+                };
+                let now = js_sys_now() as i64;
+                load(
+                    View {
+                        preset: Some(arg.to_string()),
+                        from: now - secs,
+                        to: now,
+                    },
+                    true,
+                );
+            }
+            "pan" => pan(arg.parse().unwrap_or(0.0)),
+            "zoom" => zoom(arg.parse().unwrap_or(1.0)),
+            _ => return,
+        }
+        ev.prevent_default();
+    };
 
     // Pointer: hover or touch moves the crosshair; a mouse drag selects a range to zoom
     // to; a finger's swipe pans.
-    let frame = Memo::new(move |_| data.with(|d| d.as_ref().and_then(Frame::of)));
+    let frame = move || data.with_untracked(|d| d.as_ref().and_then(Frame::of));
     // Where `client_x` falls across the plot, 0–1 (only a browser has a layout).
     let frac_of = move |client_x: i32| -> Option<f64> {
         #[cfg(feature = "hydrate")]
         {
             let el = plot_ref.get_untracked()?;
-            let rect = el.get_bounding_client_rect();
+            let svg = el.query_selector(".plot").ok().flatten()?;
+            let rect = svg.get_bounding_client_rect();
             (rect.width() > 0.0)
                 .then(|| ((f64::from(client_x) - rect.left()) / rect.width()).clamp(0.0, 1.0))
         }
@@ -212,29 +229,28 @@ pub fn ChartExplorer(
             None
         }
     };
-    let press: StoredValue<Option<(f64, bool)>> = StoredValue::new(None);
     let on_down = move |ev: leptos::ev::PointerEvent| {
         if let Some(x) = frac_of(ev.client_x()) {
-            press.set_value(Some((x, ev.pointer_type() == "touch")));
+            ptr.update_untracked(|p| p.press = Some((x, ev.pointer_type() == "touch")));
         }
     };
     let on_move = move |ev: leptos::ev::PointerEvent| {
         let Some(x) = frac_of(ev.client_x()) else {
             return;
         };
-        if let Some(f) = frame.get_untracked() {
-            cross.set(Some(f.t_at(x)));
+        if let Some(f) = frame() {
+            ptr.update(|p| p.cross = Some(f.t_at(x)));
         }
-        if let Some((x0, false)) = press.get_value() {
-            selection.set(Some((x0.min(x), x0.max(x))));
+        if let Some((x0, false)) = ptr.with_untracked(|p| p.press) {
+            ptr.update(|p| p.sel = Some((x0.min(x), x0.max(x))));
         }
     };
     let on_up = move |ev: leptos::ev::PointerEvent| {
-        let Some((x0, touch)) = press.get_value() else {
+        let Some((x0, touch)) = ptr.with_untracked(|p| p.press) else {
             return;
         };
-        press.set_value(None);
-        selection.set(None);
+        ptr.update_untracked(|p| p.press = None);
+        ptr.update(|p| p.sel = None);
         let Some(x) = frac_of(ev.client_x()) else {
             return;
         };
@@ -258,9 +274,9 @@ pub fn ChartExplorer(
     };
     let on_leave = move |ev: leptos::ev::PointerEvent| {
         if ev.pointer_type() == "mouse" {
-            cross.set(None);
-            press.set_value(None);
-            selection.set(None);
+            ptr.update(|p| p.cross = None);
+            ptr.update_untracked(|p| p.press = None);
+            ptr.update(|p| p.sel = None);
         }
     };
     // Keyboard: arrows pan, Shift+arrows move the crosshair a column, + and - zoom.
@@ -270,12 +286,12 @@ pub fn ChartExplorer(
                 let Some(s) = d.as_ref().and_then(|d| d.series.first()) else {
                     return;
                 };
-                let here = cross
-                    .get_untracked()
+                let here = ptr
+                    .with_untracked(|p| p.cross)
                     .unwrap_or(s.t0.last().copied().unwrap_or(0));
                 if let Some(i) = column_at(s, here) {
                     let j = (i as i64 + dir).clamp(0, s.t0.len() as i64 - 1) as usize;
-                    cross.set(Some((s.t0[j] + s.t1[j]) / 2));
+                    ptr.update(|p| p.cross = Some((s.t0[j] + s.t1[j]) / 2));
                 }
             });
         };
@@ -311,25 +327,26 @@ pub fn ChartExplorer(
         }
     };
     let on_focus = move |_| {
-        if cross.get_untracked().is_none() {
+        if ptr.with_untracked(|p| p.cross).is_none() {
             data.with_untracked(|d| {
                 if let Some(s) = d.as_ref().and_then(|d| d.series.first())
                     && let (Some(a), Some(b)) = (s.t0.last(), s.t1.last())
                 {
-                    cross.set(Some((a + b) / 2));
+                    ptr.update(|p| p.cross = Some((a + b) / 2));
                 }
             });
         }
     };
 
     let cross_x = move || {
-        let (f, t) = (frame.get()?, cross.get()?);
+        let t = ptr.with(|p| p.cross)?;
+        let f = data.with(|d| d.as_ref().and_then(Frame::of))?;
         let s = data.with(|d| d.as_ref().and_then(|d| d.series.first().cloned()))?;
         let i = column_at(&s, t)?;
         Some(f.x((s.t0[i] + s.t1[i]) / 2) / crate::ui::components::series_plot::W * 100.0)
     };
     let reading = move || {
-        let t = cross.get()?;
+        let t = ptr.with(|p| p.cross)?;
         data.with(|d| d.as_ref().and_then(|d| readout(d, t)))
     };
     let csv_href = move || {
@@ -341,24 +358,42 @@ pub fn ChartExplorer(
         )
     };
 
+    let controls = move || {
+        if data.with(Option::is_none) {
+            return String::new();
+        }
+        controls_html(
+            view.with(|v| v.preset.clone()).as_deref(),
+            &with.get_value(),
+        )
+    };
+    let readout_html = move || {
+        if data.with(Option::is_none) {
+            return String::new();
+        }
+        match reading() {
+            Some((when, lines)) => format!("<strong>{}</strong> {}", esc(&when), esc(&lines.join(" · "))),
+            None => "<span class=\"muted\">Point at the chart, or focus it and use Shift + arrows, to read a value.</span>".to_string(),
+        }
+    };
+    let footer = move || {
+        if data.with(Option::is_none) {
+            return String::new();
+        }
+        let note = status
+            .get()
+            .map(|s| format!(r#"<span class="notice" role="status">{}</span> "#, esc(&s)))
+            .unwrap_or_default();
+        format!(
+            r#"{note}<a class="button quiet" href="{}" download="">This range as CSV</a>"#,
+            esc(&csv_href())
+        )
+    };
+
     view! {
-        <div class="explorer" data-hydrated=move || data.with(Option::is_some).then_some("true")>
-            <Show when=move || data.with(Option::is_some) fallback=move || ()>
-                <nav class="row ranges" aria-label="Range">
-                    {PRESETS.iter().map(|(n, s)| preset_link(n, *s)).collect_view()}
-                    <span class="spacer"></span>
-                    <button type="button" class="button quiet" aria-label="Earlier" on:click=move |_| pan(-0.5)>"←"</button>
-                    <button type="button" class="button quiet" aria-label="Zoom out" on:click=move |_| zoom(2.0)>"−"</button>
-                    <button type="button" class="button quiet" aria-label="Zoom in" on:click=move |_| zoom(0.5)>"+"</button>
-                    <button type="button" class="button quiet" aria-label="Later" on:click=move |_| pan(0.5)>"→"</button>
-                </nav>
-                <p class="readout" aria-live="polite" data-testid="readout">
-                    {move || match reading() {
-                        Some((when, lines)) => view! { <strong>{when}</strong> " " {lines.join(" · ")} }.into_any(),
-                        None => view! { <span class="muted">"Point at the chart, or focus it and use Shift + arrows, to read a value."</span> }.into_any(),
-                    }}
-                </p>
-            </Show>
+        <div class="explorer" data-hydrated=move || data.with(Option::is_some).then_some("true") on:click=on_click>
+            <div inner_html=controls></div>
+            <p class="readout" aria-live="polite" data-testid="readout" inner_html=readout_html></p>
             <div
                 class="explorer-live"
                 node_ref=plot_ref
@@ -370,24 +405,71 @@ pub fn ChartExplorer(
                 on:pointerleave=on_leave
                 on:keydown=on_key
                 on:focus=on_focus
-                on:blur=move |_| cross.set(None)
+                on:blur=move |_| ptr.update(|p| p.cross = None)
             >
-                <Show when=move || data.with(Option::is_some) fallback=|| ()>
-                    {move || data.get().map(|set| view! { <SeriesPlot set /> })}
-                    <div class="crosshair" style:left=move || cross_x().map(|x| format!("{x:.2}%")) style:display=move || if cross_x().is_some() { "block" } else { "none" }></div>
-                    <div class="selection" style:left=move || selection.get().map(|(a, _)| format!("{:.2}%", a * 100.0)) style:width=move || selection.get().map(|(a, b)| format!("{:.2}%", (b - a) * 100.0)) style:display=move || if selection.get().is_some() { "block" } else { "none" }></div>
-                </Show>
+                <div class="explorer-plot" inner_html=move || data.with(|d| d.as_ref().map(plot_html).unwrap_or_default())></div>
+                <div class="crosshair" class:hidden=move || cross_x().is_none() style:left=move || cross_x().map(|x| format!("calc(3.6rem + (100% - 3.6rem) * {:.4})", x / 100.0))></div>
+                <div class="selection" class:hidden=move || ptr.with(|p| p.sel).is_none() style:left=move || ptr.with(|p| p.sel).map(|(a, _)| format!("calc(3.6rem + (100% - 3.6rem) * {a:.4})")) style:width=move || ptr.with(|p| p.sel).map(|(a, b)| format!("calc((100% - 3.6rem) * {:.4})", b - a))></div>
             </div>
-            <Show when=move || data.with(Option::is_some) fallback=|| ()>
-                <p class="row small">
-                    {move || status.get().map(|s| view! { <span class="notice" role="status">{s}</span> })}
-                    <a class="button quiet" href=csv_href download="">"This range as CSV"</a>
-                </p>
-            </Show>
-            <div class="explorer-static" style:display=move || if data.with(Option::is_some) { "none" } else { "block" }>
+            <p class="row small" inner_html=footer></p>
+            <div class="explorer-static" class:hidden=move || data.with(Option::is_some)>
                 {server_chart}
             </div>
         </div>
+    }
+}
+
+/// The controls as HTML: range links (real links, for a middle click or a copied
+/// address) and the pan and zoom buttons, each naming its action in `data-act`.
+fn controls_html(active: Option<&str>, with: &[i64]) -> String {
+    let mut out = String::from(r#"<nav class="row ranges" aria-label="Range">"#);
+    for (name, _) in PRESETS {
+        let on = active == Some(name);
+        let href = query_of(
+            &View {
+                preset: Some(name.to_string()),
+                from: 0,
+                to: 0,
+            },
+            with,
+        );
+        out.push_str(&format!(
+            r#"<a href="{href}" class="button quiet{}" data-act="range:{name}"{}>{name}</a>"#,
+            if on { " active" } else { "" },
+            if on { r#" aria-current="true""# } else { "" },
+        ));
+    }
+    out.push_str(r#"<span class="spacer"></span>"#);
+    for (act, label, text) in [
+        ("pan:-0.5", "Earlier", "←"),
+        ("zoom:2", "Zoom out", "−"),
+        ("zoom:0.5", "Zoom in", "+"),
+        ("pan:0.5", "Later", "→"),
+    ] {
+        out.push_str(&format!(
+            r#"<button type="button" class="button quiet" data-act="{act}" aria-label="{label}">{text}</button>"#
+        ));
+    }
+    out.push_str("</nav>");
+    out
+}
+
+/// The `data-act` of the control a click landed on, if any.
+fn act_of(ev: &leptos::ev::MouseEvent) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+        target
+            .closest("[data-act]")
+            .ok()
+            .flatten()?
+            .get_attribute("data-act")
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
     }
 }
 
