@@ -1,6 +1,7 @@
 // The PWA figures for the outlook page (SPEC S9 budgets), against a running Headroom with
 // the demo household: bytes transferred, Lighthouse (mobile) scores with LCP and TBT, and
-// the time an offline reload takes to show the outlook. Prints figures; passes nothing.
+// the time an offline reload takes to show the outlook; the same weight and scores for a
+// meter's page with its chart explorer. Prints figures; passes nothing.
 //   node bench/pwa.mjs http://127.0.0.1:3101      (bench/pwa.sh starts the server for you)
 // Uses end2end's playwright-core and lighthouse, and Debian's Chromium: nothing is downloaded.
 import { createRequire } from "node:module";
@@ -37,6 +38,10 @@ const session = login.headers.getSetCookie().map((c) => c.split(";")[0]).find((c
 if (!session) throw new Error(`sign-in as ${email} failed (${login.status})`);
 const [cookieName, cookieValue] = session.split("=");
 const url = new URL(base);
+// The meter page measured: the bench user's first sensor (the explorer's heaviest case).
+const meters = await (await fetch(`${base}/api/v1/meters`, { headers: { cookie: session } })).json();
+const sensor = meters.find((m) => m.kind === "sensor") ?? meters[0];
+const meterPath = `/meters/${sensor.id}`;
 
 const browser = await chromium.launch({ executablePath: CHROME, args: ARGS });
 async function signedInContext(options = {}) {
@@ -45,12 +50,13 @@ async function signedInContext(options = {}) {
   return context;
 }
 
-// 1. Weight: what a first visit to the outlook transfers (Chromium asks for brotli).
-{
+// 1. Weight: what a first visit transfers (Chromium asks for brotli), for the outlook and
+// for a meter's page once its explorer has hydrated and fetched its chart.
+async function weigh(path, ready, label, budget) {
   const context = await signedInContext();
   const page = await context.newPage();
-  await page.goto(`${base}/`);
-  await page.locator(".board[data-hydrated=true]").waitFor();
+  await page.goto(`${base}${path}`);
+  await page.locator(ready).waitFor();
   const entries = await page.evaluate(() =>
     [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")].map((e) => ({
       name: new URL(e.name).pathname,
@@ -58,15 +64,19 @@ async function signedInContext(options = {}) {
       body: e.encodedBodySize,
     })),
   );
-  const kind = (p) => (p.endsWith(".wasm") ? "wasm" : p.endsWith(".js") ? "js" : p.endsWith(".css") ? "css" : p.startsWith("/pkg/") ? "other" : p === "/" ? "html" : "other");
+  const kind = (p) => (p.endsWith(".wasm") ? "wasm" : p.endsWith(".js") ? "js" : p.endsWith(".css") ? "css" : p.startsWith("/api/") ? "data" : p.startsWith("/pkg/") ? "other" : p === path ? "html" : "other");
   const sums = {};
   for (const e of entries) sums[kind(e.name)] = (sums[kind(e.name)] ?? 0) + e.bytes;
-  for (const k of ["html", "wasm", "js", "css"]) emit(`outlook transfer: ${k}`, +((sums[k] ?? 0) / 1024).toFixed(1), "KB");
-  const total = ["html", "wasm", "js", "css"].reduce((s, k) => s + (sums[k] ?? 0), 0);
-  emit("outlook transfer: total (html+wasm+js+css, br)", +(total / 1024).toFixed(1), "KB", "≤ 200 KB");
+  for (const k of ["html", "wasm", "js", "css", "data"]) {
+    if (sums[k] !== undefined || k !== "data") emit(`${label} transfer: ${k}`, +((sums[k] ?? 0) / 1024).toFixed(1), "KB");
+  }
+  const total = ["html", "wasm", "js", "css", "data"].reduce((s, k) => s + (sums[k] ?? 0), 0);
+  emit(`${label} transfer: total (br)`, +(total / 1024).toFixed(1), "KB", budget);
   if (sums.other) console.log(`  (besides: ${kb(sums.other)} of icons and other files)`);
   await context.close();
 }
+await weigh("/", ".board[data-hydrated=true]", "outlook", "≤ 200 KB");
+await weigh(meterPath, ".explorer[data-hydrated=true]", "meter page");
 
 // 2. Offline reload of the installed app: time to a visible outlook, median of 5.
 {
@@ -97,11 +107,12 @@ async function signedInContext(options = {}) {
 }
 await browser.close();
 
-// 3. Lighthouse, mobile (its default: emulated phone, simulated slow 4G), on the outlook.
-{
+// 3. Lighthouse, mobile (its default: emulated phone, simulated slow 4G), on the outlook and
+// on a meter's page with the explorer.
+function lighthouse(path, label, perfBudget) {
   const out = join(mkdtempSync(join(tmpdir(), "headroom-lh-")), "report.json");
   execFileSync(join(end2end, "node_modules/.bin/lighthouse"), [
-    `${base}/`,
+    `${base}${path}`,
     "--quiet",
     `--chrome-flags=${ARGS.join(" ")}`,
     "--only-categories=performance,accessibility,best-practices",
@@ -111,13 +122,13 @@ await browser.close();
   ], { env: { ...process.env, CHROME_PATH: CHROME }, stdio: ["ignore", "ignore", "inherit"] });
   const report = JSON.parse(readFileSync(out, "utf8"));
   const score = (c) => Math.round(report.categories[c].score * 100);
-  emit("lighthouse mobile: performance", score("performance"), "", "≥ 98");
-  emit("lighthouse mobile: accessibility", score("accessibility"), "", "100");
-  emit("lighthouse mobile: best practices", score("best-practices"), "", "100");
-  emit("lighthouse mobile: LCP", Math.round(report.audits["largest-contentful-paint"].numericValue), "ms");
-  emit("lighthouse mobile: TBT", Math.round(report.audits["total-blocking-time"].numericValue), "ms");
-  emit("lighthouse mobile: FCP", Math.round(report.audits["first-contentful-paint"].numericValue), "ms");
-  emit("lighthouse mobile: CLS", +report.audits["cumulative-layout-shift"].numericValue.toFixed(3), "");
+  emit(`lighthouse ${label}: performance`, score("performance"), "", perfBudget);
+  emit(`lighthouse ${label}: accessibility`, score("accessibility"), "", "100");
+  emit(`lighthouse ${label}: best practices`, score("best-practices"), "", "100");
+  emit(`lighthouse ${label}: LCP`, Math.round(report.audits["largest-contentful-paint"].numericValue), "ms");
+  emit(`lighthouse ${label}: TBT`, Math.round(report.audits["total-blocking-time"].numericValue), "ms");
+  emit(`lighthouse ${label}: FCP`, Math.round(report.audits["first-contentful-paint"].numericValue), "ms");
+  emit(`lighthouse ${label}: CLS`, +report.audits["cumulative-layout-shift"].numericValue.toFixed(3), "");
   for (const c of ["performance", "accessibility", "best-practices"]) {
     for (const ref of report.categories[c].auditRefs) {
       const a = report.audits[ref.id];
@@ -126,6 +137,8 @@ await browser.close();
   }
   console.log(`  report: ${out}`);
 }
+lighthouse("/", "mobile (outlook)", "≥ 98");
+lighthouse(meterPath, "mobile (meter page)", "≥ 95");
 if (process.env.BENCH_JSONL) {
   const { appendFileSync } = await import("node:fs");
   for (const r of results) appendFileSync(process.env.BENCH_JSONL, `${JSON.stringify(r)}\n`);
