@@ -50,6 +50,34 @@ test("ranges, pan, zoom and back work without a page load", async ({ page }) => 
   expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(42);
 });
 
+test("on a touch screen a swipe pans and a pinch zooms", async ({ page }) => {
+  await openLivingRoom(page);
+  const live = page.locator(".explorer-live");
+  const box = (await page.locator(".explorer-live svg.plot").boundingBox())!;
+  const y = box.y + box.height / 2;
+  const touch = (type: string, id: number, f: number) =>
+    live.dispatchEvent(type, { pointerId: id, pointerType: "touch", isPrimary: id === 1, clientX: box.x + box.width * f, clientY: y, bubbles: true });
+  const span = () => {
+    const q = new URL(page.url()).searchParams;
+    return Number(q.get("to")) - Number(q.get("from"));
+  };
+  // A finger from the middle to a quarter: a quarter of the range later, as long.
+  await touch("pointerdown", 1, 0.5);
+  await touch("pointermove", 1, 0.25);
+  await touch("pointerup", 1, 0.25);
+  await expect(page).toHaveURL(/\?from=\d+&to=\d+#explorer$/);
+  expect(span()).toBe(86_400);
+  // Two fingers twice as far apart: half the range (give or take the whole pixels
+  // pointer positions come in).
+  await touch("pointerdown", 2, 0.4);
+  await touch("pointerdown", 3, 0.6);
+  await touch("pointermove", 2, 0.3);
+  await touch("pointermove", 3, 0.7);
+  await touch("pointerup", 2, 0.3);
+  await touch("pointerup", 3, 0.7);
+  await expect.poll(() => Math.abs(span() - 43_200)).toBeLessThan(600);
+});
+
 test("the crosshair reads the value under it, by pointer and by keyboard", async ({ page }) => {
   await openLivingRoom(page);
   const plot = page.locator(".explorer-live");
@@ -76,6 +104,23 @@ test("the crosshair reads the value under it, by pointer and by keyboard", async
   if (k < 0) k = series.t0.findIndex((t0: number) => t0 > t);
   await expect(readout).toContainText(expectRead(k));
   await expect(page.locator(".explorer .crosshair")).toBeVisible();
+});
+
+test("offline, the explorer shows the last chart it saw, with its age", async ({ page, context }) => {
+  await openLivingRoom(page);
+  await page.waitForFunction(async () => {
+    await navigator.serviceWorker.ready;
+    return navigator.serviceWorker.controller !== null;
+  });
+  // Controlled by the worker now: this visit's chart goes through it and is kept.
+  await page.reload();
+  await expect(page.locator(".explorer[data-hydrated=true]")).toBeVisible();
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.locator(".explorer[data-hydrated=true]")).toBeVisible();
+  await expect(page.locator(".explorer .notice")).toContainText(/^Offline — as of \w{3}, \d+ \w{3} \d{4}, \d\d:\d\d$/);
+  await expect(page.locator(".explorer-live .explorer-chart")).toHaveAttribute("data-tier", "quarter_hour");
+  await context.setOffline(false);
 });
 
 test("screenshots of the explorer at phone and desktop widths, light and dark", async ({ browser }) => {

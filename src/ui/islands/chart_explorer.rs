@@ -29,6 +29,27 @@ struct Pointer {
     cross: Option<i64>,
     sel: Option<(f64, f64)>,
     press: Option<(f64, bool)>,
+    /// Fingers on the chart, for a pinch.
+    fingers: [Option<Finger>; 2],
+}
+
+/// One finger: its pointer id, where it touched down and where it is (0–1 across).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Finger {
+    id: i32,
+    from: f64,
+    at: f64,
+}
+
+/// The view after a pinch from fingers at `before` to `after` (fractions of the width):
+/// spreading them zooms in by the ratio of their distances, around where they began.
+fn pinched(view: &View, before: (f64, f64), after: (f64, f64)) -> Option<View> {
+    let d0 = (before.1 - before.0).abs();
+    let d1 = (after.1 - after.0).abs();
+    if d0 < 0.02 || d1 < 0.02 || (d1 / d0 - 1.0).abs() < 0.05 {
+        return None;
+    }
+    Some(zoomed(view, d0 / d1, (before.0 + before.1) / 2.0))
 }
 
 /// The address of `view` on the meter's page (`?range=7d`, or `?from=…&to=…`).
@@ -60,8 +81,8 @@ fn zoomed(view: &View, factor: f64, anchor: f64) -> View {
     let span = (view.to - view.from) as f64;
     let at = view.from as f64 + span * anchor;
     // Not narrower than ten minutes: below that one column is one reading anyway.
-    let new_span = (span * factor).max(600.0);
-    let from = (at - new_span * anchor) as i64;
+    let new_span = (span * factor).max(600.0).round();
+    let from = (at - new_span * anchor).round() as i64;
     View {
         preset: None,
         from,
@@ -230,14 +251,34 @@ pub fn ChartExplorer(
         }
     };
     let on_down = move |ev: leptos::ev::PointerEvent| {
-        if let Some(x) = frac_of(ev.client_x()) {
-            ptr.update_untracked(|p| p.press = Some((x, ev.pointer_type() == "touch")));
-        }
+        let Some(x) = frac_of(ev.client_x()) else {
+            return;
+        };
+        let touch = ev.pointer_type() == "touch";
+        let id = ev.pointer_id();
+        ptr.update_untracked(|p| {
+            if p.press.is_none() {
+                p.press = Some((x, touch));
+            }
+            if touch && let Some(slot) = p.fingers.iter_mut().find(|f| f.is_none()) {
+                *slot = Some(Finger { id, from: x, at: x });
+            }
+        });
     };
     let on_move = move |ev: leptos::ev::PointerEvent| {
         let Some(x) = frac_of(ev.client_x()) else {
             return;
         };
+        let id = ev.pointer_id();
+        let pinching = ptr.with_untracked(|p| p.fingers.iter().flatten().count() == 2);
+        ptr.update_untracked(|p| {
+            for f in p.fingers.iter_mut().flatten().filter(|f| f.id == id) {
+                f.at = x;
+            }
+        });
+        if pinching {
+            return;
+        }
         if let Some(f) = frame() {
             ptr.update(|p| p.cross = Some(f.t_at(x)));
         }
@@ -246,6 +287,22 @@ pub fn ChartExplorer(
         }
     };
     let on_up = move |ev: leptos::ev::PointerEvent| {
+        // Two fingers: the first to lift ends a pinch, which zooms.
+        if let [Some(a), Some(b)] = ptr.with_untracked(|p| p.fingers) {
+            let id = ev.pointer_id();
+            let x = frac_of(ev.client_x());
+            let (a, b) = match x {
+                Some(x) if a.id == id => (Finger { at: x, ..a }, b),
+                Some(x) if b.id == id => (a, Finger { at: x, ..b }),
+                _ => (a, b),
+            };
+            ptr.update_untracked(|p| *p = Pointer::default());
+            if let Some(next) = pinched(&view.get_untracked(), (a.from, b.from), (a.at, b.at)) {
+                load(next, true);
+            }
+            return;
+        }
+        ptr.update_untracked(|p| p.fingers = [None; 2]);
         let Some((x0, touch)) = ptr.with_untracked(|p| p.press) else {
             return;
         };
@@ -273,7 +330,8 @@ pub fn ChartExplorer(
         }
     };
     let on_leave = move |ev: leptos::ev::PointerEvent| {
-        if ev.pointer_type() == "mouse" {
+        if ev.pointer_type() == "mouse" || ev.type_() == "pointercancel" {
+            ptr.update_untracked(|p| p.fingers = [None; 2]);
             ptr.update(|p| p.cross = None);
             ptr.update_untracked(|p| p.press = None);
             ptr.update(|p| p.sel = None);
@@ -403,6 +461,7 @@ pub fn ChartExplorer(
                 on:pointermove=on_move
                 on:pointerup=on_up
                 on:pointerleave=on_leave
+                on:pointercancel=on_leave
                 on:keydown=on_key
                 on:focus=on_focus
                 on:blur=move |_| ptr.update(|p| p.cross = None)
@@ -508,6 +567,17 @@ mod tests {
         );
         let inside = zoomed(&v, 0.5, 0.5);
         assert_eq!((inside.from, inside.to), (21_600, 64_800));
+        let spread = pinched(&v, (0.4, 0.6), (0.3, 0.7)).expect("a pinch");
+        assert_eq!(
+            (spread.from, spread.to),
+            (21_600, 64_800),
+            "twice as far apart: half the span"
+        );
+        assert_eq!(
+            pinched(&v, (0.4, 0.6), (0.41, 0.6)),
+            None,
+            "a twitch is not a pinch"
+        );
         let tiny = zoomed(
             &View {
                 preset: None,
