@@ -73,7 +73,14 @@ impl Encoding {
                     // Per response: quality 4, as tower-http (and nginx) use on the fly,
                     // with a 256 KiB window, which holds any page whole and is cheap to set
                     // up (the 4 MB default window dominated a page's compression time).
-                    let (quality, lgwin) = if once { (9, 20) } else { (4, 18) };
+                    // Once per cache entry: quality 9, except for big entries (a year's
+                    // chart series is ~60 KB), where 9 took ~12 ms of a cold answer's
+                    // 10 ms budget (`bench/run series`) and 5 takes about one, ~10 % larger.
+                    let (quality, lgwin) = match (once, raw.len()) {
+                        (true, n) if n <= BIG_ENTRY => (9, 20),
+                        (true, _) => (5, 20),
+                        (false, _) => (4, 18),
+                    };
                     let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, lgwin);
                     w.write_all(raw).ok()?;
                 }
@@ -91,6 +98,10 @@ impl Encoding {
         }
     }
 }
+
+/// Entries above this many bytes are compressed at a quality that costs about a
+/// millisecond, even once.
+const BIG_ENTRY: usize = 16 * 1024;
 
 /// How hard to compress: a cached value is compressed once and sent many times, so it gets
 /// high levels; a body made for one response gets levels that cost well under a
