@@ -33,9 +33,9 @@ and `br` as a browser asks, which on a miss also pays for compressing the new en
 Budget: <= 10 ms cold and <= 2000 points; the verdict says `MISS br` when only the br
 cold answer is over. `others` is the share of the machine's cores that other processes
 (a build, a test run) used while the row was measured: on 2 cores anything above a few
-per cent inflates the figures. Each row waits for a quiet moment and is measured again
-(up to 3 times, the cleanest kept) when others were busy; the script says if any row
-stayed busy.
+per cent inflates the figures. The table waits (up to 10 minutes) for a quiet spell,
+each row for a quiet moment, and a row is measured again (up to 3 times, the cleanest
+kept) when others were busy; the script says if any row stayed busy.
 
 MinMaxLTTB. The same raw points (those in Headroom's `[read_from, read_to)`, numpy arrays
 already in memory) go through `MinMaxLTTBDownsampler` (single-threaded, minmax_ratio 4,
@@ -83,7 +83,7 @@ PRESETS = [("6h", 6 * 3600), ("24h", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY), (
 SIZES = [(1280, 1), (390, 3)]
 QUIET = 0.05  # other processes' share of the cores under which a figure counts as clean
 ATTEMPTS = 3  # measurements of a row taken while others were busy, the cleanest kept
-WAIT_BUDGET = 300.0  # seconds a run may spend waiting for quiet, in all
+WAIT_BUDGET = 900.0  # seconds a run may spend waiting for quiet, in all
 CUSTOM_RANGES = 20
 SENSOR_TZ = "Europe/Berlin"
 
@@ -279,13 +279,14 @@ def median(xs):
 class Others:
     """CPU time the rest of the machine used while a figure was taken (another build or
     test run on this 2-core VM inflates every millisecond here): all busy time in
-    /proc/stat less the server's and this script's own."""
+    /proc/stat less this script's own and that of the benchmark's processes (the server,
+    and PostgreSQL's postmaster with its backends) and their children."""
 
     TICK = os.sysconf("SC_CLK_TCK")
     CORES = os.cpu_count() or 1
 
-    def __init__(self, server_pid):
-        self.pid = server_pid
+    def __init__(self, pids):
+        self.pids = {p for p in pids if p}
         self.waited = 0.0
 
     def _busy(self):
@@ -294,11 +295,19 @@ class Others:
         return sum(v) - v[3] - v[4]  # all but idle and iowait
 
     def _server(self):
-        if not self.pid:
-            return 0
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime, stime
+        """CPU ticks of the benchmark's processes and their children, alive now."""
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(entry) in self.pids or int(fields[1]) in self.pids:  # fields[1]: ppid
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total
 
     def _own(self):
         t = os.times()
@@ -314,18 +323,20 @@ class Others:
         other = (self._busy() - b0) - (self._server() - s0) - (self._own() - o0)
         return max(0.0, other / wall) if wall > 0 else 0.0
 
-    def settle(self, timeout=20.0):
-        """Waits, at most `timeout` s, for half a second in which other processes used
-        under QUIET of the machine; once WAIT_BUDGET s have gone on waiting in all, it
-        stops waiting (the rows say how busy it was)."""
+    def settle(self, timeout=20.0, window=0.5):
+        """Waits, at most `timeout` s, for `window` s in which other processes used under
+        QUIET of the machine; once WAIT_BUDGET s have gone on waiting in all, it stops
+        waiting (the rows say how busy it was). Returns the seconds waited."""
         t0 = time.perf_counter()
         deadline = t0 + min(timeout, max(0.0, WAIT_BUDGET - self.waited))
         while time.perf_counter() < deadline:
             self.start()
-            time.sleep(0.5)
+            time.sleep(window)
             if self.share() < QUIET:
                 break
-        self.waited += time.perf_counter() - t0
+        took = time.perf_counter() - t0
+        self.waited += took
+        return took
 
 
 def measure(api, path, touch, repeat):
@@ -461,6 +472,7 @@ def main():
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--repeat", type=int, default=7, help="samples per cold and warm figure")
     p.add_argument("--server-pid", type=int, default=0, help="the server's pid, to tell its CPU time from others'")
+    p.add_argument("--database-pid", type=int, default=0, help="PostgreSQL's postmaster (its backends count as ours)")
     p.add_argument("--label", default="")
     a = p.parse_args()
     days = min(max(a.days, 1), 365)  # the raw retention keeps 365 days
@@ -485,7 +497,7 @@ def main():
     print(f"{tag} series: {days} days to {a.now}; generated {len(st):,} sensor readings (1 s) and "
           f"{len(qt):,} quota readings (10 min) in {time.perf_counter() - g0:.1f} s (seed {SEED})")
 
-    others = Others(a.server_pid)
+    others = Others([a.server_pid, a.database_pid])
     others.start()
     n, took, starved = ingest(a.base, cookie, sensor, st, sv)
     print(f"{tag} ingest: sensor {n:,} readings in {took:.1f} s = {n / took:,.0f} readings/s "
@@ -523,6 +535,10 @@ def main():
     jobs = [("sensor", sensor, st, sv, touch_sensor, r, size) for size in SIZES for r in ranges]
     jobs += [("quota", quota, qt, qv, touch_quota, r, SIZES[0]) for r in presets]
 
+    # The table takes about a minute: wait (up to 10 minutes) for a quiet spell to take it in.
+    waited = others.settle(timeout=600.0, window=3.0)
+    if waited > 1:
+        print(f"{tag} waited {waited:.0f} s for other processes to quieten down")
     print(f"{tag} per range: server ms (x-response-time) cold = cache miss, median of {a.repeat}; "
           f"HTTP = cold round trip; MinMaxLTTB to 2 x points, single-threaded, in process")
     head = (f"{'':<10}   {'meter':<6} {'range':<10} {'span':>6} {'size':>7} {'tier':<12} {'cold':>6} {'cold br':>7} "
@@ -601,9 +617,11 @@ def main():
     print(f"{tag} envelope: every column of every range exact (min, max, first, last, count)")
     if year:
         tsd_ms, http_ms, ratio, n = year
-        verdict = "PASS" if ratio >= 10 else "MISS"
-        print(f"{tag} whole year ({n:,} readings): MinMaxLTTB {tsd_ms:.1f} ms / Headroom cold with HTTP "
-              f"{http_ms:.2f} ms = {ratio:.1f}x (needs >= 10x)  {verdict}")
+        # The issue's >= 10x is over a whole year of one-second data; a shortened run
+        # shows the figure without judging it.
+        verdict = ("PASS" if ratio >= 10 else "MISS") if days == 365 else f"(not judged: {days} days of data)"
+        print(f"{tag} 1y range ({n:,} readings): MinMaxLTTB {tsd_ms:.1f} ms / Headroom cold with HTTP "
+              f"{http_ms:.2f} ms = {ratio:.1f}x (needs >= 10x over a whole year)  {verdict}")
     print(f"{tag} budget (<= {BUDGET_MS:g} ms cold, both codings; <= {BUDGET_POINTS} points): "
           + ("every range PASS" if not misses else f"MISS for {len(misses)}: " + ", ".join(misses)))
 
