@@ -119,6 +119,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Options::default()).await
 }
 
+/// A server whose clock is pinned at `now` (RFC 3339).
+pub async fn spawn_app_at(backend: Backend, now: &str) -> TestApp {
+    spawn_app_with(
+        backend,
+        Options {
+            now: Some(now.parse().expect("an RFC 3339 instant")),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match (&options.database, backend) {

@@ -18,14 +18,7 @@ const NOW: &str = "2026-11-21T08:00:00Z";
 const NOW_SECS: i64 = 1_795_248_000;
 
 async fn spawn(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Options {
-            now: NOW.parse().ok(),
-            ..Options::default()
-        },
-    )
-    .await
+    spawn_app_at(backend, NOW).await
 }
 
 /// A Berlin room sensor with 400 days of readings every 13 minutes (jittered), a spike

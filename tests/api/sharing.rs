@@ -10,14 +10,7 @@ use crate::on_both_backends;
 const NOW: &str = "2026-11-21T08:00:00Z";
 
 async fn spawn(backend: Backend) -> TestApp {
-    spawn_app_with(
-        backend,
-        Options {
-            now: NOW.parse().ok(),
-            ..Options::default()
-        },
-    )
-    .await
+    spawn_app_at(backend, NOW).await
 }
 
 /// Mia (signed in on `app.client`) with a quota meter that has two days of readings,

@@ -27,35 +27,28 @@ pub struct DailyRow {
     pub pace: Option<f64>,
 }
 
-impl DailyRow {
-    pub fn stats(&self) -> Stats {
-        Stats {
-            count: u32::try_from(self.count).unwrap_or(u32::MAX),
-            sum: self.sum,
-            min: self.min,
-            max: self.max,
-            first: self.first,
-            last: self.last,
-            first_ts: self.first_ts,
-            last_ts: self.last_ts,
+/// `stats()` for a rollup row: the bucket's statistics, from the columns every tier
+/// keeps alike (days and weeks differ only in their key and quota columns).
+macro_rules! stats_of_row {
+    ($row:ty) => {
+        impl $row {
+            pub fn stats(&self) -> Stats {
+                Stats {
+                    count: u32::try_from(self.count).unwrap_or(u32::MAX),
+                    sum: self.sum,
+                    min: self.min,
+                    max: self.max,
+                    first: self.first,
+                    last: self.last,
+                    first_ts: self.first_ts,
+                    last_ts: self.last_ts,
+                }
+            }
         }
-    }
+    };
 }
-
-impl WeeklyRow {
-    pub fn stats(&self) -> Stats {
-        Stats {
-            count: u32::try_from(self.count).unwrap_or(u32::MAX),
-            sum: self.sum,
-            min: self.min,
-            max: self.max,
-            first: self.first,
-            last: self.last,
-            first_ts: self.first_ts,
-            last_ts: self.last_ts,
-        }
-    }
-}
+stats_of_row!(DailyRow);
+stats_of_row!(WeeklyRow);
 
 /// One local week (Monday first) of one meter.
 #[derive(Debug, Clone, Copy, PartialEq, sqlx::FromRow)]
