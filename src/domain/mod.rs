@@ -3,6 +3,7 @@
 //! Time is always passed in, never read from a clock here, so every rule is testable.
 
 pub mod access;
+pub mod alerts;
 pub mod error;
 pub mod json_path;
 pub mod meter;
