@@ -227,6 +227,33 @@ fn rule_for(r: &Route) -> Option<Rule> {
         ("GET" | "POST", "/api/v1/tokens") => Member,
         ("DELETE", "/api/v1/tokens/{id}") | ("POST", "/settings/tokens/{id}/revoke") => OwnObject,
         ("GET", "/api/v1/imports/{id}") => MeterImport,
+        // One's own notifications, their settings and delivery log.
+        ("GET", "/notifications") => Member,
+        (
+            _,
+            "/api/v1/notifications"
+            | "/api/v1/notifications/read-all"
+            | "/api/v1/notifications/settings"
+            | "/api/v1/deliveries"
+            | "/notifications/read-all"
+            | "/notifications/settings"
+            | "/notifications/webhook",
+        ) => Member,
+        // One's own webhook (not found until it is set), notifications and dead letters
+        // by id (another's are not found).
+        (
+            _,
+            "/api/v1/webhook"
+            | "/api/v1/webhook/test"
+            | "/notifications/webhook/test"
+            | "/notifications/webhook/delete"
+            | "/api/v1/notifications/{id}/read"
+            | "/notifications/{id}/read"
+            | "/api/v1/deliveries/{id}/resend"
+            | "/notifications/deliveries/{id}/resend",
+        ) => OwnById,
+        ("GET", "/api/v1/meters/{id}/rules") => MeterRead,
+        (_, "/api/v1/meters/{id}/rules" | "/meters/{id}/rules") => MeterManage,
         ("POST", "/api/v1/readings") => Ingest,
         ("GET", "/metrics") => Scrape,
         (

@@ -19,6 +19,7 @@ mod ingest;
 mod leader;
 mod meter_pages;
 mod meters_api;
+mod notifications;
 mod outages;
 mod outlook;
 mod performance;

@@ -115,6 +115,11 @@ pub fn document() -> Value {
     {
         paths.extend(accounts);
     }
+    if let (Some(paths), Value::Object(notify)) =
+        (doc["paths"].as_object_mut(), notification_paths())
+    {
+        paths.extend(notify);
+    }
     doc
 }
 
@@ -184,6 +189,74 @@ fn account_paths() -> Value {
 }
 
 /// The performance center (admins only; SPEC S8, S12).
+/// Notifications: the list and read marks, quiet hours, the webhook, deliveries, and a
+/// meter's rules.
+fn notification_paths() -> Value {
+    let id = path_id("id");
+    let obj = |props: Value| json!({"type": "object", "properties": props});
+    let int = json!({"type": "integer"});
+    let opt_int = json!({"type": ["integer", "null"]});
+    let string = json!({"type": "string"});
+    let opt_string = json!({"type": ["string", "null"]});
+    let notification = obj(
+        json!({"id": int, "meter_id": opt_int, "rule": string, "title": string, "body": string,
+        "urgent": {"type": "boolean"}, "created_at": int, "read_at": opt_int}),
+    );
+    let list = obj(
+        json!({"items": {"type": "array", "items": notification}, "unread": int, "next_before": opt_int}),
+    );
+    let clock = json!({"type": ["string", "null"], "pattern": "^\\d{1,2}:\\d{2}$", "description": "HH:MM in the user's timezone"});
+    let settings = obj(
+        json!({"quiet_start": clock, "quiet_end": clock, "urgent_through": {"type": "boolean"}, "timezone": string}),
+    );
+    let rules = obj(
+        json!({"enabled": {"type": "boolean"}, "quota_levels": {"type": "array", "maxItems": 5, "items": {"type": "integer", "minimum": 1, "maximum": 200}},
+        "over_today": {"type": "boolean"}, "run_out": {"type": "boolean"}, "range_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
+        "range_hysteresis": {"type": "number", "minimum": 0, "maximum": 0.5}, "collector_failures": {"type": "integer", "minimum": 1, "maximum": 100}}),
+    );
+    let meter_rules = obj(
+        json!({"meter_id": int, "kind": string, "defaults": {"type": "boolean"}, "settings": rules}),
+    );
+    let webhook = obj(json!({"url": string, "created_at": int}));
+    let new_webhook = obj(
+        json!({"url": string, "secret": {"type": "string", "description": "Shown this once"}, "created_at": int}),
+    );
+    let attempt = obj(
+        json!({"id": int, "channel": string, "batch": string, "at": int, "outcome": {"enum": ["sent", "failed", "timeout", "refused", "no_webhook"]},
+        "http_status": opt_int, "latency_ms": opt_int, "next_at": opt_int, "error": opt_string}),
+    );
+    let dead = obj(
+        json!({"id": int, "channel": string, "batch": string, "first_due": int, "attempts": int, "notifications": int}),
+    );
+    let deliveries = obj(
+        json!({"attempts": {"type": "array", "items": attempt}, "dead_letters": {"type": "array", "items": dead}}),
+    );
+    let tested = obj(
+        json!({"outcome": string, "http_status": opt_int, "latency_ms": int, "error": opt_string}),
+    );
+    let none = |d: &str| json!({"description": d});
+    json!({
+        "/api/v1/notifications": {"get": op("Your notifications, newest first", "notifications", json!([
+            query("unread", "boolean", "only unread ones"), query("before", "integer", "older than this id (next_before of the last page)"),
+            query("limit", "integer", "1–100, default 50")]), None, "200", ok("A page of them, and how many are unread", list))},
+        "/api/v1/notifications/{id}/read": {"post": op("Mark one read", "notifications", json!([id.clone()]), None, "204", none("Read"))},
+        "/api/v1/notifications/read-all": {"post": op("Mark all read (up to an id: what you saw)", "notifications", json!([query("up_to", "integer", "the newest id seen")]), None, "200", ok("How many", obj(json!({"marked": int}))))},
+        "/api/v1/notifications/settings": {
+            "get": op("Quiet hours", "notifications", json!([]), None, "200", ok("Settings", settings.clone())),
+            "put": op("Set quiet hours (both times or neither) and whether urgent ones pass them", "notifications", json!([]), Some(obj(json!({"quiet_start": clock, "quiet_end": clock, "urgent_through": {"type": "boolean"}}))), "200", ok("Settings", settings))},
+        "/api/v1/webhook": {
+            "get": op("Your webhook (without its secret)", "notifications", json!([]), None, "200", ok("The webhook", webhook)),
+            "put": op("Set your webhook; a new secret is made and shown once", "notifications", json!([]), Some(json!({"type": "object", "required": ["url"], "properties": {"url": {"type": "string", "maxLength": 2048}}})), "201", ok("With its secret", new_webhook)),
+            "delete": op("Remove your webhook; what was still to be sent to it is given up", "notifications", json!([]), None, "204", none("Removed"))},
+        "/api/v1/webhook/test": {"post": op("Send a signed test message to your webhook now", "notifications", json!([]), None, "200", ok("What happened", tested))},
+        "/api/v1/deliveries": {"get": op("Every delivery attempt (newest first) and the dead letters", "notifications", json!([]), None, "200", ok("The log", deliveries))},
+        "/api/v1/deliveries/{id}/resend": {"post": op("Send a dead letter again, with a new day of retries", "notifications", json!([id.clone()]), None, "202", none("Queued"))},
+        "/api/v1/meters/{id}/rules": {
+            "get": op("A meter's notification rules (anyone who sees the meter)", "notifications", json!([id.clone()]), None, "200", ok("Rules", meter_rules.clone())),
+            "put": op("Change a meter's rules (its owner); fields left out take their defaults", "notifications", json!([id]), Some(rules), "200", ok("Rules", meter_rules))},
+    })
+}
+
 fn performance_paths() -> Value {
     let id = path_id("id");
     let obj = || json!({"type": "object"});

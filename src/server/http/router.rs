@@ -61,6 +61,8 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::perf::router())
         .merge(crate::server::http::openapi::router())
         .merge(routes::tokens::router())
+        .merge(routes::notifications::router())
+        .merge(routes::notify_forms::router())
         // Accounts: setup, the caller's own account, links, administrators' user pages.
         .merge(routes::setup::router())
         .merge(routes::account::router())

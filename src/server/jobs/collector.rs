@@ -17,7 +17,7 @@ use crate::server::{
     jobs::source::{self, Attempt, Outcome},
     outbound::Outbound,
     service::{
-        freshness,
+        alerts, freshness,
         ingest::{self, NewReading},
     },
     simulation::simulate_next,
@@ -181,17 +181,15 @@ impl Collector {
                 if let Some(q) = quota {
                     self.apply_quota(source.meter_id, q).await?;
                 }
-                let report = ingest::write(
-                    db,
-                    &[NewReading {
-                        meter_id: source.meter_id,
-                        ts,
-                        value: used,
-                        remaining,
-                    }],
-                )
-                .await?;
+                let reading = [NewReading {
+                    meter_id: source.meter_id,
+                    ts,
+                    value: used,
+                    remaining,
+                }];
+                let report = ingest::write(db, &reading).await?;
                 freshness::readings_written(&self.state, &report.meters, &report.audience).await;
+                alerts::after_write(&self.state, &reading).await;
                 0
             }
             None => {
@@ -208,7 +206,14 @@ impl Collector {
             .await?
             .map_or(0, |s| s.next_due_at);
         db.reschedule_source(source.meter_id, due, Some(failures))
-            .await
+            .await?;
+        alerts::after_collection(
+            &self.state,
+            source.meter_id,
+            u32::try_from(failures).unwrap_or(u32::MAX),
+        )
+        .await;
+        Ok(())
     }
 
     /// A source that reports the plan's quota keeps the meter's quota current.

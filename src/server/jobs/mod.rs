@@ -6,6 +6,7 @@
 
 pub mod backup;
 pub mod collector;
+pub mod deliver;
 pub mod retention;
 pub mod source;
 pub mod warmer;
@@ -20,7 +21,10 @@ use std::{
 
 use tokio::{sync::watch, task::JoinHandle};
 
-use crate::server::{jobs::collector::Collector, state::AppState, storage::blocks::utc_day};
+use crate::server::{
+    jobs::collector::Collector, outbound::Outbound, service::alerts, state::AppState,
+    storage::blocks::utc_day,
+};
 
 /// The lease that names the jobs leader.
 pub const LEASE: &str = "jobs";
@@ -28,6 +32,9 @@ pub const LEASE: &str = "jobs";
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 /// The warmer looks for users past 05:00 without today's outlook this often.
 const WARM_EVERY: Duration = Duration::from_secs(60);
+/// The quota rules of every meter are evaluated this often (a new day moves projections
+/// and budgets without any reading; readings are evaluated as they are written).
+const ALERTS_EVERY: Duration = Duration::from_secs(300);
 /// Whether a scheduled backup is due is looked at this often.
 const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(60);
 
@@ -42,6 +49,7 @@ fn instance_name() -> String {
 /// Starts the scheduler; it stops (and gives up the lease) when `stop` turns true.
 pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result<JoinHandle<()>> {
     let collector = Collector::new(state.clone())?;
+    let outbound = Outbound::from_settings(&state.settings)?;
     let holder = instance_name();
     Ok(tokio::spawn(async move {
         let lease = state.settings.jobs.lease_secs;
@@ -55,6 +63,10 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
         let mut last_backup_check: Option<tokio::time::Instant> = None;
         // A snapshot of a big database can outlast the check interval: one at a time.
         let backing_up = Arc::new(AtomicBool::new(false));
+        // One pass over the outbox at a time, and one pass over the rules.
+        let delivering = Arc::new(AtomicBool::new(false));
+        let evaluating = Arc::new(AtomicBool::new(false));
+        let mut last_alerts: Option<tokio::time::Instant> = None;
         let mut partitions_day = i64::MIN;
         loop {
             tokio::select! {
@@ -88,6 +100,46 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                 .record("collector", started.elapsed(), collected.is_ok());
             if let Err(e) = collected {
                 tracing::warn!(error = %e, "collector pass failed");
+            }
+            if !delivering.swap(true, Relaxed) {
+                let (state, outbound, delivering) =
+                    (state.clone(), outbound.clone(), delivering.clone());
+                tokio::spawn(async move {
+                    let started = std::time::Instant::now();
+                    match deliver::run_once(&state, &outbound).await {
+                        Ok(0) => {}
+                        Ok(_) => state
+                            .perf
+                            .jobs
+                            .record("deliveries", started.elapsed(), true),
+                        Err(e) => {
+                            state
+                                .perf
+                                .jobs
+                                .record("deliveries", started.elapsed(), false);
+                            tracing::warn!(error = %e, "sending the outbox failed");
+                        }
+                    }
+                    delivering.store(false, Relaxed);
+                });
+            }
+            if last_alerts.is_none_or(|t| t.elapsed() >= ALERTS_EVERY)
+                && !evaluating.swap(true, Relaxed)
+            {
+                last_alerts = Some(tokio::time::Instant::now());
+                let (state, evaluating) = (state.clone(), evaluating.clone());
+                tokio::spawn(async move {
+                    let started = std::time::Instant::now();
+                    let pass = alerts::scheduled_pass(&state).await;
+                    state
+                        .perf
+                        .jobs
+                        .record("alerts", started.elapsed(), pass.is_ok());
+                    if let Err(e) = pass {
+                        tracing::warn!(error = %e, "evaluating notification rules failed");
+                    }
+                    evaluating.store(false, Relaxed);
+                });
             }
             if utc_day(now) != partitions_day {
                 match state.db.ensure_partitions_ahead(utc_day(now)).await {

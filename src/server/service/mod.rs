@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod alerts;
 pub mod auth;
 pub mod charts;
 pub mod export;
@@ -14,6 +15,7 @@ pub mod invites;
 pub mod line_cap;
 pub mod meter_page;
 pub mod meters;
+pub mod notifications;
 pub mod outlook;
 pub mod peers;
 pub mod readings;
@@ -27,6 +29,7 @@ pub mod tips;
 pub mod tokens;
 pub mod upload_file;
 pub mod users;
+pub mod webhook;
 
 /// A database that is down or out of disk is a condition to report (503, 507), not a bug;
 /// adapters judge errors with these.

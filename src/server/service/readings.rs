@@ -255,6 +255,7 @@ pub async fn accept(
     } else {
         let report = ingest::write(&state.db, &good).await?;
         freshness::readings_written(state, &report.meters, &report.audience).await;
+        super::alerts::after_write(state, &good).await;
         report
     };
     Ok(Outcome {

@@ -19,6 +19,7 @@ pub mod imports;
 pub mod invites;
 pub mod leases;
 pub mod meters;
+pub mod notifications;
 pub mod outage;
 pub mod outlooks;
 pub mod partitions;

@@ -61,6 +61,7 @@ macro_rules! audience_sql {
          WHERE (m.household_role IS NOT NULL OR s.role IS NOT NULL)"
     };
 }
+pub(crate) use audience_sql;
 
 /// Someone a meter is shared with by name.
 #[derive(Debug, Clone, sqlx::FromRow)]

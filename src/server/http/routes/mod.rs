@@ -11,6 +11,8 @@ pub mod invites;
 pub mod legacy;
 pub mod meter_forms;
 pub mod meters;
+pub mod notifications;
+pub mod notify_forms;
 pub mod outlook;
 pub mod perf;
 pub mod perf_forms;

@@ -1,0 +1,244 @@
+//! Evaluating notification rules (`domain::alerts`) and recording what fired.
+//!
+//! Reading-driven rules run on the write path, right after the readings commit
+//! ([`after_write`]); the collector's rule after each collection ([`after_collection`]);
+//! time-driven ones (a new day moves the projection) in the jobs leader's pass over every
+//! quota meter ([`scheduled_pass`]). What fired is recorded by [`raise`] in one
+//! transaction: the episode (unique per meter, so a second evaluation — on this instance
+//! or another — tells nobody twice), a notification per recipient, and a delivery per
+//! channel in the outbox, held to the end of the recipient's quiet hours unless urgent
+//! and let through.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use crate::{
+    domain::{
+        alerts::{self, AlertSettings, Condition, Fired, QuietHours, SensorReading},
+        meter::NormalRange,
+    },
+    server::{
+        service::{ingest::NewReading, outlook},
+        state::AppState,
+        storage::{StoreResult, Tx, meters::MeterRow, notifications::Recipient},
+    },
+};
+
+/// The condition names in `alert_state`.
+const RANGE: &str = "range";
+const COLLECTOR: &str = "collector";
+
+/// A meter's rules: its owner's, or the defaults.
+pub async fn settings_of(state: &AppState, meter_id: i64) -> StoreResult<AlertSettings> {
+    Ok(state
+        .db
+        .alert_settings(meter_id)
+        .await?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default())
+}
+
+/// Runs the reading-driven rules of the meters `readings` touched. A failure is logged,
+/// not returned: the readings are stored, and the scheduler's pass catches up the
+/// quota rules.
+pub async fn after_write(state: &AppState, readings: &[NewReading]) {
+    let mut by_meter: BTreeMap<i64, Vec<SensorReading>> = BTreeMap::new();
+    for r in readings {
+        by_meter.entry(r.meter_id).or_default().push(SensorReading {
+            ts: r.ts,
+            value: r.value,
+        });
+    }
+    for (meter_id, mut list) in by_meter {
+        list.sort_by_key(|r| r.ts);
+        if let Err(e) = evaluate_meter(state, meter_id, &list).await {
+            tracing::warn!(meter.id = meter_id, error = %e, "notification rules not evaluated");
+        }
+    }
+}
+
+async fn evaluate_meter(
+    state: &AppState,
+    meter_id: i64,
+    readings: &[SensorReading],
+) -> StoreResult<usize> {
+    let Some(meter) = state.db.meter(meter_id).await? else {
+        return Ok(0);
+    };
+    if meter.archived_at.is_some() {
+        return Ok(0);
+    }
+    let settings = settings_of(state, meter_id).await?;
+    if meter.kind == "quota" {
+        return quota_rules(state, &meter, &settings).await;
+    }
+    let range = NormalRange {
+        min: meter.range_min,
+        max: meter.range_max,
+    };
+    if range.min.is_none() && range.max.is_none() {
+        return Ok(0);
+    }
+    let now = state.clock.now_secs();
+    let mut tx = state.db.begin_write().await?;
+    tx.lock_meters(&[meter_id]).await?;
+    let stored = tx.alert_state(meter_id, RANGE).await?;
+    let last_ts = stored.map_or(i64::MIN, |s| s.2);
+    let mut cond = stored
+        .filter(|s| s.0 != 0)
+        .map(|(since, fired, _)| Condition { since, fired });
+    let mut fired = Vec::new();
+    let mut newest = last_ts;
+    // Only readings after the last one judged: a late reading does not rewrite history.
+    for r in readings.iter().filter(|r| r.ts > last_ts) {
+        let (next, f) = alerts::range_step(&settings, &meter.name, &meter.unit, &range, cond, *r);
+        cond = next;
+        fired.extend(f);
+        newest = r.ts;
+    }
+    if newest == last_ts {
+        return Ok(0);
+    }
+    tx.set_alert_state(meter_id, RANGE, cond.map(|c| (c.since, c.fired)), newest)
+        .await?;
+    let told = record(&mut tx, &meter, &fired, now).await?;
+    tx.commit().await?;
+    Ok(told)
+}
+
+/// The quota rules on the meter's outlook of today.
+async fn quota_rules(
+    state: &AppState,
+    meter: &MeterRow,
+    settings: &AlertSettings,
+) -> StoreResult<usize> {
+    if !settings.enabled {
+        return Ok(0);
+    }
+    let outlook = match outlook::quota_meter(state, meter).await {
+        Ok(Some((_, o))) => o,
+        Ok(None) => return Ok(0),
+        Err(crate::server::service::ServiceError::Store(e)) => return Err(e),
+        Err(_) => return Ok(0),
+    };
+    let fired = alerts::quota_alerts(settings, &outlook);
+    raise(state, meter, &fired).await
+}
+
+/// The collector's rule after a collection of `meter_id`; `failures` in a row, 0 after a
+/// success. Runs on the jobs leader, which alone collects.
+pub async fn after_collection(state: &AppState, meter_id: i64, failures: u32) {
+    let run = async {
+        let Some(meter) = state.db.meter(meter_id).await? else {
+            return Ok(0);
+        };
+        let settings = settings_of(state, meter_id).await?;
+        let now = state.clock.now_secs();
+        let mut tx = state.db.begin_write().await?;
+        tx.lock_meters(&[meter_id]).await?;
+        let cond = tx
+            .alert_state(meter_id, COLLECTOR)
+            .await?
+            .filter(|s| s.0 != 0)
+            .map(|(since, fired, _)| Condition { since, fired });
+        let (next, fired) = alerts::collector_step(&settings, &meter.name, cond, failures, now);
+        if next != cond {
+            tx.set_alert_state(meter_id, COLLECTOR, next.map(|c| (c.since, c.fired)), now)
+                .await?;
+        }
+        let told = record(&mut tx, &meter, &Vec::from_iter(fired), now).await?;
+        tx.commit().await?;
+        StoreResult::Ok(told)
+    };
+    if let Err(e) = run.await {
+        tracing::warn!(meter.id = meter_id, error = %e, "collector rule not evaluated");
+    }
+}
+
+/// The jobs leader's pass: the quota rules of every active quota meter (a new day moves
+/// the projection and starts a new day's budget without any reading). Returns how many
+/// notifications it made.
+pub async fn scheduled_pass(state: &AppState) -> StoreResult<usize> {
+    let mut told = 0;
+    for id in state.db.active_meter_ids().await? {
+        let Some(meter) = state.db.meter(id).await? else {
+            continue;
+        };
+        let settings = settings_of(state, id).await?;
+        told += quota_rules(state, &meter, &settings).await?;
+    }
+    Ok(told)
+}
+
+/// Records `fired` for `meter` in one transaction; returns the notifications made.
+pub async fn raise(state: &AppState, meter: &MeterRow, fired: &[Fired]) -> StoreResult<usize> {
+    if fired.is_empty() {
+        return Ok(0);
+    }
+    let now = state.clock.now_secs();
+    let mut tx = state.db.begin_write().await?;
+    let told = record(&mut tx, meter, fired, now).await?;
+    tx.commit().await?;
+    Ok(told)
+}
+
+/// Inside the caller's transaction: claims each episode and, where the claim took,
+/// makes a notification per recipient and queues its deliveries.
+async fn record(tx: &mut Tx, meter: &MeterRow, fired: &[Fired], now: i64) -> StoreResult<usize> {
+    let mut told = 0;
+    let mut recipients: Option<Vec<Recipient>> = None;
+    for f in fired {
+        for other in &f.also_claims {
+            tx.claim_episode(meter.id, other, now).await?;
+        }
+        if !tx.claim_episode(meter.id, &f.episode, now).await? {
+            continue;
+        }
+        if recipients.is_none() {
+            recipients = Some(tx.recipients(meter.id).await?);
+        }
+        for r in recipients.iter().flatten() {
+            let id = tx
+                .insert_notification(
+                    r.id,
+                    Some(meter.id),
+                    &f.rule.name(),
+                    &f.episode,
+                    (&f.title, &f.body),
+                    f.urgent,
+                    now,
+                )
+                .await?;
+            told += 1;
+            if r.has_webhook {
+                let (due, batch) = schedule(r, f.urgent, now);
+                tx.insert_delivery(r.id, id, "webhook", batch.as_deref(), due)
+                    .await?;
+            }
+        }
+    }
+    Ok(told)
+}
+
+/// When a recipient's delivery goes out, and with which batch: at once and alone, or
+/// at the end of their quiet hours with the rest of that night's (one digest).
+fn schedule(r: &Recipient, urgent: bool, now: i64) -> (i64, Option<String>) {
+    let quiet = match (r.quiet_start, r.quiet_end) {
+        (Some(s), Some(e)) => QuietHours::new(s as u16, e as u16).ok(),
+        _ => None,
+    };
+    let held = quiet
+        .filter(|_| !(urgent && r.urgent_through))
+        .and_then(|q| {
+            let at = Timestamp::from_second(now).ok()?;
+            q.held_until(at, &outlook::timezone(&r.timezone))
+        });
+    match held {
+        Some(until) => (
+            until.as_second(),
+            Some(format!("digest:{}", until.as_second())),
+        ),
+        None => (now, None),
+    }
+}

@@ -1,0 +1,418 @@
+//! Notifications (SPEC S5): rules fire once per episode for everyone who sees the meter;
+//! the in-app list and read marks; a signed webhook that retries with the same
+//! idempotency key and ends as a dead letter; quiet hours that hold messages for one
+//! digest; and every bad field named.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post};
+use hmac::{Hmac, Mac};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+const NOW: &str = "2026-12-12T12:00:00Z";
+
+async fn token_for(app: &TestApp, meters: &[i64]) -> String {
+    let (status, body) = json_of(
+        app.post_json(
+            "/api/v1/tokens",
+            &json!({"name": "router", "meter_ids": meters}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["token"].as_str().expect("token").to_string()
+}
+
+async fn ingest(app: &TestApp, token: &str, meter: i64, readings: &[(&str, f64)]) {
+    let readings: Vec<Value> = readings
+        .iter()
+        .map(|(at, v)| json!({"meter_id": meter, "timestamp": at, "value": v}))
+        .collect();
+    let res = app
+        .anonymous()
+        .post(app.url("/api/v1/readings"))
+        .bearer_auth(token)
+        .json(&json!({ "readings": readings }))
+        .send()
+        .await
+        .expect("POST");
+    assert!(res.status().is_success(), "{:?}", res.text().await);
+}
+
+async fn list(c: &reqwest::Client, app: &TestApp) -> Value {
+    let (status, body) = json_of(
+        c.get(app.url("/api/v1/notifications"))
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn rules(list: &Value) -> Vec<String> {
+    let mut out: Vec<String> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|n| n["rule"].as_str().expect("rule").to_string())
+        .collect();
+    out.reverse();
+    out
+}
+
+async fn shared_meter(app: &TestApp) -> (i64, String, reqwest::Client) {
+    shared_meter_in(app, "UTC").await
+}
+
+/// Mia (in `tz`), signed in on `app.client`, owns a 100 GB monthly meter shared with her
+/// household (Tom, signed in on the client returned); the meter's readings start at 0 on
+/// the 1st. Only the quota levels are on, so each test sees the rule it is about.
+async fn shared_meter_in(app: &TestApp, tz: &str) -> (i64, String, reqwest::Client) {
+    let mia = app.signed_in_user("mia@example.org", tz).await;
+    let tom_client = crate::meters_api::spawn_user_client(app, "tom@example.org").await;
+    let tom = app
+        .state
+        .db
+        .user_by_email("tom@example.org")
+        .await
+        .expect("db")
+        .expect("tom")
+        .id;
+    app.add_household("Home", &[mia, tom]).await;
+    let meter = app
+        .add_quota_meter(mia, "Fibre", 100_000.0, "monthly:1", "UTC")
+        .await;
+    app.state
+        .db
+        .set_household_role(meter, Some("viewer"))
+        .await
+        .expect("share");
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/meters/{meter}/rules")))
+        .json(&json!({"over_today": false, "run_out": false}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    let token = token_for(app, &[meter]).await;
+    (meter, token, tom_client)
+}
+
+on_both_backends! {
+    async fn crossing_a_level_tells_the_household_once_per_period(backend) {
+        let app = spawn_app_at(backend, NOW).await;
+        let (meter, token, tom) = shared_meter(&app).await;
+        ingest(&app, &token, meter, &[("2026-12-01T00:10:00Z", 0.0), ("2026-12-12T09:00:00Z", 70_000.0)]).await;
+        assert!(rules(&list(&app.client, &app).await).is_empty());
+        ingest(&app, &token, meter, &[("2026-12-12T10:00:00Z", 82_000.0)]).await;
+        let mia = list(&app.client, &app).await;
+        assert_eq!(rules(&mia), ["quota_80"]);
+        assert_eq!(mia["unread"], 1);
+        assert_eq!(mia["items"][0]["title"], "Fibre: 80 % of the quota used");
+        assert_eq!(mia["items"][0]["meter_id"], meter);
+        // Tom sees the shared meter, so he is told too.
+        assert_eq!(rules(&list(&tom, &app).await), ["quota_80"]);
+        // A correction below 80 % and a second crossing: the same episode, no repeat.
+        ingest(&app, &token, meter, &[("2026-12-12T10:30:00Z", 79_000.0), ("2026-12-12T11:00:00Z", 85_000.0)]).await;
+        assert_eq!(rules(&list(&app.client, &app).await), ["quota_80"]);
+        // 80 % to 100 % at once: one message (100 %), 90 % settled without one.
+        ingest(&app, &token, meter, &[("2026-12-12T11:30:00Z", 100_500.0)]).await;
+        let mia = list(&app.client, &app).await;
+        assert_eq!(rules(&mia), ["quota_80", "quota_100"]);
+        assert_eq!(mia["items"][0]["urgent"], true);
+        // A new period re-arms the rule.
+        app.state.clock.set("2027-01-02T12:00:00Z".parse::<Timestamp>().expect("ts"));
+        ingest(&app, &token, meter, &[("2027-01-01T00:10:00Z", 0.0), ("2027-01-02T11:00:00Z", 81_000.0)]).await;
+        assert_eq!(rules(&list(&app.client, &app).await), ["quota_80", "quota_100", "quota_80"]);
+    }
+
+    async fn read_marks_are_the_users_own(backend) {
+        let app = spawn_app_at(backend, NOW).await;
+        let (meter, token, tom) = shared_meter(&app).await;
+        ingest(&app, &token, meter, &[("2026-12-01T00:10:00Z", 0.0), ("2026-12-12T10:00:00Z", 95_000.0)]).await;
+        let mia = list(&app.client, &app).await;
+        let id = mia["items"][0]["id"].as_i64().expect("id");
+        // Tom cannot mark Mia's notification: it is not his (404).
+        let res = tom.post(app.url(&format!("/api/v1/notifications/{id}/read"))).send().await.expect("POST");
+        assert_eq!(res.status(), 404);
+        let res = app.client.post(app.url(&format!("/api/v1/notifications/{id}/read"))).send().await.expect("POST");
+        assert_eq!(res.status(), 204);
+        let mia = list(&app.client, &app).await;
+        assert_eq!(mia["unread"], 0);
+        assert!(mia["items"][0]["read_at"].is_i64());
+        assert_eq!(list(&tom, &app).await["unread"], 1);
+        let (status, body) = json_of(tom.post(app.url("/api/v1/notifications/read-all")).send().await.expect("POST")).await;
+        assert_eq!((status, body["marked"].as_i64()), (200, Some(1)));
+        assert_eq!(list(&tom, &app).await["unread"], 0);
+        let (status, _) = json_of(app.client.get(app.url("/api/v1/notifications?unread=true")).send().await.expect("GET")).await;
+        assert_eq!(status, 200);
+    }
+
+    async fn bad_settings_name_their_field(backend) {
+        let app = spawn_app_at(backend, NOW).await;
+        let (meter, _, tom) = shared_meter(&app).await;
+        let put = |c: &reqwest::Client, path: String, body: Value| {
+            let req = c.put(app.url(&path)).json(&body);
+            async move { json_of(req.send().await.expect("PUT")).await }
+        };
+        let rules_path = format!("/api/v1/meters/{meter}/rules");
+        for (body, field) in [
+            (json!({"quota_levels": [0]}), "quota_levels"),
+            (json!({"range_minutes": 99999}), "range_minutes"),
+            (json!({"collector_failures": 0}), "collector_failures"),
+        ] {
+            let (status, err) = put(&app.client, rules_path.clone(), body).await;
+            assert_eq!((status, err["error"]["field"].as_str()), (422, Some(field)), "{err}");
+        }
+        // A viewer may read the rules but not change them.
+        let (status, _) = json_of(tom.get(app.url(&rules_path)).send().await.expect("GET")).await;
+        assert_eq!(status, 200);
+        let (status, _) = put(&tom, rules_path.clone(), json!({"enabled": false})).await;
+        assert_eq!(status, 403);
+        for (body, field) in [
+            (json!({"quiet_start": "22:00"}), "quiet_end"),
+            (json!({"quiet_start": "25:00", "quiet_end": "07:00"}), "quiet_start"),
+        ] {
+            let (status, err) = put(&app.client, "/api/v1/notifications/settings".into(), body).await;
+            assert_eq!((status, err["error"]["field"].as_str()), (422, Some(field)), "{err}");
+        }
+        for (url, field) in [("ftp://example.org/hook", "url"), ("http://169.254.169.254/x", "url"), ("not a url", "url")] {
+            let (status, err) = put(&app.client, "/api/v1/webhook".into(), json!({"url": url})).await;
+            assert_eq!((status, err["error"]["field"].as_str()), (422, Some(field)), "{url}: {err}");
+        }
+        let (status, _) = put(&app.client, "/api/v1/webhook".into(), json!({"url": "https://hooks.example.org/x"})).await;
+        assert_eq!(status, 201);
+        let limit = json_of(app.client.get(app.url("/api/v1/notifications?limit=1000")).send().await.expect("GET")).await;
+        assert_eq!((limit.0, limit.1["error"]["field"].as_str()), (422, Some("limit")));
+    }
+}
+
+/// A local webhook receiver: checks each request's signature against the secret it is
+/// given, records (idempotency key, body), and answers the statuses in `script` in turn
+/// (then 200).
+#[derive(Clone, Default)]
+struct Receiver {
+    secret: Arc<Mutex<String>>,
+    script: Arc<Mutex<Vec<u16>>>,
+    seen: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let ts = header("headroom-timestamp");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(r.secret.lock().expect("lock").as_bytes()).expect("key");
+    mac.update(format!("{ts}:").as_bytes());
+    mac.update(&body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if header("headroom-signature") != format!("sha256={expected}") {
+        return StatusCode::UNAUTHORIZED;
+    }
+    let json: Value = serde_json::from_slice(&body).expect("JSON body");
+    r.seen
+        .lock()
+        .expect("lock")
+        .push((header("idempotency-key"), json));
+    let mut script = r.script.lock().expect("lock");
+    if script.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::from_u16(script.remove(0)).expect("status")
+    }
+}
+
+async fn start_receiver(r: Receiver) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = Router::new().route("/hook", post(receive)).with_state(r);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+async fn spawn_allowing_loopback(backend: Backend, now: &str) -> TestApp {
+    spawn_app_with(
+        backend,
+        Options {
+            now: Some(now.parse().expect("instant")),
+            env: vec![("HEADROOM_OUTBOUND_ALLOW", "127.0.0.1/32".into())],
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+async fn set_webhook(app: &TestApp, url: &str) -> String {
+    let res = app
+        .client
+        .put(app.url("/api/v1/webhook"))
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .expect("PUT");
+    let (status, body) = json_of(res).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, shown) = json_of(app.get("/api/v1/webhook").await).await;
+    assert_eq!(status, 200);
+    assert!(
+        shown.get("secret").is_none(),
+        "the secret is shown once: {shown}"
+    );
+    body["secret"].as_str().expect("secret").to_string()
+}
+
+async fn send_outbox(app: &TestApp) -> usize {
+    let outbound =
+        headroom::server::outbound::Outbound::from_settings(&app.state.settings).expect("client");
+    headroom::server::jobs::deliver::run_once(&app.state, &outbound)
+        .await
+        .expect("deliver")
+}
+
+fn advance(app: &TestApp, secs: i64) {
+    let now = app.state.clock.now_secs() + secs;
+    app.state
+        .clock
+        .set(Timestamp::from_second(now).expect("ts"));
+}
+
+on_both_backends! {
+    async fn a_webhook_that_fails_twice_gets_one_delivery_with_one_key(backend) {
+        let app = spawn_allowing_loopback(backend, NOW).await;
+        let (meter, token, _tom) = shared_meter(&app).await;
+        let receiver = Receiver::default();
+        let addr = start_receiver(receiver.clone()).await;
+        *receiver.secret.lock().expect("lock") = set_webhook(&app, &format!("http://{addr}/hook")).await;
+        *receiver.script.lock().expect("lock") = vec![500, 500];
+        ingest(&app, &token, meter, &[("2026-12-01T00:10:00Z", 0.0), ("2026-12-12T10:00:00Z", 82_000.0)]).await;
+        assert_eq!(send_outbox(&app).await, 1);
+        // Not due again yet: back-off.
+        assert_eq!(send_outbox(&app).await, 0);
+        advance(&app, 31);
+        assert_eq!(send_outbox(&app).await, 1);
+        advance(&app, 61);
+        assert_eq!(send_outbox(&app).await, 1);
+        advance(&app, 3600);
+        assert_eq!(send_outbox(&app).await, 0, "delivered: nothing left");
+        let seen = receiver.seen.lock().expect("lock").clone();
+        assert_eq!(seen.len(), 3, "two failures, then the delivery");
+        assert!(seen.iter().all(|(k, _)| *k == seen[0].0), "one idempotency key: {seen:?}");
+        assert_eq!(seen[2].1["type"], "notification");
+        assert_eq!(seen[2].1["notifications"][0]["rule"], "quota_80");
+        let (_, log) = json_of(app.get("/api/v1/deliveries").await).await;
+        let outcomes: Vec<_> = log["attempts"].as_array().expect("attempts").iter().map(|a| (a["outcome"].as_str().unwrap_or("").to_string(), a["http_status"].as_i64())).collect();
+        assert_eq!(outcomes, [("sent".to_string(), Some(200)), ("failed".into(), Some(500)), ("failed".into(), Some(500))]);
+        assert!(log["attempts"][1]["next_at"].is_i64());
+        assert!(log["dead_letters"].as_array().expect("dead").is_empty());
+        // The test button signs the same way.
+        let (status, test) = json_of(app.client.post(app.url("/api/v1/webhook/test")).send().await.expect("POST")).await;
+        assert_eq!((status, test["outcome"].as_str()), (200, Some("sent")), "{test}");
+    }
+
+    async fn quiet_hours_hold_all_but_urgent_for_one_digest(backend) {
+        // 23:30 in Berlin.
+        let app = spawn_allowing_loopback(backend, "2026-12-12T22:30:00Z").await;
+        let (meter, token, _tom) = shared_meter_in(&app, "Europe/Berlin").await;
+        let receiver = Receiver::default();
+        let addr = start_receiver(receiver.clone()).await;
+        *receiver.secret.lock().expect("lock") = set_webhook(&app, &format!("http://{addr}/hook")).await;
+        let res = app.client.put(app.url("/api/v1/notifications/settings")).json(&json!({"quiet_start": "22:00", "quiet_end": "07:00"})).send().await.expect("PUT");
+        assert_eq!(res.status(), 200);
+        ingest(&app, &token, meter, &[("2026-12-01T00:10:00Z", 0.0), ("2026-12-12T22:00:00Z", 82_000.0)]).await;
+        ingest(&app, &token, meter, &[("2026-12-12T22:10:00Z", 91_000.0)]).await;
+        assert_eq!(send_outbox(&app).await, 0, "held until 07:00 Berlin");
+        // 100 % is urgent and goes through.
+        ingest(&app, &token, meter, &[("2026-12-12T22:20:00Z", 101_000.0)]).await;
+        assert_eq!(send_outbox(&app).await, 1);
+        assert_eq!(receiver.seen.lock().expect("lock")[0].1["notifications"][0]["rule"], "quota_100");
+        // 07:00 Berlin is 06:00 UTC.
+        app.state.clock.set("2026-12-13T05:59:59Z".parse::<Timestamp>().expect("ts"));
+        assert_eq!(send_outbox(&app).await, 0);
+        app.state.clock.set("2026-12-13T06:00:00Z".parse::<Timestamp>().expect("ts"));
+        assert_eq!(send_outbox(&app).await, 1, "one digest");
+        let seen = receiver.seen.lock().expect("lock").clone();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[1].1["type"], "digest");
+        let held: Vec<_> = seen[1].1["notifications"].as_array().expect("list").iter().map(|n| n["rule"].as_str().unwrap_or("").to_string()).collect();
+        assert_eq!(held, ["quota_80", "quota_90"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_never_answers_ends_as_a_dead_letter_that_can_be_resent() {
+    let app = spawn_allowing_loopback(Backend::Sqlite, NOW).await;
+    let (meter, token, _tom) = shared_meter(&app).await;
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let silent_addr = silent.local_addr().expect("addr");
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = held.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = silent.accept().await {
+            keep.lock().expect("lock").push(socket);
+        }
+    });
+    set_webhook(&app, &format!("http://{silent_addr}/hook")).await;
+    ingest(
+        &app,
+        &token,
+        meter,
+        &[
+            ("2026-12-01T00:10:00Z", 0.0),
+            ("2026-12-12T10:00:00Z", 82_000.0),
+        ],
+    )
+    .await;
+    // The first try is made with a day of retries nearly gone: it times out, and the
+    // next would land past the day, so it is a dead letter.
+    advance(&app, 24 * 3600 - 5);
+    assert_eq!(send_outbox(&app).await, 1);
+    let (_, log) = json_of(app.get("/api/v1/deliveries").await).await;
+    assert_eq!(log["attempts"][0]["outcome"], "timeout", "{log}");
+    assert!(log["attempts"][0]["next_at"].is_null());
+    let dead = log["dead_letters"].as_array().expect("dead").clone();
+    assert_eq!(dead.len(), 1, "{log}");
+    // Resent to a receiver that answers now.
+    let receiver = Receiver::default();
+    let addr = start_receiver(receiver.clone()).await;
+    *receiver.secret.lock().expect("lock") =
+        set_webhook(&app, &format!("http://{addr}/hook")).await;
+    let id = dead[0]["id"].as_i64().expect("id");
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/deliveries/{id}/resend")))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), 202);
+    assert_eq!(send_outbox(&app).await, 1);
+    assert_eq!(receiver.seen.lock().expect("lock").len(), 1);
+    let (_, log) = json_of(app.get("/api/v1/deliveries").await).await;
+    assert!(log["dead_letters"].as_array().expect("dead").is_empty());
+}
