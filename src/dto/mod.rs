@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod accounts;
+pub mod notify;
 pub mod perf;
 pub mod series;
 
@@ -159,6 +160,9 @@ pub struct MeterPage {
     pub imports: Vec<ImportView>,
     /// Who it is shared with; only for its owner.
     pub sharing: Option<MeterSharing>,
+    /// Its notification rules; only for its owner.
+    #[serde(default)]
+    pub rules: Option<notify::MeterRules>,
 }
 
 /// One local day of a meter, as the detail page lists it.

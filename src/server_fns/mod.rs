@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod imports;
 pub mod meters;
+pub mod notify;
 pub mod outlook;
 pub mod tokens;
 

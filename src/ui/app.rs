@@ -20,6 +20,7 @@ use crate::ui::pages::{
     meter_new::NewMeterPage,
     meters::MetersPage,
     not_found::NotFound,
+    notifications::NotificationsPage,
     outlook::OutlookPage,
     perf::{
         PerfCachePage, PerfOverviewPage, PerfQueriesPage, PerfRoutesPage, PerfSsrPage,
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                 // Async: the whole page waits for its data, so a missing meter can answer 404.
                 <Route path=path!("/meters/:id") view=MeterDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::InOrder />
+                <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::InOrder />
                 <Route path=path!("/admin/tips") view=AdminTipsPage ssr=SsrMode::Async />
                 // Accounts: first run, single-use links, everyone's own, administrators'.
                 <Route path=path!("/setup") view=SetupPage />

@@ -24,6 +24,17 @@ pub fn instant(rfc3339: &str) -> String {
     }
 }
 
+/// Unix seconds → `21 Nov 14:00` in the user's timezone.
+pub fn datetime(secs: i64) -> String {
+    Timestamp::from_second(secs)
+        .map(|t| {
+            t.to_zoned(user_timezone())
+                .strftime("%-d %b %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// `2026-11-21` → `Sat 21 Nov`.
 pub fn day(iso: &str) -> String {
     match iso.parse::<Date>() {

@@ -35,18 +35,36 @@ pub struct QueuedReading {
     pub value: String,
     pub timestamp: String,
     pub at: i64,
+    /// Another form post made offline (marking notifications read): the address it posts
+    /// to, with these fields and the key; `None` for a reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<(String, String)>,
 }
 
 impl QueuedReading {
     /// The fields of the meter page's reading form, as the replay posts them.
-    pub fn form_fields(&self) -> Vec<(&'static str, String)> {
-        let mut fields = vec![("value", self.value.clone()), ("key", self.key.clone())];
+    pub fn form_fields(&self) -> Vec<(String, String)> {
+        let mut fields = vec![("key".to_string(), self.key.clone())];
+        if self.action.is_some() {
+            fields.extend(self.fields.iter().cloned());
+            return fields;
+        }
+        fields.push(("value".into(), self.value.clone()));
         if self.timestamp.is_empty() {
-            fields.push(("at", self.at.to_string()));
+            fields.push(("at".into(), self.at.to_string()));
         } else {
-            fields.push(("timestamp", self.timestamp.clone()));
+            fields.push(("timestamp".into(), self.timestamp.clone()));
         }
         fields
+    }
+
+    /// Where the replay posts it.
+    pub fn address(&self) -> String {
+        self.action
+            .clone()
+            .unwrap_or_else(|| format!("/meters/{}/readings", self.meter_id))
     }
 }
 
@@ -160,19 +178,24 @@ pub mod browser {
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
         let params = web_sys::UrlSearchParams::new()?;
         for (name, value) in reading.form_fields() {
-            params.append(name, &value);
+            params.append(&name, &value);
         }
         let init = web_sys::RequestInit::new();
         init.set_method("POST");
         init.set_body(&params.into());
         init.set_credentials(web_sys::RequestCredentials::SameOrigin);
-        let url = format!("/meters/{}/readings", reading.meter_id);
+        let url = reading.address();
         let response: web_sys::Response =
             JsFuture::from(window.fetch_with_str_and_init(&url, &init))
                 .await?
                 .dyn_into()?;
         let status = response.status();
-        if response.redirected() && response.url().contains("saved=reading") {
+        let arrived = match reading.action {
+            // The form's redirect back to the notifications page.
+            Some(_) => response.ok() && response.redirected(),
+            None => response.redirected() && response.url().contains("saved=reading"),
+        };
+        if arrived {
             Ok(Outcome::Sent)
         } else if matches!(status, 400 | 403 | 404 | 409 | 422) {
             Ok(Outcome::Refused)
@@ -182,17 +205,21 @@ pub mod browser {
     }
 
     /// Sends `user`'s queued readings, oldest first, until one fails to get through.
-    /// Returns (sent, refused). One replay at a time per page.
-    pub async fn replay(user: i64) -> (usize, usize) {
+    /// Returns (readings sent, other posts sent, refused). One replay at a time per page.
+    pub async fn replay(user: i64) -> (usize, usize, usize) {
         if REPLAYING.replace(true) {
-            return (0, 0);
+            return (0, 0, 0);
         }
-        let (mut sent, mut refused) = (0, 0);
+        let (mut sent, mut other, mut refused) = (0, 0, 0);
         for reading in queue().into_iter().filter(|r| r.user == user) {
             match post(&reading).await {
                 Ok(Outcome::Sent) => {
                     remove(&reading.key);
-                    sent += 1;
+                    if reading.action.is_some() {
+                        other += 1;
+                    } else {
+                        sent += 1;
+                    }
                 }
                 Ok(Outcome::Refused) => {
                     remove(&reading.key);
@@ -202,7 +229,7 @@ pub mod browser {
             }
         }
         REPLAYING.set(false);
-        (sent, refused)
+        (sent, other, refused)
     }
 
     fn container() -> Option<ServiceWorkerContainer> {
@@ -301,6 +328,10 @@ pub mod browser {
 mod tests {
     use super::*;
 
+    fn pair(k: &str, v: &str) -> (String, String) {
+        (k.to_string(), v.to_string())
+    }
+
     #[test]
     fn a_replay_sends_the_time_it_was_taken_unless_one_was_typed() {
         let mut r = QueuedReading {
@@ -310,19 +341,39 @@ mod tests {
             value: "12.5".into(),
             timestamp: String::new(),
             at: 1_763_700_000,
+            action: None,
+            fields: Vec::new(),
         };
         assert_eq!(
             r.form_fields(),
             [
-                ("value", "12.5".to_string()),
-                ("key", "k1".to_string()),
-                ("at", "1763700000".to_string())
+                pair("key", "k1"),
+                pair("value", "12.5"),
+                pair("at", "1763700000")
             ]
         );
+        assert_eq!(r.address(), "/meters/3/readings");
         r.timestamp = "2026-11-21T07:05".into();
+        assert_eq!(r.form_fields()[2], pair("timestamp", "2026-11-21T07:05"));
+    }
+
+    #[test]
+    fn an_action_queued_offline_posts_its_own_fields_to_its_address() {
+        // A reading queued by an older build (no `action`) still reads as a reading.
+        let old: QueuedReading = serde_json::from_str(
+            r#"{"key":"k","user":1,"meter_id":4,"value":"1","timestamp":"","at":5}"#,
+        )
+        .expect("old entry");
+        assert_eq!(old.address(), "/meters/4/readings");
+        let read_all = QueuedReading {
+            action: Some("/notifications/read-all".into()),
+            fields: vec![pair("up_to", "41")],
+            ..old
+        };
+        assert_eq!(read_all.address(), "/notifications/read-all");
         assert_eq!(
-            r.form_fields()[2],
-            ("timestamp", "2026-11-21T07:05".to_string())
+            read_all.form_fields(),
+            [pair("key", "k"), pair("up_to", "41")]
         );
     }
 

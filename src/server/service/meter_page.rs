@@ -37,14 +37,15 @@ pub async fn page(
         .collect();
     // Where readings come from (and its credentials) is the owner's business; imports
     // are for whoever may add readings.
-    let (source, attempts, sharing) = if a.may(MeterAction::Manage) {
+    let (source, attempts, sharing, rules) = if a.may(MeterAction::Manage) {
         (
             sources::get(state, user, id).await?,
             sources::attempts(state, user, id, 10).await?,
             Some(shares::get(state, user, id).await?),
+            Some(super::notifications::meter_rules(state, user, id).await?),
         )
     } else {
-        (None, Vec::new(), None)
+        (None, Vec::new(), None, None)
     };
     let imports = if a.may(MeterAction::WriteReadings) {
         state
@@ -64,5 +65,6 @@ pub async fn page(
         attempts,
         imports,
         sharing,
+        rules,
     })
 }

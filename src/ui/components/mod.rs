@@ -11,6 +11,7 @@ pub mod meter_form;
 pub mod peers_card;
 pub mod precision_toggle;
 pub mod quota_card;
+pub mod rules_section;
 pub mod series_plot;
 pub mod sharing_section;
 pub mod source_section;

@@ -24,11 +24,14 @@ pub fn AppStatus(viewer: Option<i64>) -> impl IntoView {
                             return;
                         }
                         leptos::task::spawn_local(async move {
-                            let (sent, refused) = browser::replay(user).await;
+                            let (sent, other, refused) = browser::replay(user).await;
                             let plural = |n: usize| if n == 1 { "reading" } else { "readings" };
                             let mut parts = Vec::new();
                             if sent > 0 {
                                 parts.push(format!("Sent {sent} {} saved offline.", plural(sent)));
+                            }
+                            if other > 0 {
+                                parts.push(format!("Sent {other} change(s) made offline."));
                             }
                             if refused > 0 {
                                 parts.push(format!(

@@ -48,6 +48,8 @@ pub fn ReadingForm(meter_id: i64, viewer: i64, children: Children) -> impl IntoV
                 value,
                 timestamp: field("timestamp"),
                 at: browser::now_ms() / 1000,
+                action: None,
+                fields: Vec::new(),
             });
             form.reset();
             let n = browser::pending(viewer);

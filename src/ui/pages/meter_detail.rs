@@ -19,6 +19,7 @@ use crate::{
         header::AppHeader,
         import_section::ImportSection,
         meter_form::MeterForm,
+        rules_section::RulesSection,
         sharing_section::SharingSection,
         source_section::SourceSection,
         timeline_chart::TimelineChart,
@@ -64,6 +65,7 @@ pub fn MeterDetailPage() -> impl IntoView {
                             "meter" => "Meter saved.",
                             "source" => "Collection saved; it runs within a minute.",
                             "sharing" => "Sharing saved.",
+                            "rules" => "Notifications saved.",
                             _ => "Saved.",
                         };
                         view! { <p class="notice" role="status">{text}</p> }
@@ -201,6 +203,7 @@ fn MeterBody(
         {(!m.archived && is_owner).then(|| view! { <SourceSection meter_id=m.id source=page.source.clone() attempts=page.attempts.clone() /> })}
         {may_write.then(|| view! { <ImportSection meter_id=m.id imports=page.imports.clone() /> })}
         {page.sharing.clone().map(|s| view! { <SharingSection meter_id=m.id sharing=s /> })}
+        {page.rules.clone().map(|r| view! { <RulesSection meter_id=m.id rules=r /> })}
         <section class="card" aria-labelledby="export-title">
             <h2 id="export-title">"Export"</h2>
             <p>

@@ -9,6 +9,7 @@ pub mod meter_detail;
 pub mod meter_new;
 pub mod meters;
 pub mod not_found;
+pub mod notifications;
 pub mod outlook;
 pub mod perf;
 pub mod setup;
