@@ -416,3 +416,117 @@ async fn a_receiver_that_never_answers_ends_as_a_dead_letter_that_can_be_resent(
     let (_, log) = json_of(app.get("/api/v1/deliveries").await).await;
     assert!(log["dead_letters"].as_array().expect("dead").is_empty());
 }
+
+on_both_backends! {
+    async fn a_sensor_out_of_range_for_ten_minutes_is_told_and_back_in_range_once(backend) {
+        use headroom::server::storage::meters::NewMeter;
+        let app = spawn_app_at(backend, "2026-12-12T12:30:00Z").await;
+        let mia = app.signed_in_user("mia@example.org", "UTC").await;
+        let sensor = app
+            .state
+            .db
+            .create_meter(&NewMeter {
+                owner_id: mia,
+                kind: "sensor",
+                name: "Bedroom",
+                unit: "°C",
+                timezone: "UTC",
+                quota: None,
+                reset_rule: None,
+                range_min: Some(18.0),
+                range_max: Some(24.0),
+                position: 0,
+                created_at: 0,
+            })
+            .await
+            .expect("create sensor");
+        let token = token_for(&app, &[sensor]).await;
+        // Above 24 °C from 12:01; a batch that ends at 12:11 is ten minutes out.
+        ingest(&app, &token, sensor, &[("2026-12-12T12:00:00Z", 21.0), ("2026-12-12T12:01:00Z", 24.5), ("2026-12-12T12:05:00Z", 25.0)]).await;
+        assert!(rules(&list(&app.client, &app).await).is_empty(), "four minutes out: not yet");
+        ingest(&app, &token, sensor, &[("2026-12-12T12:11:00Z", 25.2)]).await;
+        let told = list(&app.client, &app).await;
+        assert_eq!(rules(&told), ["out_of_range"]);
+        assert_eq!(told["items"][0]["body"], "Bedroom is above its normal range (up to 24.0 °C) at 25.2 °C, for 10 min.");
+        // Just inside the edge (within the 5 % margin) is not back yet; well inside is.
+        ingest(&app, &token, sensor, &[("2026-12-12T12:12:00Z", 23.9), ("2026-12-12T12:13:00Z", 24.3)]).await;
+        assert_eq!(rules(&list(&app.client, &app).await), ["out_of_range"]);
+        ingest(&app, &token, sensor, &[("2026-12-12T12:20:00Z", 22.0)]).await;
+        assert_eq!(rules(&list(&app.client, &app).await), ["out_of_range", "back_in_range"]);
+        // A late reading from before does not rewrite what was judged.
+        ingest(&app, &token, sensor, &[("2026-12-12T12:02:00Z", 30.0)]).await;
+        assert_eq!(rules(&list(&app.client, &app).await), ["out_of_range", "back_in_range"]);
+    }
+}
+
+/// Two instances on one PostgreSQL, written to at the same moment, each crossing 80 %,
+/// and each running the scheduler's pass: one notification per recipient.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgresql_create_each_notification_once() {
+    let url = fresh_postgres_database().await;
+    let options = || Options {
+        now: Some(NOW.parse().expect("instant")),
+        database: Some(url.clone()),
+        ..Options::default()
+    };
+    let a = spawn_app_with(Backend::Postgres, options()).await;
+    let b = spawn_app_with(Backend::Postgres, options()).await;
+    let (meter, token, tom) = shared_meter(&a).await;
+    ingest(&a, &token, meter, &[("2026-12-01T00:10:00Z", 0.0)]).await;
+    let (x, y) = (
+        ingest(&a, &token, meter, &[("2026-12-12T10:00:00Z", 82_000.0)]),
+        ingest(&b, &token, meter, &[("2026-12-12T10:01:00Z", 83_000.0)]),
+    );
+    tokio::join!(x, y);
+    let (p, q) = (
+        headroom::server::service::alerts::scheduled_pass(&a.state),
+        headroom::server::service::alerts::scheduled_pass(&b.state),
+    );
+    let (p, q) = tokio::join!(p, q);
+    assert_eq!(p.expect("pass a") + q.expect("pass b"), 0, "told already");
+    assert_eq!(rules(&list(&a.client, &a).await), ["quota_80"]);
+    assert_eq!(rules(&list(&tom, &b).await), ["quota_80"]);
+}
+
+/// A sender that dies after claiming a batch (and maybe after posting it, before it
+/// could record the answer) leaves its claim to run out; the next pass sends the batch
+/// again with the same idempotency key, so nothing is lost and a receiver can drop the
+/// repeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_dies_mid_delivery_loses_nothing() {
+    let app = spawn_allowing_loopback(Backend::Sqlite, NOW).await;
+    let (meter, token, _tom) = shared_meter(&app).await;
+    let receiver = Receiver::default();
+    let addr = start_receiver(receiver.clone()).await;
+    *receiver.secret.lock().expect("lock") =
+        set_webhook(&app, &format!("http://{addr}/hook")).await;
+    ingest(
+        &app,
+        &token,
+        meter,
+        &[
+            ("2026-12-01T00:10:00Z", 0.0),
+            ("2026-12-12T10:00:00Z", 82_000.0),
+        ],
+    )
+    .await;
+    let now = app.state.clock.now_secs();
+    let claimed = app
+        .state
+        .db
+        .claim_due_batch(now, now + headroom::server::jobs::deliver::CLAIM_SECS)
+        .await
+        .expect("claim")
+        .expect("a batch is due");
+    // The dead sender's claim holds the batch: nobody sends it meanwhile.
+    assert_eq!(send_outbox(&app).await, 0);
+    advance(&app, headroom::server::jobs::deliver::CLAIM_SECS + 1);
+    assert_eq!(send_outbox(&app).await, 1);
+    let seen = receiver.seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].0,
+        headroom::server::jobs::deliver::idempotency_key(&claimed)
+    );
+    assert_eq!(send_outbox(&app).await, 0, "sent once");
+}
