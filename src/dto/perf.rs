@@ -28,6 +28,9 @@ pub struct Summary {
     pub components: Vec<ScoreComponent>,
     /// False when `HEADROOM_MONITORING=false`: nothing is collected.
     pub monitoring: bool,
+    /// The notifications outbox; `None` when it could not be read.
+    #[serde(default)]
+    pub outbox: Option<Outbox>,
 }
 
 /// Over the evaluation window.
@@ -375,6 +378,25 @@ pub struct Thresholds {
     pub error_rate_threshold: f64,
     /// The lowest acceptable cache hit rate, 0–1 (an alert when the rate falls *below*).
     pub cache_hit_rate_threshold: f64,
+    /// How long the oldest due notification delivery may wait, in seconds.
+    #[serde(default = "default_delivery_lag")]
+    pub delivery_lag_threshold: f64,
+}
+
+fn default_delivery_lag() -> f64 {
+    300.0
+}
+
+/// The notifications outbox at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outbox {
+    /// Deliveries not yet sent nor given up.
+    pub pending: i64,
+    /// How long the oldest due one has waited, seconds (0: none is due).
+    pub oldest_due_secs: i64,
+    pub failures_last_hour: i64,
+    /// Dead letters not sent again.
+    pub dead: i64,
 }
 
 /// The `data` of `GET /api/v2/daily-outlook/performance`: the outlook's own routes and

@@ -530,3 +530,82 @@ async fn a_sender_that_dies_mid_delivery_loses_nothing() {
     );
     assert_eq!(send_outbox(&app).await, 0, "sent once");
 }
+
+/// The performance center watches the outbox: a delivery left waiting past the threshold
+/// raises an alert by how far past (20 min against 5: critical), the summary shows the
+/// queue, and once the outbox is sent the alert clears.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_falling_behind_outbox_raises_a_performance_alert() {
+    use headroom::server::perf::{alerts::CLEAR_SAMPLES, sampler};
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            now: Some(NOW.parse().expect("instant")),
+            env: vec![
+                ("HEADROOM_OUTBOUND_ALLOW", "127.0.0.1/32".into()),
+                ("HEADROOM_MONITORING_SAMPLE_SECS", "0".into()),
+            ],
+            ..Options::default()
+        },
+    )
+    .await;
+    let (meter, token, _tom) = shared_meter(&app).await;
+    let receiver = Receiver::default();
+    let addr = start_receiver(receiver.clone()).await;
+    *receiver.secret.lock().expect("lock") =
+        set_webhook(&app, &format!("http://{addr}/hook")).await;
+    ingest(
+        &app,
+        &token,
+        meter,
+        &[
+            ("2026-12-01T00:10:00Z", 0.0),
+            ("2026-12-12T10:00:00Z", 82_000.0),
+        ],
+    )
+    .await;
+    app.add_user("root@example.org", "admin", "UTC").await;
+    let admin = client();
+    let res = admin
+        .post(app.url("/login"))
+        .form(&[("email", "root@example.org"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303);
+    let alerts = |c: reqwest::Client| {
+        let url = app.url("/api/performance/alerts?resolved=false");
+        async move {
+            let (_, body) = json_of(c.get(url).send().await.expect("GET")).await;
+            body["alerts"]
+                .as_array()
+                .expect("alerts")
+                .iter()
+                .filter(|a| a["metric"] == "delivery_lag")
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    sampler::tick(&app.state).await.expect("tick");
+    assert!(alerts(admin.clone()).await.is_empty(), "just due: no alert");
+    advance(&app, 20 * 60);
+    sampler::tick(&app.state).await.expect("tick");
+    let open = alerts(admin.clone()).await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0]["severity"], "critical");
+    let (_, summary) = json_of(
+        admin
+            .get(app.url("/api/performance/summary"))
+            .send()
+            .await
+            .expect("GET"),
+    )
+    .await;
+    assert_eq!(summary["outbox"]["pending"], 1, "{summary}");
+    assert!(summary["outbox"]["oldest_due_secs"].as_i64().expect("secs") >= 1200);
+    assert_eq!(send_outbox(&app).await, 1);
+    for _ in 0..CLEAR_SAMPLES {
+        sampler::tick(&app.state).await.expect("tick");
+    }
+    assert!(alerts(admin).await.is_empty(), "cleared once delivered");
+}

@@ -9,6 +9,7 @@ pub const KEYS: &[&str] = &[
     "collector_retry_ms",
     "monitoring",
     "monitoring_sample_secs",
+    "notifications",
 ];
 
 #[derive(Debug, Clone)]
@@ -20,6 +21,9 @@ pub struct JobSettings {
     pub collector_retry_ms: u64,
     pub monitoring: bool,
     pub monitoring_sample_secs: u64,
+    /// Notification rules are evaluated (on writes and in the leader's pass) and the
+    /// outbox is sent (`HEADROOM_NOTIFICATIONS`).
+    pub notifications: bool,
 }
 
 pub fn parse(src: &mut Sources) -> JobSettings {
@@ -45,5 +49,6 @@ pub fn parse(src: &mut Sources) -> JobSettings {
             "a whole number of seconds up to 300 (0: no automatic sampling)",
             |s| s.parse().ok().filter(|n| *n <= 300),
         ),
+        notifications: src.parse_with("notifications", true, "true or false", parse_bool),
     }
 }

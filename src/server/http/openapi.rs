@@ -276,7 +276,7 @@ fn performance_paths() -> Value {
                 "preset": {"type": "string", "enum": ["production", "development", "custom"]},
                 "slow_request_threshold": {"type": "number"}, "slow_query_threshold": {"type": "number"},
                 "high_memory_threshold": {"type": "number"}, "error_rate_threshold": {"type": "number"},
-                "cache_hit_rate_threshold": {"type": "number"}}})), "200", ok("Thresholds", obj()))},
+                "cache_hit_rate_threshold": {"type": "number"}, "delivery_lag_threshold": {"type": "number"}}})), "200", ok("Thresholds", obj()))},
         "/api/performance/stream": {"get": op("Live samples as server-sent events (admins)", tag, json!([]), None, "200",
             json!({"description": "text/event-stream, one `sample` event per tick", "content": {"text/event-stream": {"schema": {"type": "string"}}}}))},
         "/api/performance/cache/stats": {"get": op("Cache statistics per tier and strategy (admins)", tag, json!([]), None, "200", ok("Statistics", obj()))},

@@ -101,7 +101,7 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
             if let Err(e) = collected {
                 tracing::warn!(error = %e, "collector pass failed");
             }
-            if !delivering.swap(true, Relaxed) {
+            if state.settings.jobs.notifications && !delivering.swap(true, Relaxed) {
                 let (state, outbound, delivering) =
                     (state.clone(), outbound.clone(), delivering.clone());
                 tokio::spawn(async move {

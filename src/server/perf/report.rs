@@ -246,6 +246,17 @@ pub async fn summary(state: &AppState) -> StoreResult<Summary> {
         },
         components: components(&health.components),
         monitoring: state.perf.enabled,
+        outbox: state
+            .db
+            .outbox_figures(state.clock.now_secs())
+            .await
+            .ok()
+            .map(|o| crate::dto::perf::Outbox {
+                pending: o.pending,
+                oldest_due_secs: o.oldest_due_secs,
+                failures_last_hour: o.failures_last_hour,
+                dead: o.dead,
+            }),
     })
 }
 

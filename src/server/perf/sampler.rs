@@ -62,6 +62,8 @@ pub fn figures(w: &Window) -> Figures {
         query_time: evidence::quantile_ms(&w.queries, 0.95, evidence::MIN_STATEMENTS)
             .map(|ms| ms / 1000.0),
         cache_hit_rate: evidence::enough(reads, evidence::MIN_CACHE_READS, w.cache_hit_rate()),
+        // Read from the outbox by `evaluate`, not from the window.
+        delivery_lag: None,
     }
 }
 
@@ -83,6 +85,9 @@ fn message(m: Metric, value: f64, threshold: f64, sev: Severity) -> String {
             threshold * 100.0
         ),
         Metric::Memory => format!("memory {value:.0} MB is above {threshold:.0} MB"),
+        Metric::DeliveryLag => format!(
+            "the oldest due notification has waited {value:.0} s, more than {threshold:.0} s"
+        ),
         Metric::CacheHitRate => format!(
             "cache hit rate {:.0} % is below {:.0} %",
             value * 100.0,
@@ -161,7 +166,8 @@ fn take_sample(
 async fn evaluate(state: &AppState, s: &mut SamplerState, at: i64) -> StoreResult<()> {
     let skip = s.ring.len().saturating_sub(EVAL_SAMPLES);
     let window = Window::of(s.ring.iter().skip(skip));
-    let f = figures(&window);
+    let mut f = figures(&window);
+    f.delivery_lag = delivery_lag(state).await;
     let t = state.perf.thresholds();
     let health = score::health(&f, &t);
     if let Some(last) = s.ring.back_mut() {
@@ -189,6 +195,24 @@ async fn evaluate(state: &AppState, s: &mut SamplerState, at: i64) -> StoreResul
         figures: f,
     }));
     Ok(())
+}
+
+/// How long the oldest due delivery of the notifications outbox has waited (the outbox
+/// is the database's, so every instance sees the same figure); `None` when nothing is
+/// waiting or notifications are off.
+async fn delivery_lag(state: &AppState) -> Option<f64> {
+    if !state.settings.jobs.notifications {
+        return None;
+    }
+    let now = state.clock.now_secs();
+    match state.db.outbox_figures(now).await {
+        Ok(o) if o.oldest_due_secs > 0 => Some(o.oldest_due_secs as f64),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!(error = %e, "outbox figures unavailable");
+            None
+        }
+    }
 }
 
 /// A metric as this tick saw it, for the alert it raises or updates.

@@ -20,6 +20,9 @@ pub struct Figures {
     /// p95 statement time, seconds.
     pub query_time: Option<f64>,
     pub cache_hit_rate: Option<f64>,
+    /// How long the oldest due notification delivery has waited, seconds; `None` when
+    /// none is waiting.
+    pub delivery_lag: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -30,15 +33,17 @@ pub enum Metric {
     Memory,
     QueryTime,
     CacheHitRate,
+    DeliveryLag,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 5] = [
+    pub const ALL: [Metric; 6] = [
         Metric::ResponseTime,
         Metric::ErrorRate,
         Metric::Memory,
         Metric::QueryTime,
         Metric::CacheHitRate,
+        Metric::DeliveryLag,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +53,7 @@ impl Metric {
             Metric::Memory => "memory",
             Metric::QueryTime => "query_time",
             Metric::CacheHitRate => "cache_hit_rate",
+            Metric::DeliveryLag => "delivery_lag",
         }
     }
 
@@ -63,12 +69,14 @@ impl Metric {
             Metric::Memory => ("memory", 20),
             Metric::QueryTime => ("database", 15),
             Metric::CacheHitRate => ("cache", 10),
+            // Alerts only: the score is SPEC's five components.
+            Metric::DeliveryLag => ("notifications", 0),
         }
     }
 
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::ResponseTime | Metric::QueryTime => "s",
+            Metric::ResponseTime | Metric::QueryTime | Metric::DeliveryLag => "s",
             Metric::Memory => "MB",
             Metric::ErrorRate | Metric::CacheHitRate => "ratio",
         }
@@ -81,6 +89,7 @@ impl Metric {
             Metric::Memory => f.memory_mb,
             Metric::QueryTime => f.query_time,
             Metric::CacheHitRate => f.cache_hit_rate,
+            Metric::DeliveryLag => f.delivery_lag,
         }
     }
 
@@ -91,6 +100,7 @@ impl Metric {
             Metric::Memory => t.high_memory_threshold,
             Metric::QueryTime => t.slow_query_threshold,
             Metric::CacheHitRate => t.cache_hit_rate_threshold,
+            Metric::DeliveryLag => t.delivery_lag_threshold,
         }
     }
 
@@ -146,6 +156,8 @@ pub fn status_of(score: u32) -> &'static str {
 pub fn health(f: &Figures, t: &Thresholds) -> Health {
     let components: Vec<Component> = Metric::ALL
         .into_iter()
+        // A metric of weight 0 raises alerts but is no part of the score.
+        .filter(|m| m.component().1 > 0)
         .map(|m| {
             let (name, weight) = m.component();
             let value = m.value(f);

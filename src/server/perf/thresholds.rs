@@ -34,6 +34,7 @@ impl Thresholds {
             high_memory_threshold: 512.0,
             error_rate_threshold: 0.02,
             cache_hit_rate_threshold: 0.5,
+            delivery_lag_threshold: 300.0,
         }
     }
 
@@ -46,6 +47,7 @@ impl Thresholds {
             high_memory_threshold: 2048.0,
             error_rate_threshold: 0.1,
             cache_hit_rate_threshold: 0.2,
+            delivery_lag_threshold: 900.0,
         }
     }
 
@@ -128,6 +130,12 @@ impl Thresholds {
                     0.0,
                     1.0,
                     "a share from 0 to 1",
+                ),
+                "delivery_lag_threshold" => (
+                    &mut next.delivery_lag_threshold,
+                    10.0,
+                    86_400.0,
+                    "seconds, from 10 to 86400",
                 ),
                 other => {
                     return Err(InvalidThreshold::new(other, "is not a threshold"));

@@ -43,6 +43,9 @@ pub async fn settings_of(state: &AppState, meter_id: i64) -> StoreResult<AlertSe
 /// not returned: the readings are stored, and the scheduler's pass catches up the
 /// quota rules.
 pub async fn after_write(state: &AppState, readings: &[NewReading]) {
+    if !state.settings.jobs.notifications {
+        return;
+    }
     let mut by_meter: BTreeMap<i64, Vec<SensorReading>> = BTreeMap::new();
     for r in readings {
         by_meter.entry(r.meter_id).or_default().push(SensorReading {
@@ -129,6 +132,9 @@ async fn quota_rules(
 /// The collector's rule after a collection of `meter_id`; `failures` in a row, 0 after a
 /// success. Runs on the jobs leader, which alone collects.
 pub async fn after_collection(state: &AppState, meter_id: i64, failures: u32) {
+    if !state.settings.jobs.notifications {
+        return;
+    }
     let run = async {
         let Some(meter) = state.db.meter(meter_id).await? else {
             return Ok(0);
@@ -160,6 +166,9 @@ pub async fn after_collection(state: &AppState, meter_id: i64, failures: u32) {
 /// the projection and starts a new day's budget without any reading). Returns how many
 /// notifications it made.
 pub async fn scheduled_pass(state: &AppState) -> StoreResult<usize> {
+    if !state.settings.jobs.notifications {
+        return Ok(0);
+    }
     let mut told = 0;
     for id in state.db.active_meter_ids().await? {
         let Some(meter) = state.db.meter(id).await? else {

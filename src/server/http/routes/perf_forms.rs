@@ -17,12 +17,13 @@ use crate::server::{
     state::AppState,
 };
 
-const FIELDS: [&str; 5] = [
+const FIELDS: [&str; 6] = [
     "slow_request_threshold",
     "slow_query_threshold",
     "high_memory_threshold",
     "error_rate_threshold",
     "cache_hit_rate_threshold",
+    "delivery_lag_threshold",
 ];
 
 async fn thresholds(

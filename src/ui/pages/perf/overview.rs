@@ -48,6 +48,7 @@ fn overview(r: PerfReport) -> AnyView {
     let trend = a.trend.direction;
     let points: Vec<LivePoint> = a.series.iter().map(LivePoint::from).collect();
     let monitoring = s.monitoring;
+    let outbox = s.outbox;
     view! {
         {(!monitoring).then(|| view! { <p class="notice" role="status">"Monitoring is switched off (HEADROOM_MONITORING=false): nothing is being collected."</p> })}
         <section class="card perf-score" aria-labelledby="score-h">
@@ -70,6 +71,17 @@ fn overview(r: PerfReport) -> AnyView {
                 ("DB connections", k.db_connections.to_string()),
             ])}
         </section>
+        {outbox.map(|o| view! {
+            <section class="card" aria-labelledby="outbox-h" data-testid="outbox">
+                <h2 id="outbox-h">"Notifications outbox"</h2>
+                {figures(vec![
+                    ("Waiting", o.pending.to_string()),
+                    ("Oldest due", if o.oldest_due_secs > 0 { format!("{} s", o.oldest_due_secs) } else { "none".into() }),
+                    ("Failed attempts (1 h)", o.failures_last_hour.to_string()),
+                    ("Dead letters", o.dead.to_string()),
+                ])}
+            </section>
+        })}
         <section class="card" aria-labelledby="live-h">
             <h2 id="live-h">"Live"</h2>
             <PerfLive points=points />

@@ -79,6 +79,7 @@ fn system(r: PerfReport) -> AnyView {
                 {field("high_memory_threshold", "Memory (MB)", "1", t.high_memory_threshold)}
                 {field("error_rate_threshold", "Error rate (0–1)", "0.001", t.error_rate_threshold)}
                 {field("cache_hit_rate_threshold", "Lowest cache hit rate (0–1)", "0.01", t.cache_hit_rate_threshold)}
+                {field("delivery_lag_threshold", "Oldest undelivered notification (s)", "1", t.delivery_lag_threshold)}
                 <button type="submit" class="button">"Save thresholds"</button>
             </form>
         </section>
