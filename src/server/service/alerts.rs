@@ -72,10 +72,19 @@ async fn evaluate_meter(
     if meter.archived_at.is_some() {
         return Ok(0);
     }
-    let settings = settings_of(state, meter_id).await?;
     if meter.kind == "quota" {
+        // Only live readings move today's standing: a batch whose newest reading is more
+        // than two days old (a backfill, an import of history) is left to the
+        // scheduler's pass, which sees its effect within minutes, instead of costing
+        // every bulk write an outlook per meter.
+        let live_since = state.clock.now_secs() - 2 * 86_400;
+        if readings.last().is_none_or(|r| r.ts < live_since) {
+            return Ok(0);
+        }
+        let settings = settings_of(state, meter_id).await?;
         return quota_rules(state, &meter, &settings).await;
     }
+    let settings = settings_of(state, meter_id).await?;
     let range = NormalRange {
         min: meter.range_min,
         max: meter.range_max,
@@ -83,31 +92,49 @@ async fn evaluate_meter(
     if range.min.is_none() && range.max.is_none() {
         return Ok(0);
     }
+    // Most batches change nothing (in range before and after): judged on a plain read,
+    // they cost no write. A change is judged again inside the write, under the meter's
+    // lock, from the state as it is then.
+    let stored = state.db.alert_state(meter_id, RANGE).await?;
+    if step_all(&settings, &meter, &range, stored, readings).is_none() {
+        return Ok(0);
+    }
     let now = state.clock.now_secs();
     let mut tx = state.db.begin_write().await?;
     tx.lock_meters(&[meter_id]).await?;
     let stored = tx.alert_state(meter_id, RANGE).await?;
-    let last_ts = stored.map_or(i64::MIN, |s| s.2);
-    let mut cond = stored
-        .filter(|s| s.0 != 0)
-        .map(|(since, fired, _)| Condition { since, fired });
-    let mut fired = Vec::new();
-    let mut newest = last_ts;
-    // Only readings after the last one judged: a late reading does not rewrite history.
-    for r in readings.iter().filter(|r| r.ts > last_ts) {
-        let (next, f) = alerts::range_step(&settings, &meter.name, &meter.unit, &range, cond, *r);
-        cond = next;
-        fired.extend(f);
-        newest = r.ts;
-    }
-    if newest == last_ts {
+    let Some((cond, fired, newest)) = step_all(&settings, &meter, &range, stored, readings) else {
         return Ok(0);
-    }
+    };
     tx.set_alert_state(meter_id, RANGE, cond.map(|c| (c.since, c.fired)), newest)
         .await?;
     let told = record(&mut tx, &meter, &fired, now).await?;
     tx.commit().await?;
     Ok(told)
+}
+
+/// The readings after the last one judged, through the range rule from the stored state
+/// (since, fired, last judged); `None` when that changes nothing worth storing.
+fn step_all(
+    settings: &AlertSettings,
+    meter: &MeterRow,
+    range: &NormalRange,
+    stored: Option<(i64, bool, i64)>,
+    readings: &[SensorReading],
+) -> Option<(Option<Condition>, Vec<Fired>, i64)> {
+    let last_ts = stored.map_or(i64::MIN, |s| s.2);
+    let before = stored
+        .filter(|s| s.0 != 0)
+        .map(|(since, fired, _)| Condition { since, fired });
+    let (mut cond, mut fired, mut newest) = (before, Vec::new(), last_ts);
+    // Only readings after the last one judged: a late reading does not rewrite history.
+    for r in readings.iter().filter(|r| r.ts > last_ts) {
+        let (next, f) = alerts::range_step(settings, &meter.name, &meter.unit, range, cond, *r);
+        cond = next;
+        fired.extend(f);
+        newest = r.ts;
+    }
+    (cond != before || !fired.is_empty()).then_some((cond, fired, newest))
 }
 
 /// The quota rules on the meter's outlook of today.

@@ -122,6 +122,23 @@ impl Db {
         Ok(())
     }
 
+    /// A condition under way on a meter: (since, fired, last judged reading's time);
+    /// `since` 0 is none.
+    pub async fn alert_state(
+        &self,
+        meter_id: i64,
+        rule: &str,
+    ) -> StoreResult<Option<(i64, bool, i64)>> {
+        Ok(
+            with_pool!(self, pool => sqlx::query_as::<_, (i64, bool, i64)>(
+            "SELECT since, fired, last_ts FROM alert_state WHERE meter_id = $1 AND rule = $2")
+            .bind(meter_id)
+            .bind(rule)
+            .fetch_optional(pool)
+            .await?),
+        )
+    }
+
     /// A user's notifications, newest first: at most `limit`, older than `before` if given.
     pub async fn notifications(
         &self,
