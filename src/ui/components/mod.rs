@@ -14,5 +14,4 @@ pub mod quota_card;
 pub mod series_plot;
 pub mod sharing_section;
 pub mod source_section;
-pub mod timeline_chart;
 pub mod trends;
