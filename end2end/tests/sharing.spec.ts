@@ -12,8 +12,8 @@ test("a viewer sees the shared meter read-only, and its write routes refuse", as
   await shared.getByRole("link", { name: "Home fibre" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Home fibre");
   await expect(page.locator(".notice.shared")).toHaveText("Shared by Ada: you can view it.");
-  // The charts and the export are there; nothing that changes the meter is.
-  await expect(page.getByRole("heading", { name: "Use over time" })).toBeVisible();
+  // The history chart and the export are there; nothing that changes the meter is.
+  await expect(page.getByRole("heading", { name: "History" })).toBeVisible();
   await expect(page.getByRole("link", { name: "All readings as CSV" })).toBeVisible();
   for (const control of ["Save reading", "Save changes", "Archive this meter", "Save sharing"]) {
     await expect(page.getByRole("button", { name: control })).toHaveCount(0);

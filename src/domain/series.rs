@@ -94,6 +94,27 @@ pub fn columns_for(width: Option<f64>, dpr: Option<f64>) -> usize {
     }
 }
 
+/// The most columns a screen may ask for and still get the same grid as `columns` over
+/// `[from, to)`: the same column width, hence the very same answer. Columns are whole tier
+/// buckets, so a range holds only so many (24 hours: 96 quarter-hours), and past that
+/// a wider screen changes nothing. The explorer uses it to keep the chart the server drew
+/// rather than fetch and redraw an identical one.
+pub fn same_grid_up_to(tier: Tier, from: i64, to: i64, columns: usize, tz: &TimeZone) -> usize {
+    let secs = |c: usize| Grid::new(tier, from, to, c, tz).column_secs();
+    let drawn = secs(columns);
+    // More columns never make a column wider: search for the last count that keeps it.
+    let (mut ok, mut over) = (columns.clamp(MIN_COLUMNS, MAX_COLUMNS), MAX_COLUMNS + 1);
+    while over - ok > 1 {
+        let mid = ok + (over - ok) / 2;
+        if secs(mid) == drawn {
+            ok = mid;
+        } else {
+            over = mid;
+        }
+    }
+    ok
+}
+
 /// Steps a fixed-width column may take, in seconds: round figures a reader recognises,
 /// each dividing a day (or a multiple of a day), so columns line up with hours and days.
 const NICE_SECS: [i64; 27] = [

@@ -103,4 +103,9 @@ pub struct Explorer {
     /// Why the range in the address was not used, if it was not (the default is shown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The most columns a screen may need and still get this very answer (see
+    /// `domain::series::same_grid_up_to`): up to there the explorer keeps the server's
+    /// chart instead of asking again and redrawing it.
+    #[serde(default)]
+    pub same_up_to: usize,
 }

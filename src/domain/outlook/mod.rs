@@ -273,7 +273,7 @@ fn quick_actions(meters: &[QuotaOutlook], sensors: &[SensorLine]) -> Vec<QuickAc
                 | Advice::HeadingOver { .. }
                 | Advice::OverToday { .. } => QuickAction {
                     label: format!("See where {} goes, hour by hour", m.name),
-                    href: format!("/meters/{}#timeline", m.meter_id),
+                    href: format!("/meters/{}?range=24h#explorer", m.meter_id),
                 },
                 Advice::StaleReading { .. } => QuickAction {
                     label: format!("Check how {} is collected", m.name),

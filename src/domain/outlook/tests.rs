@@ -298,7 +298,7 @@ fn across_meters_the_worst_news_leads() {
         "{}",
         o.primary_insight.text
     );
-    assert_eq!(o.quick_actions[0].href, "/meters/2#timeline");
+    assert_eq!(o.quick_actions[0].href, "/meters/2?range=24h#explorer");
     // Both meters within budget all week (12 000 ≤ 10 000 is false for Mobile): no run.
     assert_eq!(o.streak, 0);
     assert_eq!(

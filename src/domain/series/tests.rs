@@ -223,6 +223,34 @@ fn a_width_of_zero_gets_the_default_and_big_screens_the_cap() {
 }
 
 #[test]
+fn a_wider_screen_gets_the_same_answer_until_the_grid_changes() {
+    let utc = TimeZone::UTC;
+    let now = 1_780_000_000;
+    // 24 hours are 96 quarter-hours: any screen from 600 columns up draws those.
+    assert_eq!(
+        same_grid_up_to(Tier::QuarterHour, now - DAY, now, DEFAULT_COLUMNS, &utc),
+        MAX_COLUMNS
+    );
+    // 7 days in 600 columns are half-hours; a screen of 674+ columns gets quarter-hours.
+    let week = same_grid_up_to(Tier::QuarterHour, now - 7 * DAY, now, DEFAULT_COLUMNS, &utc);
+    let secs = |c| Grid::new(Tier::QuarterHour, now - 7 * DAY, now, c, &utc).column_secs();
+    assert_eq!(
+        (secs(DEFAULT_COLUMNS), secs(week), secs(week + 1)),
+        (1_800, 1_800, 900)
+    );
+    // A year of days: 366 of them fit in 600 columns, so nothing finer exists.
+    assert_eq!(
+        same_grid_up_to(Tier::Day, now - 365 * DAY, now, DEFAULT_COLUMNS, &utc),
+        MAX_COLUMNS
+    );
+    // Six hours of raw readings in minutes, until 722 columns make them half-minutes.
+    assert_eq!(
+        same_grid_up_to(Tier::Raw, now - 6 * HOUR, now, DEFAULT_COLUMNS, &utc),
+        721
+    );
+}
+
+#[test]
 fn dst_days_are_23_and_25_hours_long() {
     let tz = TimeZone::get("Europe/Berlin").expect("tzdb");
     let grid = Grid::new(

@@ -476,5 +476,12 @@ pub async fn explorer(
         candidates,
         with: ids[1..].to_vec(),
         problem,
+        same_up_to: series::same_grid_up_to(
+            Tier::for_span(w.to - w.from),
+            w.from,
+            w.to,
+            w.columns,
+            &tz,
+        ),
     })
 }

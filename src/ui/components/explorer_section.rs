@@ -1,11 +1,11 @@
 //! The meter page's "History" card: the chart explorer. What the server renders here —
-//! range links, compare links, the chart, a custom range form and the CSV link — works
-//! without JavaScript; the [`ChartExplorer`] island around it takes over once hydrated.
+//! range, pan and zoom links, compare links, the chart, a custom range form and the CSV
+//! link — works without JavaScript; the [`ChartExplorer`] island around the links and the
+//! chart takes over once hydrated.
 
 use leptos::prelude::*;
 
 use crate::{
-    domain::series::PRESETS,
     dto::series::Explorer,
     ui::{
         components::series_plot::{SeriesPlot, TimeStyle, fmt_time},
@@ -37,15 +37,6 @@ pub fn ExplorerSection(meter_id: i64, explorer: Explorer) -> impl IntoView {
         Some(p) => format!("range={p}"),
         None => format!("from={}&to={}", e.from, e.to),
     };
-    let presets = PRESETS
-        .iter()
-        .map(|(name, _)| {
-            let active = e.preset.as_deref() == Some(*name);
-            view! {
-                <a class="button quiet" class:active=active aria-current=active.then_some("true") href=href(&format!("range={name}"), &e.with)>{*name}</a>
-            }
-        })
-        .collect_view();
     let compare = (!e.candidates.is_empty()).then(|| {
         let links = e
             .candidates
@@ -76,11 +67,6 @@ pub fn ExplorerSection(meter_id: i64, explorer: Explorer) -> impl IntoView {
             .unwrap_or_default()
     };
     let (from_day, to_day) = (date(e.from), date(e.to - 1));
-    let csv = format!(
-        "/api/v1/meters/{meter_id}/readings?format=csv&from={}&to={}&download=1",
-        e.from.max(0),
-        e.to
-    );
     let shown = format!(
         "{} – {}",
         fmt_time(e.from, &tz, TimeStyle::Full),
@@ -91,21 +77,19 @@ pub fn ExplorerSection(meter_id: i64, explorer: Explorer) -> impl IntoView {
             <h2 id="explorer-title">"History"</h2>
             {e.problem.clone().map(|p| view! { <p class="notice error" role="alert">{format!("That range cannot be shown ({p}); here are the last 24 hours.")}</p> })}
             {compare}
-            <ChartExplorer meter_id preset=e.preset.clone() from=e.from to=e.to with=e.with.clone()>
-                <nav class="row ranges" aria-label="Range">{presets}</nav>
-                <p class="muted small">{shown}</p>
+            <ChartExplorer meter_id preset=e.preset.clone() from=e.from to=e.to with=e.with.clone() same_up_to=e.same_up_to>
                 <SeriesPlot set=e.set.clone() />
-                <form method="get" action="#explorer" class="row custom-range">
-                    <label>"From " <input type="date" name="from" value=from_day.clone() required /></label>
-                    <label>"to " <input type="date" name="to" value=to_day.clone() required /></label>
-                    {(!e.with.is_empty()).then(|| {
-                        let ids: Vec<String> = e.with.iter().map(i64::to_string).collect();
-                        view! { <input type="hidden" name="with" value=ids.join(",") /> }
-                    })}
-                    <button type="submit" class="button">"Show"</button>
-                    <a class="button quiet" href=csv download="">"This range as CSV"</a>
-                </form>
+                <p class="muted small">{shown}</p>
             </ChartExplorer>
+            <form method="get" action="#explorer" class="row custom-range">
+                <label>"From " <input type="date" name="from" value=from_day.clone() required /></label>
+                <label>"to " <input type="date" name="to" value=to_day.clone() required /></label>
+                {(!e.with.is_empty()).then(|| {
+                    let ids: Vec<String> = e.with.iter().map(i64::to_string).collect();
+                    view! { <input type="hidden" name="with" value=ids.join(",") /> }
+                })}
+                <button type="submit" class="button">"Show"</button>
+            </form>
         </section>
     }
 }

@@ -15,5 +15,4 @@ pub mod rules_section;
 pub mod series_plot;
 pub mod sharing_section;
 pub mod source_section;
-pub mod timeline_chart;
 pub mod trends;

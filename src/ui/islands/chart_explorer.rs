@@ -1,10 +1,12 @@
 //! The chart explorer on a meter's page. The server renders the chart of the range in the
-//! address with plain links and a form (the island's children), which is all a browser
-//! without JavaScript gets. Once hydrated, the island asks for the same range at the
-//! chart's real width × device pixel ratio and takes over: ranges switch, the view pans
-//! (buttons, swipe, arrow keys) and zooms (drag to select, buttons, `+`/`-`) without a page
-//! load, each step kept in the address (back and forward work), and a crosshair reads
-//! the time and values under the pointer, a finger, or keyboard focus.
+//! address (the island's children) under plain links, which is all a browser without
+//! JavaScript gets. Once hydrated, the island keeps that chart when this screen would get
+//! the very same answer (see `Explorer::same_up_to`) and fetches only its data, for the
+//! crosshair; otherwise it asks for the range at the chart's real width × device pixel
+//! ratio and redraws. Then ranges switch, the view pans (links, swipe, arrow keys) and
+//! zooms (drag to select, links, `+`/`-`) without a page load, each step kept in the
+//! address (back and forward work), and a crosshair reads the time and values under the
+//! pointer, a finger, or keyboard focus.
 
 use leptos::prelude::*;
 
@@ -97,10 +99,14 @@ pub fn ChartExplorer(
     from: i64,
     to: i64,
     with: Vec<i64>,
+    same_up_to: usize,
     children: Children,
 ) -> impl IntoView {
     let view = RwSignal::new(View { preset, from, to });
     let data: RwSignal<Option<SeriesSet>> = RwSignal::new(None);
+    // Whether the island has drawn a chart of its own (until then the server's shows).
+    let drawn = RwSignal::new(false);
+    let static_ref = NodeRef::<leptos::html::Div>::new();
     let status: RwSignal<Option<String>> = RwSignal::new(None);
     // The crosshair, the drag selection and the press that started it, in one signal:
     // every signal type is code of its own in the bundle.
@@ -109,23 +115,22 @@ pub fn ChartExplorer(
     let with = StoredValue::new(with);
     let server_chart = children();
 
+    // The chart's width in CSS pixels and the screen's device pixel ratio.
     #[cfg(feature = "hydrate")]
-    let load = move |next: View, push: bool| {
-        use crate::ui::components::series_plot::{TimeStyle, fmt_time};
-        let window = web_sys::window();
+    let screen = move || {
         let width = plot_ref
             .get_untracked()
             .map(|el| f64::from(el.client_width()))
             .unwrap_or(0.0);
-        let dpr = window
-            .as_ref()
-            .map_or(1.0, web_sys::Window::device_pixel_ratio);
-        if push && let Some(history) = window.as_ref().and_then(|w| w.history().ok()) {
-            let url = query_of(&next, &with.get_value());
-            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-        }
-        view.set(next.clone());
-        status.set(Some("Loading…".into()));
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        (width, dpr)
+    };
+    // Fetches `view`'s series, at this screen's width when `draw` (then drawn in place of
+    // what is shown), else at the server's default width: the answer the server drew,
+    // kept for the crosshair and the keyboard.
+    #[cfg(feature = "hydrate")]
+    let fetch = move |next: &View, draw: bool| {
+        use crate::ui::components::series_plot::{TimeStyle, fmt_time};
         let mut ids = vec![meter_id];
         ids.extend(with.get_value());
         let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
@@ -133,12 +138,16 @@ pub fn ChartExplorer(
             Some(p) => format!("range={p}"),
             None => format!("from={}&to={}", next.from, next.to),
         };
-        let url = format!(
-            "/api/v1/series?ids={}&{range}&width={width}&dpr={dpr}",
-            ids.join(",")
-        );
+        let mut url = format!("/api/v1/series?ids={}&{range}", ids.join(","));
+        if draw {
+            let (width, dpr) = screen();
+            url.push_str(&format!("&width={width}&dpr={dpr}"));
+            status.set(Some("Loading…".into()));
+        }
         leptos::task::spawn_local(async move {
             match crate::ui::series_fetch::fetch(&url).await {
+                // The server's chart's data, come after the island drew another: stale.
+                Ok(_) if !draw && drawn.get_untracked() => {}
                 Ok(set) => {
                     // Offline, the service worker answered with the copy it kept: say how
                     // old it is. (Online, a cached answer is current: writes drop it.)
@@ -156,6 +165,13 @@ pub fn ChartExplorer(
                     }));
                     ptr.update(|p| p.cross = None);
                     data.set(Some(set));
+                    if draw && !drawn.get_untracked() {
+                        // The server's chart goes for good: one chart in the box.
+                        if let Some(el) = static_ref.get_untracked() {
+                            el.remove();
+                        }
+                        drawn.set(true);
+                    }
                 }
                 Err(_) => status.set(Some(
                     "Could not load this range (offline?). The chart shows the last one.".into(),
@@ -163,13 +179,34 @@ pub fn ChartExplorer(
             }
         });
     };
+    #[cfg(feature = "hydrate")]
+    let load = move |next: View, push: bool| {
+        if push && let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let url = query_of(&next, &with.get_value());
+            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+        view.set(next.clone());
+        fetch(&next, true);
+    };
     #[cfg(not(feature = "hydrate"))]
     let load = move |next: View, _push: bool| view.set(next);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = same_up_to;
 
     #[cfg(feature = "hydrate")]
     {
-        // The server drew the chart for a guessed width; ask again for this screen.
-        Effect::new(move |_| load(view.get_untracked(), false));
+        // The server drew the chart for a guessed width. Where this screen would get the
+        // same answer, keep it (no redraw, no new paint) and fetch only its data;
+        // otherwise ask again for this screen and redraw.
+        Effect::new(move |_| {
+            let (width, dpr) = screen();
+            let same = crate::domain::series::columns_for(Some(width), Some(dpr)) <= same_up_to;
+            if same {
+                fetch(&view.get_untracked(), false);
+            } else {
+                load(view.get_untracked(), false);
+            }
+        });
         // Back and forward: the address says which range to show.
         let handle = window_event_listener(leptos::ev::popstate, move |_| {
             let search = web_sys::window()
@@ -416,28 +453,16 @@ pub fn ChartExplorer(
         )
     };
 
-    let controls = move || {
-        if data.with(Option::is_none) {
-            return String::new();
-        }
-        controls_html(
-            view.with(|v| v.preset.clone()).as_deref(),
-            &with.get_value(),
-        )
-    };
+    // The controls, the readout's hint and the footer render the same on the server as
+    // after hydration, so hydrating them writes nothing to the page.
+    let controls = move || view.with(|v| controls_html(v, &with.get_value()));
     let readout_html = move || {
-        if data.with(Option::is_none) {
-            return String::new();
-        }
         match reading() {
-            Some((when, lines)) => format!("<strong>{}</strong> {}", esc(&when), esc(&lines.join(" · "))),
-            None => "<span class=\"muted\">Point at the chart, or focus it and use Shift + arrows, to read a value.</span>".to_string(),
-        }
+        Some((when, lines)) => format!("<strong>{}</strong> {}", esc(&when), esc(&lines.join(" · "))),
+        None => "<span class=\"muted hint\">Point at the chart, or focus it and use Shift + arrows, to read a value.</span>".to_string(),
+    }
     };
     let footer = move || {
-        if data.with(Option::is_none) {
-            return String::new();
-        }
         let note = status
             .get()
             .map(|s| format!(r#"<span class="notice" role="status">{}</span> "#, esc(&s)))
@@ -466,21 +491,21 @@ pub fn ChartExplorer(
                 on:focus=on_focus
                 on:blur=move |_| ptr.update(|p| p.cross = None)
             >
-                <div class="explorer-plot" inner_html=move || data.with(|d| d.as_ref().map(plot_html).unwrap_or_default())></div>
+                <div class="explorer-plot" inner_html=move || if drawn.get() { data.with(|d| d.as_ref().map(plot_html).unwrap_or_default()) } else { String::new() }></div>
+                <div class="explorer-static" node_ref=static_ref>{server_chart}</div>
                 <div class="crosshair" class:hidden=move || cross_x().is_none() style:left=move || cross_x().map(|x| format!("calc(3.6rem + (100% - 3.6rem) * {:.4})", x / 100.0))></div>
                 <div class="selection" class:hidden=move || ptr.with(|p| p.sel).is_none() style:left=move || ptr.with(|p| p.sel).map(|(a, _)| format!("calc(3.6rem + (100% - 3.6rem) * {a:.4})")) style:width=move || ptr.with(|p| p.sel).map(|(a, b)| format!("calc((100% - 3.6rem) * {:.4})", b - a))></div>
             </div>
             <p class="row small" inner_html=footer></p>
-            <div class="explorer-static" class:hidden=move || data.with(Option::is_some)>
-                {server_chart}
-            </div>
         </div>
     }
 }
 
-/// The controls as HTML: range links (real links, for a middle click or a copied
-/// address) and the pan and zoom buttons, each naming its action in `data-act`.
-fn controls_html(active: Option<&str>, with: &[i64]) -> String {
+/// The controls as HTML: range, pan and zoom links (real links, which work without
+/// JavaScript and for a middle click or a copied address), each naming its action in
+/// `data-act` for the island.
+fn controls_html(view: &View, with: &[i64]) -> String {
+    let active = view.preset.as_deref();
     let mut out = String::from(r#"<nav class="row ranges" aria-label="Range">"#);
     for (name, _) in PRESETS {
         let on = active == Some(name);
@@ -499,14 +524,15 @@ fn controls_html(active: Option<&str>, with: &[i64]) -> String {
         ));
     }
     out.push_str(r#"<span class="spacer"></span>"#);
-    for (act, label, text) in [
-        ("pan:-0.5", "Earlier", "←"),
-        ("zoom:2", "Zoom out", "−"),
-        ("zoom:0.5", "Zoom in", "+"),
-        ("pan:0.5", "Later", "→"),
+    for (act, label, text, to) in [
+        ("pan:-0.5", "Earlier", "←", panned(view, -0.5)),
+        ("zoom:2", "Zoom out", "−", zoomed(view, 2.0, 0.5)),
+        ("zoom:0.5", "Zoom in", "+", zoomed(view, 0.5, 0.5)),
+        ("pan:0.5", "Later", "→", panned(view, 0.5)),
     ] {
         out.push_str(&format!(
-            r#"<button type="button" class="button quiet" data-act="{act}" aria-label="{label}">{text}</button>"#
+            r#"<a href="{}" class="button quiet" data-act="{act}" aria-label="{label}">{text}</a>"#,
+            query_of(&to, with)
         ));
     }
     out.push_str("</nav>");

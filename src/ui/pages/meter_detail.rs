@@ -1,18 +1,15 @@
-//! `/meters/{id}`: one meter — its recent days, a reading by hand, export, settings.
+//! `/meters/{id}`: one meter — its history (the chart explorer), recent days, a reading by
+//! hand, export, settings.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    domain::outlook::MeterTrend,
     domain::units::{Precision, format_amount},
+    dto::MeterPage,
     dto::series::Explorer,
-    dto::{MeterPage, Timeline},
-    server_fns::{
-        meters::{get_meter_page, get_meter_series},
-        outlook::{get_meter_timeline, get_meter_trend},
-    },
+    server_fns::meters::{get_meter_page, get_meter_series},
     ui::components::{
         explorer_section::ExplorerSection,
         field::{Field, FieldError, feedback_for},
@@ -22,8 +19,6 @@ use crate::{
         rules_section::RulesSection,
         sharing_section::SharingSection,
         source_section::SourceSection,
-        timeline_chart::TimelineChart,
-        trends::TrendChart,
     },
     ui::format,
     ui::islands::reading_form::ReadingForm,
@@ -36,8 +31,6 @@ pub fn MeterDetailPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let page = Resource::new(id, get_meter_page);
-    let trend = Resource::new(id, |id| get_meter_trend(id, 30));
-    let timeline = Resource::new(id, |id| get_meter_timeline(id, 24));
     let query = use_query_map();
     let saved = move || query.with(|q| q.get("saved"));
     // The explorer's range lives in the address: `?range=7d` or `?from=…&to=…`, `&with=`.
@@ -75,9 +68,8 @@ pub fn MeterDetailPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(p) => {
-                            let (trend, timeline) = (trend.await.ok(), timeline.await.ok());
                             let explorer = explorer.await.ok();
-                            view! { <MeterBody page=p trend timeline explorer /> }.into_any()
+                            view! { <MeterBody page=p explorer /> }.into_any()
                         }
                         Err(_) => {
                             view! {
@@ -96,12 +88,7 @@ pub fn MeterDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn MeterBody(
-    page: MeterPage,
-    trend: Option<MeterTrend>,
-    timeline: Option<Timeline>,
-    explorer: Option<Explorer>,
-) -> impl IntoView {
+fn MeterBody(page: MeterPage, explorer: Option<Explorer>) -> impl IntoView {
     let m = page.meter;
     let unit = m.unit.clone();
     let amount = move |v: f64| format_amount(v, &unit, Precision::Compact);
@@ -123,11 +110,6 @@ fn MeterBody(
             view! { <p class="notice shared" data-access=m.access.clone()>{format!("Shared by {owner}: {can}.")}</p> }
         })}
         {explorer.map(|e| view! { <ExplorerSection meter_id=m.id explorer=e /> })}
-        <section class="card charts" aria-labelledby="charts-title" id="timeline">
-            <h2 id="charts-title">"Use over time"</h2>
-            {timeline.map(|t| view! { <TimelineChart timeline=t name=m.name.clone() /> })}
-            {trend.map(|t| view! { <TrendChart trend=t span="Last 30 days" /> })}
-        </section>
         <section class="card" aria-labelledby="recent-title">
             <h2 id="recent-title">"Recent days"</h2>
             {if page.recent_days.is_empty() {
