@@ -23,6 +23,9 @@ import time
 from lib import Client, Keepalive, percentile
 
 TIMING = re.compile(r"dur=([0-9.]+)")
+# A computed outlook's parts: `row;dur=…, compute;dur=…, store;dur=…`.
+PART = re.compile(r"(row|compute|store);dur=([0-9.]+)")
+BUDGET_MS = 5  # SPEC: uncached outlook, 3 meters × 12 months of 10-minute data
 
 
 def run(cmd, **kw):
@@ -86,6 +89,7 @@ def main():
 
     api = Keepalive(a.base)
     miss_server, miss_client, hit_server, hit_client, page_hit, page_miss = [], [], [], [], [], []
+    miss_parts = {"row": [], "compute": [], "store": []}
     page_bytes = 0
     for i in range(a.rounds):
         at = last_at + dt.timedelta(seconds=i + 1)
@@ -97,7 +101,11 @@ def main():
         if i % 2 == 0:
             took, res, _ = timed_get(api, "/api/v1/outlook", cookie)
             assert res.getheader("x-cache") == "miss", res.getheader("x-cache")
-            miss_server.append(float(TIMING.search(res.getheader("server-timing")).group(1)))
+            header = res.getheader("server-timing")
+            miss_server.append(float(TIMING.search(header).group(1)))
+            parts = dict(PART.findall(header))
+            for name, values in miss_parts.items():
+                values.append(float(parts[name]))
             miss_client.append(took)
             took, res, _ = timed_get(api, "/api/v1/outlook", cookie)
             assert res.getheader("x-cache") == "hit", res.getheader("x-cache")
@@ -114,10 +122,19 @@ def main():
         "uncached_server_ms": summary(miss_server), "uncached_round_trip_ms": summary(miss_client),
         "stored_server_ms": summary(hit_server), "stored_round_trip_ms": summary(hit_client),
         "page_stored_ms": summary(page_hit), "page_stale_ms": summary(page_miss),
+        **{f"uncached_{name}_ms": summary(values) for name, values in miss_parts.items()},
     }
     print(f"outlook [{a.label}]: 3 quota meters, {readings:,} readings (12 months, 10-minute)")
-    print(f"  uncached outlook, server time     p50 {figures['uncached_server_ms']['p50']:7.2f} ms"
-          f"  p95 {figures['uncached_server_ms']['p95']:7.2f} ms   (budget ≤ 5 ms)")
+    unc = figures["uncached_server_ms"]
+    verdict = lambda v: "PASS" if v <= BUDGET_MS else "MISS"  # noqa: E731
+    print(f"  uncached outlook, server time     p50 {unc['p50']:7.2f} ms  p95 {unc['p95']:7.2f} ms"
+          f"   budget ≤ {BUDGET_MS} ms: p50 {verdict(unc['p50'])}, p95 {verdict(unc['p95'])}"
+          f"  ({len(miss_server)} computations)")
+    print("    of which (p50 / p95): " + ", ".join(
+        f"{name} {figures[f'uncached_{name}_ms']['p50']:.2f} / {figures[f'uncached_{name}_ms']['p95']:.2f} ms"
+        for name in miss_parts))
+    print("      (row: looking for the stored copy; compute: reading the rollups, computing and "
+          "serialising; store: keeping it as the row)")
     print(f"  uncached outlook, round trip      p50 {figures['uncached_round_trip_ms']['p50']:7.2f} ms"
           f"  p95 {figures['uncached_round_trip_ms']['p95']:7.2f} ms")
     print(f"  stored outlook, server time       p50 {figures['stored_server_ms']['p50']:7.2f} ms"
@@ -127,6 +144,11 @@ def main():
     print(f"  outlook page, stale (recomputed)  p50 {figures['page_stale_ms']['p50']:7.2f} ms"
           f"  p95 {figures['page_stale_ms']['p95']:7.2f} ms")
     print(json.dumps({"bench": "outlook", "backend": a.label, "readings": readings, **figures}), file=sys.stderr)
+    for p in ("p50", "p95"):
+        print(json.dumps({"bench": "outlook", "label": a.label,
+                          "figure": f"uncached outlook, 3 meters × 12 months, server time {p}",
+                          "value": unc[p], "unit": "ms", "budget": f"≤ {BUDGET_MS} ms",
+                          "met": unc[p] <= BUDGET_MS}), file=sys.stderr)
 
 
 if __name__ == "__main__":
