@@ -11,9 +11,11 @@
    leader runs `jobs::warmer::run_once` on its first tick, which computes and stores the
    outlook of every user without a fresh one for their today.
 3. The figure is the server's own timing of that `run_once`, start to every outlook stored
-   (`headroom_job_duration_seconds_total{job="warmer"}` in /metrics after its first run);
-   beside it, from outside: the `outlooks` rows counted every 50 ms from the server's
-   exec until there is one per user.
+   (`headroom_job_duration_seconds_total{job="warmer"}` in /metrics after its first run),
+   when it ran once; beside it, from outside: the `outlooks` rows counted every 50 ms from
+   the server's exec until there is one per user. The leader starts a warming every 60 s
+   even while the last one runs, so when warming takes longer the runs overlap, the job's
+   time is their sum, and the figure is the span of the rows instead (the output says so).
 
 Starts and stops its own server. Figures, not a test: exits 0 when the budget is missed.
 """
@@ -173,20 +175,25 @@ def main():
         computed = logged_field(f.read(), "outlooks warmed", "computed")
     if not runs or took is None:
         sys.exit("the warmer's run was not seen in /metrics within a minute of the last outlook")
-    if runs > 1:
-        print(f"  (the warmer ran {runs:.0f} times; its time below is the total, the later runs found "
-              f"every outlook fresh)")
-    met = took <= BUDGET_S
-    print(f"  the jobs leader's run_once, start to every outlook stored (server's own timing): "
-          f"{took:.2f} s for {'?' if computed is None else f'{computed:,}'} outlooks "
-          f"({took / max(1, computed or users) * 1000:.2f} ms each, 4 at a time)   "
-          f"budget ≤ {BUDGET_S} s: {'PASS' if met else 'MISS'}")
+    if runs == 1:
+        figure, how = took, "the jobs leader's run_once, start to every outlook stored (server's own timing)"
+    else:
+        # The leader starts a warming every 60 s whether or not the last one has ended, so
+        # a run over a minute long overlaps the next ones (which compute some users again)
+        # and the job's total time is theirs added up: the span of the rows is the figure.
+        print(f"  the warmer ran {runs:.0f} times, overlapping (one starts every 60 s): their times add up "
+              f"to {took:.1f} s; the figure is the span from the first outlook row to the last")
+        figure, how = done - first, "first outlook row to one per user, counted from outside"
+    met = figure <= BUDGET_S
+    print(f"  {how}: {figure:.2f} s for {stored:,} outlooks "
+          f"({figure / max(1, stored) * 1000:.2f} ms each)   budget ≤ {BUDGET_S} s: {'PASS' if met else 'MISS'}")
     print(f"  from outside: first outlook row {first - started:.2f} s after exec, one per user "
           f"({stored:,}) {done - started:.2f} s after exec ({done - first:.2f} s between); server CPU "
           f"in between {cpu_at_done - cpu_at_first:.1f} s; warmer failures {failures:.0f}")
     print(json.dumps({"bench": "warm", "label": a.label, "figure": f"warming {users:,} users' outlooks",
-                      "value": round(took, 3), "unit": "s", "budget": f"≤ {BUDGET_S} s", "met": met,
-                      "users": users, "computed": computed, "meters": meters, "readings": readings,
+                      "value": round(figure, 3), "unit": "s", "budget": f"≤ {BUDGET_S} s", "met": met,
+                      "warmer_runs": runs, "warmer_total_s": round(took, 3),
+                      "users": users, "computed_first_run": computed, "meters": meters, "readings": readings,
                       "days": a.days, "rows_span_s": round(done - first, 3),
                       "server_cpu_s": round(cpu_at_done - cpu_at_first, 2), "seed_s": round(seed_s, 1)}),
           file=sys.stderr)
