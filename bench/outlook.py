@@ -3,11 +3,14 @@
 readings (the legacy monitor's CSV from gen_readings.py, ending now), imported with
 `headroom import`.
 
-* Uncached computation: a new reading marks the outlook stale, so the next
-  `GET /api/v1/outlook` computes it from the rollups and stores it. The server reports
-  that time in its `Server-Timing` header (reading rollups + computing + storing); the
-  client's round trip on loopback is printed beside it.
-* Precomputed: the same request again (a stored outlook).
+* Uncached computation: a new reading marks the outlook stale (its stored row) and drops
+  the cached copies, so the next `GET /api/v1/outlook` computes it from the rollups and
+  stores it. The server reports that time in its `Server-Timing` header (`outlook`, split
+  into `row` lookup, `compute` from the rollups, `store` of the row): the figure judged
+  against SPEC's 5 ms. The edge's `X-Response-Time` (the whole request in the server) and
+  the client's round trip on loopback are printed beside it.
+* Precomputed: the same request again (a stored outlook, usually answered by the replay
+  table, which runs no handler: timed by `X-Response-Time`).
 * The outlook page (`GET /`, streamed HTML, read to its last byte) with the outlook stored
   and with it stale.
 """
@@ -23,6 +26,9 @@ import time
 from lib import Client, Keepalive, percentile
 
 TIMING = re.compile(r"dur=([0-9.]+)")
+# A computed outlook's parts: `row;dur=…, compute;dur=…, store;dur=…`.
+PART = re.compile(r"(row|compute|store);dur=([0-9.]+)")
+BUDGET_MS = 5  # SPEC: uncached outlook, 3 meters × 12 months of 10-minute data
 
 
 def run(cmd, **kw):
@@ -38,6 +44,11 @@ def timed_get(conn, path, cookie):
     if res.status != 200:
         raise RuntimeError(f"GET {path}: {res.status} {body[:200]!r}")
     return took, res, body
+
+
+def response_ms(res):
+    """The server's whole time for a request, from its `X-Response-Time: 1.23ms`."""
+    return float(res.getheader("x-response-time").removesuffix("ms"))
 
 
 def summary(values):
@@ -86,6 +97,9 @@ def main():
 
     api = Keepalive(a.base)
     miss_server, miss_client, hit_server, hit_client, page_hit, page_miss = [], [], [], [], [], []
+    miss_parts = {"row": [], "compute": [], "store": []}
+    miss_whole = []
+    recomputed = 0  # reads after a computation that computed again
     page_bytes = 0
     for i in range(a.rounds):
         at = last_at + dt.timedelta(seconds=i + 1)
@@ -97,11 +111,24 @@ def main():
         if i % 2 == 0:
             took, res, _ = timed_get(api, "/api/v1/outlook", cookie)
             assert res.getheader("x-cache") == "miss", res.getheader("x-cache")
-            miss_server.append(float(TIMING.search(res.getheader("server-timing")).group(1)))
+            header = res.getheader("server-timing")
+            miss_server.append(float(TIMING.search(header).group(1)))
+            parts = dict(PART.findall(header))
+            for name, values in miss_parts.items():
+                values.append(float(parts[name]))
             miss_client.append(took)
-            took, res, _ = timed_get(api, "/api/v1/outlook", cookie)
+            miss_whole.append(response_ms(res))
+            # A value computed while an invalidation went by is answered but not kept
+            # (cache/mod.rs), so the next read may compute again: ask until it is stored.
+            for _ in range(20):
+                took, res, _ = timed_get(api, "/api/v1/outlook", cookie)
+                if res.getheader("x-cache") == "hit":
+                    break
+                recomputed += 1
             assert res.getheader("x-cache") == "hit", res.getheader("x-cache")
-            hit_server.append(float(TIMING.search(res.getheader("server-timing")).group(1)))
+            # A stored answer is usually a replay (the same session asked within 1 s), answered
+            # before the router: no handler, so no Server-Timing; the edge's stamp times it.
+            hit_server.append(response_ms(res))
             hit_client.append(took)
             took, _, body = timed_get(api, "/", cookie)
             page_hit.append(took)
@@ -112,21 +139,41 @@ def main():
 
     figures = {
         "uncached_server_ms": summary(miss_server), "uncached_round_trip_ms": summary(miss_client),
+        "uncached_whole_request_ms": summary(miss_whole),
         "stored_server_ms": summary(hit_server), "stored_round_trip_ms": summary(hit_client),
         "page_stored_ms": summary(page_hit), "page_stale_ms": summary(page_miss),
+        **{f"uncached_{name}_ms": summary(values) for name, values in miss_parts.items()},
     }
     print(f"outlook [{a.label}]: 3 quota meters, {readings:,} readings (12 months, 10-minute)")
-    print(f"  uncached outlook, server time     p50 {figures['uncached_server_ms']['p50']:7.2f} ms"
-          f"  p95 {figures['uncached_server_ms']['p95']:7.2f} ms   (budget ≤ 5 ms)")
+    unc = figures["uncached_server_ms"]
+    verdict = lambda v: "PASS" if v <= BUDGET_MS else "MISS"  # noqa: E731
+    print(f"  uncached outlook, server time     p50 {unc['p50']:7.2f} ms  p95 {unc['p95']:7.2f} ms"
+          f"   budget ≤ {BUDGET_MS} ms: p50 {verdict(unc['p50'])}, p95 {verdict(unc['p95'])}"
+          f"  ({len(miss_server)} computations)")
+    print("    of which (p50 / p95): " + ", ".join(
+        f"{name} {figures[f'uncached_{name}_ms']['p50']:.2f} / {figures[f'uncached_{name}_ms']['p95']:.2f} ms"
+        for name in miss_parts))
+    print("      (row: looking for the stored copy; compute: reading the rollups, computing and "
+          "serialising; store: keeping it as the row)")
+    print(f"  uncached outlook, whole request   p50 {figures['uncached_whole_request_ms']['p50']:7.2f} ms"
+          f"  p95 {figures['uncached_whole_request_ms']['p95']:7.2f} ms   (X-Response-Time: session, "
+          f"middleware, compression too)")
     print(f"  uncached outlook, round trip      p50 {figures['uncached_round_trip_ms']['p50']:7.2f} ms"
           f"  p95 {figures['uncached_round_trip_ms']['p95']:7.2f} ms")
-    print(f"  stored outlook, server time       p50 {figures['stored_server_ms']['p50']:7.2f} ms"
+    if recomputed:
+        print(f"  ({recomputed} reads right after a computation computed again: not kept, see the script)")
+    print(f"  stored outlook, whole request     p50 {figures['stored_server_ms']['p50']:7.2f} ms"
           f"  p95 {figures['stored_server_ms']['p95']:7.2f} ms")
     print(f"  outlook page ({page_bytes:,} B HTML), stored p50 {figures['page_stored_ms']['p50']:7.2f} ms"
           f"  p95 {figures['page_stored_ms']['p95']:7.2f} ms")
     print(f"  outlook page, stale (recomputed)  p50 {figures['page_stale_ms']['p50']:7.2f} ms"
           f"  p95 {figures['page_stale_ms']['p95']:7.2f} ms")
     print(json.dumps({"bench": "outlook", "backend": a.label, "readings": readings, **figures}), file=sys.stderr)
+    for p in ("p50", "p95"):
+        print(json.dumps({"bench": "outlook", "label": a.label,
+                          "figure": f"uncached outlook, 3 meters × 12 months, server time {p}",
+                          "value": unc[p], "unit": "ms", "budget": f"≤ {BUDGET_MS} ms",
+                          "met": unc[p] <= BUDGET_MS}), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,11 @@ enum Command {
         /// Days of history to generate.
         #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=3650))]
         days: i64,
+        /// Also this many generated members (member00000@crowd.headroom.demo, …, the demo
+        /// password), each with three quota meters read hourly over the same days: a server
+        /// at scale, e.g. for timing the 05:00 warming of every outlook.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+        users: u32,
     },
     /// Import readings from a CSV file into a meter (resumable: rerun to continue).
     Import {
@@ -322,7 +327,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(database = %settings.database.url, "migrations applied");
             Ok(())
         }
-        Command::Demo { days } => {
+        Command::Demo { days, users } => {
             let db = Db::connect(&settings.database.url, 4).await?;
             db.migrate().await?;
             if db.count_users().await? > 0 {
@@ -335,7 +340,7 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                 settings.server.addr,
                 !settings.security.trusted_proxies.is_empty(),
             );
-            let n = demo::seed(&db, now, demo::DemoSize { days }, &password).await?;
+            let n = demo::seed(&db, now, demo::DemoSize { days, users }, &password).await?;
             tracing::info!(readings = n, "demo data ready");
             banner(None, Some(&password), true);
             Ok(())

@@ -42,16 +42,21 @@ pub fn password_for(addr: std::net::SocketAddr, behind_proxy: bool) -> String {
 /// The demo administrator's sign-in.
 pub const DEMO_ADMIN_EMAIL: &str = "ada@headroom.demo";
 
-/// How much history to generate.
+/// How much history to generate, and for how many generated members besides the household.
 #[derive(Debug, Clone, Copy)]
 pub struct DemoSize {
     pub days: i64,
+    /// Generated members (`headroom demo --users N`): a server at scale, see [`seed_crowd`].
+    pub users: u32,
 }
 
 impl DemoSize {
     /// A year of readings, as the first start shows.
     pub fn full() -> Self {
-        DemoSize { days: 365 }
+        DemoSize {
+            days: 365,
+            users: 0,
+        }
     }
 }
 
@@ -280,17 +285,20 @@ const WEEK_MEAN: f64 = 1.0 + 0.3 * 2.0 / 7.0;
 /// Share of internet use that is steady; the rest comes as occasional big downloads.
 const STEADY_SHARE: f64 = 0.92;
 
-/// Generates one meter's readings from `start` to `end` (Unix seconds, 10-minute steps).
+/// Generates one meter's readings from `start` to `end` (Unix seconds), one every `step`
+/// seconds. Chance events (a big download, a purchase, an open window) are as likely per
+/// hour whatever the step.
 fn generate(
     meter_id: i64,
     m: &DemoMeter,
     tz: &TimeZone,
-    start: i64,
-    end: i64,
+    (start, end, step): (i64, i64, i64),
     rng: &mut Rng,
 ) -> Vec<NewReading> {
     let rule = m.rule.and_then(|r| r.parse::<ResetRule>().ok());
-    let mut rows = Vec::with_capacity(usize::try_from((end - start) / STEP_SECS + 1).unwrap_or(0));
+    let mut rows = Vec::with_capacity(usize::try_from((end - start) / step + 1).unwrap_or(0));
+    // Exactly 1.0 at the household's 10-minute step, so its data stays what it was.
+    let chance = step as f64 / STEP_SECS as f64;
     let mut used = 0.0_f64;
     let mut period_end = i64::MIN;
     let mut value = match m.shape {
@@ -313,7 +321,7 @@ fn generate(
         let hour = f64::from(local.hour()) + f64::from(local.minute()) / 60.0;
         let weekend = local.date().weekday().to_monday_one_offset() >= 6;
         let month = f64::from(local.month());
-        let steps_per_day = 86_400.0 / STEP_SECS as f64;
+        let steps_per_day = 86_400.0 / step as f64;
         match m.shape {
             Shape::Internet { per_day } => {
                 let mut rate = STEADY_SHARE * per_day / steps_per_day * daily_curve(hour, true)
@@ -322,7 +330,7 @@ fn generate(
                 if weekend {
                     rate *= 1.3;
                 }
-                if rng.unit() < 0.004 {
+                if rng.unit() < 0.004 * chance {
                     rate += per_day * rng.between(0.05, 0.25);
                 }
                 used += rate * rng.between(0.6, 1.4);
@@ -343,7 +351,7 @@ fn generate(
             }
             Shape::Spending { per_day } => {
                 // Purchases happen in shop hours, a few a day.
-                if (8.0..20.0).contains(&hour) && rng.unit() < 0.05 {
+                if (8.0..20.0).contains(&hour) && rng.unit() < 0.05 * chance {
                     used += per_day / 3.6 * rng.between(0.3, 1.7);
                 }
                 value = used;
@@ -351,7 +359,7 @@ fn generate(
             Shape::Temperature { base } => {
                 let target = base + 1.4 * ((hour - 9.0) / 24.0 * std::f64::consts::TAU).sin();
                 value += (target - value) * 0.2 + rng.between(-0.15, 0.15);
-                if rng.unit() < 0.0008 {
+                if rng.unit() < 0.0008 * chance {
                     value += rng.between(-5.0, 4.0); // a window left open, an oven on
                 }
             }
@@ -366,7 +374,7 @@ fn generate(
             value: (value * 100.0).round() / 100.0,
             remaining: None,
         });
-        t += STEP_SECS;
+        t += step;
     }
     rows
 }
@@ -443,7 +451,7 @@ pub async fn seed(
             })
             .await?;
             seed += 1;
-            let rows = generate(meter_id, m, &tz, start, end, &mut Rng(seed));
+            let rows = generate(meter_id, m, &tz, (start, end, STEP_SECS), &mut Rng(seed));
             // A month at a time keeps each write transaction short.
             for chunk in rows.chunks(4_500) {
                 written += ingest::write(db, chunk).await?.stored as u64;
@@ -453,12 +461,150 @@ pub async fn seed(
     if let Some(id) = shared_meter {
         db.set_household_role(id, Some("viewer")).await?;
     }
+    if size.users > 0 {
+        written += seed_crowd(db, (start, end), size.users, &hash).await?;
+    }
     tracing::info!(
         readings = written,
         days = size.days,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "seeded demo data"
     );
+    Ok(written)
+}
+
+/// Where the generated members live, in turn (timezone, location). At 12:00–22:00 UTC it
+/// is past 05:00 for all of them, so a warming pinned there has every one to compute.
+const CROWD_HOMES: [(&str, &str); 4] = [
+    ("Europe/Tallinn", "Tallinn"),
+    ("Europe/Lisbon", "Lisbon"),
+    ("Europe/Berlin", "Berlin"),
+    ("America/Chicago", "Austin"),
+];
+const CROWD_TIERS: [&str; 4] = ["budget", "mid", "professional", "enterprise"];
+/// The generated members' meters are read hourly: 10-minute readings for 10 000 members
+/// would be 4.3 M readings a day, where an hour's keep the daily rollups as real.
+pub const CROWD_STEP_SECS: i64 = 3_600;
+/// Members written at once (their statements interleave; on PostgreSQL, commits group).
+const CROWD_PARALLEL: usize = 4;
+
+/// The email of generated member `i` (from 0).
+pub fn crowd_email(i: u32) -> String {
+    format!("member{i:05}@crowd.headroom.demo")
+}
+
+/// A generated member's three quota meters, each a little different: a home internet
+/// line (reset on the 1st), mobile data (on the 15th) and electricity (on the last day).
+fn crowd_meters(rng: &mut Rng) -> [DemoMeter; 3] {
+    let line = rng.between(0.5, 2.0);
+    [
+        quota(
+            "Home internet",
+            "MB",
+            (1_048_576.0 * line).round(),
+            "monthly:1",
+            Shape::Internet {
+                per_day: 33_000.0 * line * rng.between(0.75, 1.15),
+            },
+        ),
+        quota(
+            "Mobile data",
+            "MB",
+            51_200.0,
+            "monthly:15",
+            Shape::Mobile {
+                per_day: 1_700.0 * rng.between(0.5, 1.3),
+            },
+        ),
+        quota(
+            "Electricity",
+            "kWh",
+            320.0,
+            "monthly:last",
+            Shape::Power {
+                per_day: 9.0 * rng.between(0.6, 1.2),
+            },
+        ),
+    ]
+}
+
+/// Adds `count` generated members (`member00000@crowd.headroom.demo`, …, the demo
+/// password, no household, no sources), each with [`crowd_meters`] read every
+/// [`CROWD_STEP_SECS`] from `start` to `end`, written through the one write path.
+/// Returns how many readings were written.
+pub async fn seed_crowd(
+    db: &Db,
+    (start, end): (i64, i64),
+    count: u32,
+    password_hash: &str,
+) -> anyhow::Result<u64> {
+    use futures::{StreamExt, TryStreamExt};
+    let started = std::time::Instant::now();
+    let written = futures::stream::iter(0..count)
+        .map(|i| crowd_member(db, i, (start, end), password_hash))
+        .buffer_unordered(CROWD_PARALLEL)
+        .try_fold(0_u64, |sum, n| async move { Ok(sum + n) })
+        .await?;
+    tracing::info!(
+        members = count,
+        readings = written,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "seeded generated members"
+    );
+    Ok(written)
+}
+
+async fn crowd_member(
+    db: &Db,
+    i: u32,
+    (start, end): (i64, i64),
+    password_hash: &str,
+) -> anyhow::Result<u64> {
+    let n = i as usize;
+    let (zone, location) = CROWD_HOMES[n % CROWD_HOMES.len()];
+    let user_id = db
+        .create_user(&NewUser {
+            email: &crowd_email(i),
+            display_name: &format!("Member {i}"),
+            password_hash,
+            role: "member",
+            plan_tier: CROWD_TIERS[n / CROWD_HOMES.len() % CROWD_TIERS.len()],
+            location,
+            timezone: zone,
+            created_at: start,
+        })
+        .await?;
+    let tz = TimeZone::get(zone)?;
+    let mut rng = Rng(1_000_003 + u64::from(i));
+    let mut rows = Vec::new();
+    for (position, m) in (0_i64..).zip(&crowd_meters(&mut rng)) {
+        let meter_id = db
+            .create_meter(&NewMeter {
+                owner_id: user_id,
+                kind: "quota",
+                name: m.name,
+                unit: m.unit,
+                timezone: zone,
+                quota: m.quota,
+                reset_rule: m.rule,
+                range_min: None,
+                range_max: None,
+                position,
+                created_at: start,
+            })
+            .await?;
+        rows.extend(generate(
+            meter_id,
+            m,
+            &tz,
+            (start, end, CROWD_STEP_SECS),
+            &mut rng,
+        ));
+    }
+    let mut written = 0;
+    for chunk in rows.chunks(4_500) {
+        written += ingest::write(db, chunk).await?.stored as u64;
+    }
     Ok(written)
 }
 
@@ -498,7 +644,7 @@ mod tests {
         let end: Timestamp = "2026-11-20T18:00:00Z".parse().expect("literal");
         let end = end.as_second();
         let start = end - 120 * 86_400;
-        let rows = generate(1, &m, &tz, start, end, &mut Rng(1));
+        let rows = generate(1, &m, &tz, (start, end, STEP_SECS), &mut Rng(1));
         assert_eq!(rows.len() as i64, 120 * 144 + 1);
         // From 23 July: exactly one drop to zero per month start crossed (Aug, Sep, Oct, Nov).
         let resets = rows.windows(2).filter(|w| w[1].value < w[0].value).count();
@@ -518,10 +664,51 @@ mod tests {
     }
 
     #[test]
+    fn hourly_readings_use_what_ten_minute_ones_do() {
+        let tz = TimeZone::UTC;
+        let start: Timestamp = "2026-10-01T00:00:00Z".parse().expect("literal");
+        let start = start.as_second();
+        let end = start + 31 * 86_400 - CROWD_STEP_SECS; // October's last hourly reading
+        let fibre = |per_day| {
+            quota(
+                "Fibre",
+                "MB",
+                1_048_576.0,
+                "monthly:1",
+                Shape::Internet { per_day },
+            )
+        };
+        let hourly = generate(
+            1,
+            &fibre(33_000.0),
+            &tz,
+            (start, end, CROWD_STEP_SECS),
+            &mut Rng(5),
+        );
+        assert_eq!(hourly.len(), 31 * 24);
+        let used = hourly.last().expect("rows").value;
+        let expected = 31.0 * 33_000.0;
+        assert!(
+            (used - expected).abs() / expected < 0.15,
+            "October used {used} read hourly"
+        );
+        // Members differ, and every generated meter is a quota with its own rule.
+        let mut rng = Rng(9);
+        let (a, b) = (crowd_meters(&mut rng), crowd_meters(&mut rng));
+        assert_ne!(a[0].quota, b[0].quota);
+        let rules: Vec<_> = a.iter().map(|m| m.rule).collect();
+        assert_eq!(
+            rules,
+            [Some("monthly:1"), Some("monthly:15"), Some("monthly:last")]
+        );
+        assert_eq!(crowd_email(42), "member00042@crowd.headroom.demo");
+    }
+
+    #[test]
     fn sensors_mostly_stay_in_range() {
         let tz = TimeZone::UTC;
         let m = sensor("Room", "°C", 19.0, 24.0, Shape::Temperature { base: 21.5 });
-        let rows = generate(1, &m, &tz, 0, 30 * 86_400, &mut Rng(3));
+        let rows = generate(1, &m, &tz, (0, 30 * 86_400, STEP_SECS), &mut Rng(3));
         let inside = rows
             .iter()
             .filter(|r| (19.0..=24.0).contains(&r.value))

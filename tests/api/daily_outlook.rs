@@ -53,6 +53,10 @@ on_both_backends! {
         assert_eq!(res.headers()["x-cache"], "miss");
         let timing = res.headers()["server-timing"].to_str().unwrap_or("").to_string();
         assert!(timing.starts_with("outlook;desc=miss;dur="), "{timing}");
+        // Computed by this request: where the time went, in three parts.
+        for part in [", row;dur=", ", compute;dur=", ", store;dur="] {
+            assert!(timing.contains(part), "{timing}");
+        }
         let o: Value = res.json().await.expect("json");
         let m = &o["meters"][0];
         // 120 000 left this morning over 10 days; 4 000 used today.

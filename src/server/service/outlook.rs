@@ -2,7 +2,10 @@
 //! computed by `domain::outlook`, and kept precomputed per user and day until a new
 //! reading makes it stale.
 
-use std::{collections::HashMap, time::Instant};
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
 use jiff::{civil::Date, tz::TimeZone};
 
@@ -385,6 +388,15 @@ pub fn cache_key(strategy: Strategy, user_id: i64, date: Date, variant: &str) ->
     cache::key(strategy, format_args!("u{user_id}:{date}{variant}"))
 }
 
+/// Where the time of an outlook that no cache tier held went: looking for the stored row,
+/// reading the rollups and computing (JSON included), keeping the result as the row.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MissTiming {
+    pub row_lookup: Duration,
+    pub compute: Duration,
+    pub store: Duration,
+}
+
 /// The outlook as cached JSON bytes, read through the cache: in-process copy, Redis, the
 /// precomputed row, or computed now (and kept at every level for the next read).
 pub async fn cached(
@@ -392,6 +404,20 @@ pub async fn cached(
     whose: Whose<'_>,
     date: Option<Date>,
 ) -> ServiceResult<(Hit, Date)> {
+    cached_timed(state, whose, date)
+        .await
+        .map(|(hit, date, _)| (hit, date))
+}
+
+/// [`cached`], and when this call computed the outlook itself (not another request it
+/// waited for), where that time went.
+pub async fn cached_timed(
+    state: &AppState,
+    whose: Whose<'_>,
+    date: Option<Date>,
+) -> ServiceResult<(Hit, Date, Option<MissTiming>)> {
+    let timing = std::sync::OnceLock::new();
+    let timing_ref = &timing;
     let date = day_of(state, whose, date).await?;
     let user_id = whose.user_id;
     let key = cache_key(Strategy::Outlook, user_id, date, &whose.variant());
@@ -409,11 +435,14 @@ pub async fn cached(
                     return Ok::<_, ServiceError>(serde_json::to_vec(&outlook)?);
                 }
                 let day = day_number(date);
+                let started = Instant::now();
                 if let Some(json) = state.db.fresh_outlook(user_id, day).await? {
                     return Ok::<_, ServiceError>(json.into_bytes());
                 }
+                let row_lookup = started.elapsed();
                 let outlook = compute(state, user_id, date, None).await?;
                 let json = serde_json::to_string(&outlook)?;
+                let compute = started.elapsed() - row_lookup;
                 // The row only spares the next cold read a computation: when it cannot be
                 // written (a full disk), the outlook is still the answer.
                 if let Err(e) = state
@@ -423,11 +452,16 @@ pub async fn cached(
                 {
                     tracing::warn!(error = %e, user_id, "could not keep the computed outlook");
                 }
+                let _ = timing_ref.set(MissTiming {
+                    row_lookup,
+                    compute,
+                    store: started.elapsed() - row_lookup - compute,
+                });
                 Ok(json.into_bytes())
             },
         )
         .await?;
-    Ok((hit, date))
+    Ok((hit, date, timing.into_inner()))
 }
 
 /// The outlook of `user_id` for `date` (default: the user's today), as a value.
