@@ -107,10 +107,13 @@ impl Device {
     }
 }
 
-/// What the local push service saw: per device name, (headers, body).
+/// One request to the local push service: the device's name, headers, body.
+type Seen = (String, HeaderMap, Vec<u8>);
+
+/// What the local push service saw, in order.
 #[derive(Clone, Default)]
 struct PushService {
-    seen: Arc<Mutex<Vec<(String, HeaderMap, Vec<u8>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     /// Statuses to answer per device name, in turn (then 201).
     script: Arc<Mutex<Vec<(String, u16)>>>,
 }

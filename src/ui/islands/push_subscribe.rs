@@ -85,7 +85,7 @@ mod browser {
         let registration: web_sys::ServiceWorkerRegistration =
             wait(window.navigator().service_worker().ready())
                 .await
-                .and_then(|r| r.dyn_into().map_err(JsValue::from))
+                .and_then(|r| r.dyn_into())
                 .map_err(|_| UNSUPPORTED)?;
         let manager = registration.push_manager().map_err(|_| UNSUPPORTED)?;
         let key = unbase64url(key).ok_or("The server's key is unreadable.")?;
@@ -110,7 +110,7 @@ mod browser {
             window.fetch_with_str_and_init("/api/v1/push/subscriptions", &init)
         ))
         .await
-        .and_then(|r| r.dyn_into().map_err(JsValue::from))
+        .and_then(|r| r.dyn_into())
         .map_err(|_| "Headroom could not be reached: try again when online.")?;
         if response.status() == 201 {
             Ok(())
