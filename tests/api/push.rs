@@ -337,3 +337,78 @@ on_both_backends! {
         assert_eq!(res.status(), 404);
     }
 }
+
+/// SQLite cannot alter a CHECK, so 0010 rebuilds `deliveries`: a database with an outbox
+/// in flight comes through with every row, id and index, and takes `push` rows after.
+#[tokio::test]
+async fn the_sqlite_outbox_survives_the_push_migration() {
+    use sqlx::{Row, sqlite::SqlitePoolOptions};
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .expect("open");
+    let all = sqlx::migrate!("migrations/sqlite");
+    let mut before = sqlx::migrate::Migrator::DEFAULT;
+    before.migrations = all
+        .migrations
+        .iter()
+        .filter(|m| m.version < 10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.expect("0001–0009");
+    for sql in [
+        "INSERT INTO users (id, email, display_name, password_hash, role, created_at) VALUES (1, 'a@x', 'A', 'h', 'member', 0)",
+        "INSERT INTO notifications (id, user_id, rule, episode, title, body, created_at) VALUES (5, 1, 'quota_80', 'e', 't', 'b', 0)",
+        "INSERT INTO deliveries (id, user_id, notification_id, channel, batch, status, first_due, due_at, attempts, claimed_until) VALUES (42, 1, 5, 'webhook', 'n5', 'pending', 10, 70, 2, 0)",
+        "INSERT INTO deliveries (id, user_id, notification_id, channel, batch, status, first_due, due_at, attempts, sent_at) VALUES (43, 1, 5, 'webhook', 'n6', 'sent', 10, 10, 1, 11)",
+    ] {
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+    }
+    assert!(
+        sqlx::query("INSERT INTO deliveries (user_id, notification_id, channel, batch, first_due, due_at) VALUES (1, 5, 'push', 'x', 0, 0)")
+            .execute(&pool)
+            .await
+            .is_err(),
+        "0009 refuses push"
+    );
+    all.run(&pool).await.expect("0010");
+    let rows = sqlx::query(
+        "SELECT id, channel, batch, status, due_at, attempts, sent_at FROM deliveries ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("rows");
+    let got: Vec<(i64, String, String, i64, i64, Option<i64>)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (42, "n5".into(), "pending".into(), 70, 2, None),
+            (43, "n6".into(), "sent".into(), 10, 1, Some(11)),
+        ]
+    );
+    sqlx::query("INSERT INTO deliveries (user_id, notification_id, channel, batch, first_due, due_at) VALUES (1, 5, 'push', 'push:n5', 0, 0)")
+        .execute(&pool)
+        .await
+        .expect("push is a channel now");
+    assert!(
+        sqlx::query("INSERT INTO deliveries (user_id, notification_id, channel, batch, first_due, due_at) VALUES (1, 5, 'sms', 'x', 0, 0)")
+            .execute(&pool)
+            .await
+            .is_err(),
+        "other channels are still refused"
+    );
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries' AND sql IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("indexes");
+    assert_eq!(indexes, ["deliveries_batch", "deliveries_due"]);
+}
