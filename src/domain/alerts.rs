@@ -444,3 +444,30 @@ pub fn next_try(first_due: i64, now: i64, attempt: u32, jitter: f64) -> Option<i
     let at = now + wait.ceil() as i64;
     (at <= first_due + GIVE_UP_SECS).then_some(at)
 }
+
+/// Seconds from `now` until the next `hour`:00 on the clock in `tz` (today's if it is
+/// still ahead, else tomorrow's; a day without that hour, in a DST gap, takes the
+/// instant after the gap). A push message's `TTL`: worth delivering until the morning's
+/// outlook replaces it.
+pub fn secs_until_local_hour(now: Timestamp, tz: &TimeZone, hour: i8) -> i64 {
+    let local = now.to_zoned(tz.clone());
+    let at = |day: Date| {
+        day.at(hour, 0, 0, 0)
+            .to_zoned(tz.clone())
+            .ok()
+            .map(|z| z.timestamp().as_second())
+    };
+    let today = at(local.date()).filter(|t| *t > now.as_second());
+    let next = today.or_else(|| local.date().tomorrow().ok().and_then(at));
+    next.map_or(24 * 3600, |t| (t - now.as_second()).max(0))
+}
+
+/// A push message's `Topic` (RFC 8030: at most 32 characters of the URL-safe base64
+/// alphabet): the meter, so a device that was offline gets that meter's latest state
+/// instead of a backlog; messages about no one meter share one topic.
+pub fn push_topic(meter_id: Option<i64>) -> String {
+    match meter_id {
+        Some(id) => format!("meter-{id}"),
+        None => "headroom".to_string(),
+    }
+}

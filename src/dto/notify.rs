@@ -115,4 +115,32 @@ pub struct InboxPage {
     pub settings: NotifySettings,
     pub webhook: Option<Webhook>,
     pub deliveries: Deliveries,
+    /// The server's VAPID public key (base64url, uncompressed P-256 point) for
+    /// `PushManager.subscribe`.
+    pub push_key: String,
+    pub push_devices: Vec<PushDevice>,
+}
+
+/// A device subscribed to Web Push. Only the push service's origin is shown: the whole
+/// endpoint is the device's address and stays on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushDevice {
+    pub id: i64,
+    pub service: String,
+    pub created_at: i64,
+}
+
+/// A browser's subscription as `PushSubscription.toJSON()` gives it. Every field is
+/// optional here so a missing one is answered 422 with its name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPushSubscription {
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub keys: PushKeys,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushKeys {
+    pub p256dh: Option<String>,
+    pub auth: Option<String>,
 }

@@ -63,6 +63,8 @@ impl Application {
         }
         let setup_code =
             crate::server::service::setup::code_at_start(&db, clock.now_secs()).await?;
+        // Web Push's key pair, made once and shared by every instance on this database.
+        crate::server::service::push::keys_at_start(&db, clock.now_secs()).await?;
         if let Some(code) = &setup_code {
             // Logged as well as printed (see `cli::serve`), so it is found in a service's
             // journal or a container's logs too. It opens only `/setup`, only until the

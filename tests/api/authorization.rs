@@ -227,7 +227,8 @@ fn rule_for(r: &Route) -> Option<Rule> {
         ("GET" | "POST", "/api/v1/tokens") => Member,
         ("DELETE", "/api/v1/tokens/{id}") | ("POST", "/settings/tokens/{id}/revoke") => OwnObject,
         ("GET", "/api/v1/imports/{id}") => MeterImport,
-        // One's own notifications, their settings and delivery log.
+        // One's own notifications, their settings and delivery log; the push key and
+        // one's devices.
         ("GET", "/notifications") => Member,
         (
             _,
@@ -235,12 +236,14 @@ fn rule_for(r: &Route) -> Option<Rule> {
             | "/api/v1/notifications/read-all"
             | "/api/v1/notifications/settings"
             | "/api/v1/deliveries"
+            | "/api/v1/push/key"
+            | "/api/v1/push/subscriptions"
             | "/notifications/read-all"
             | "/notifications/settings"
             | "/notifications/webhook",
         ) => Member,
-        // One's own webhook (not found until it is set), notifications and dead letters
-        // by id (another's are not found).
+        // One's own webhook (not found until it is set), notifications, dead letters and
+        // push devices by id (another's are not found).
         (
             _,
             "/api/v1/webhook"
@@ -250,7 +253,9 @@ fn rule_for(r: &Route) -> Option<Rule> {
             | "/api/v1/notifications/{id}/read"
             | "/notifications/{id}/read"
             | "/api/v1/deliveries/{id}/resend"
-            | "/notifications/deliveries/{id}/resend",
+            | "/notifications/deliveries/{id}/resend"
+            | "/api/v1/push/subscriptions/{id}"
+            | "/notifications/devices/{id}/delete",
         ) => OwnById,
         ("GET", "/api/v1/meters/{id}/rules") => MeterRead,
         (_, "/api/v1/meters/{id}/rules" | "/meters/{id}/rules") => MeterManage,

@@ -23,6 +23,7 @@ mod notifications;
 mod outages;
 mod outlook;
 mod performance;
+mod push;
 mod pwa;
 mod replay;
 mod retention;

@@ -19,7 +19,7 @@ use crate::on_both_backends;
 
 const NOW: &str = "2026-12-12T12:00:00Z";
 
-async fn token_for(app: &TestApp, meters: &[i64]) -> String {
+pub(crate) async fn token_for(app: &TestApp, meters: &[i64]) -> String {
     let (status, body) = json_of(
         app.post_json(
             "/api/v1/tokens",
@@ -32,7 +32,7 @@ async fn token_for(app: &TestApp, meters: &[i64]) -> String {
     body["token"].as_str().expect("token").to_string()
 }
 
-async fn ingest(app: &TestApp, token: &str, meter: i64, readings: &[(&str, f64)]) {
+pub(crate) async fn ingest(app: &TestApp, token: &str, meter: i64, readings: &[(&str, f64)]) {
     let readings: Vec<Value> = readings
         .iter()
         .map(|(at, v)| json!({"meter_id": meter, "timestamp": at, "value": v}))
@@ -78,7 +78,7 @@ async fn shared_meter(app: &TestApp) -> (i64, String, reqwest::Client) {
 /// Mia (in `tz`), signed in on `app.client`, owns a 100 GB monthly meter shared with her
 /// household (Tom, signed in on the client returned); the meter's readings start at 0 on
 /// the 1st. Only the quota levels are on, so each test sees the rule it is about.
-async fn shared_meter_in(app: &TestApp, tz: &str) -> (i64, String, reqwest::Client) {
+pub(crate) async fn shared_meter_in(app: &TestApp, tz: &str) -> (i64, String, reqwest::Client) {
     let mia = app.signed_in_user("mia@example.org", tz).await;
     let tom_client = crate::meters_api::spawn_user_client(app, "tom@example.org").await;
     let tom = app
@@ -254,7 +254,7 @@ async fn start_receiver(r: Receiver) -> SocketAddr {
     addr
 }
 
-async fn spawn_allowing_loopback(backend: Backend, now: &str) -> TestApp {
+pub(crate) async fn spawn_allowing_loopback(backend: Backend, now: &str) -> TestApp {
     spawn_app_with(
         backend,
         Options {
@@ -285,7 +285,7 @@ async fn set_webhook(app: &TestApp, url: &str) -> String {
     body["secret"].as_str().expect("secret").to_string()
 }
 
-async fn send_outbox(app: &TestApp) -> usize {
+pub(crate) async fn send_outbox(app: &TestApp) -> usize {
     let outbound =
         headroom::server::outbound::Outbound::from_settings(&app.state.settings).expect("client");
     headroom::server::jobs::deliver::run_once(&app.state, &outbound)
@@ -293,7 +293,7 @@ async fn send_outbox(app: &TestApp) -> usize {
         .expect("deliver")
 }
 
-fn advance(app: &TestApp, secs: i64) {
+pub(crate) fn advance(app: &TestApp, secs: i64) {
     let now = app.state.clock.now_secs() + secs;
     app.state
         .clock

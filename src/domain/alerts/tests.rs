@@ -342,3 +342,31 @@ fn settings_are_checked_field_by_field() {
         "collector_failures"
     );
 }
+
+#[test]
+fn a_push_lives_until_the_next_local_five_oclock() {
+    let berlin = TimeZone::get("Europe/Berlin").expect("tz");
+    let at = |s: &str| s.parse::<Timestamp>().expect("instant");
+    // 23:30 in Berlin (UTC+1): 05:00 is 5 h 30 min away.
+    assert_eq!(
+        secs_until_local_hour(at("2026-12-12T22:30:00Z"), &berlin, 5),
+        19_800
+    );
+    // 04:59:59: one second; 05:00 sharp: a whole day.
+    assert_eq!(
+        secs_until_local_hour(at("2026-12-13T03:59:59Z"), &berlin, 5),
+        1
+    );
+    assert_eq!(
+        secs_until_local_hour(at("2026-12-13T04:00:00Z"), &berlin, 5),
+        86_400
+    );
+    // The night clocks go forward (29 March 2026, 02:00 → 03:00): 23 hours from noon
+    // the day before to 05:00 CEST is 16 h, not 17.
+    assert_eq!(
+        secs_until_local_hour(at("2026-03-28T11:00:00Z"), &berlin, 5),
+        16 * 3600
+    );
+    assert_eq!(push_topic(Some(42)), "meter-42");
+    assert!(push_topic(Some(i64::MAX)).len() <= 32);
+}

@@ -38,6 +38,7 @@
 //! | `HEADROOM_COLLECTOR_RETRY_MS` | `collector_retry_ms` | 10000 | wait before the one retry of a failed collection |
 //! | `HEADROOM_NOTIFICATIONS` | `notifications` | `true` | evaluate notification rules and send the outbox (off: nobody is told; what is queued waits) |
 //! | `HEADROOM_OUTBOUND_ALLOW` | `outbound_allow` | none | comma-separated CIDR ranges (or single addresses) the server may fetch from although they are not public, e.g. `192.168.1.0/24,127.0.0.1/32` for a router on the home LAN; loopback, private, link-local and other non-public addresses are refused otherwise, metadata services (169.254.169.254, fd00:ec2::254) always |
+//! | `HEADROOM_PUSH_CONTACT` | `push_contact` | none | `mailto:` or `https:` address sent to push services as the VAPID `sub` claim (how they reach the operator; Apple's requires one) |
 //! | `HEADROOM_NOW` | `now` | none | pin "now" (RFC 3339), for benchmarks and demos |
 //! | `HEADROOM_TEST_HOOKS` | `test_hooks` | `false` | mount `/__test/*` routes used by the test suite |
 //! | `HEADROOM_MONITORING` | `monitoring` | `true` | the performance center's collection (per-route and per-statement timing, sampler); `false` for an overhead comparison |

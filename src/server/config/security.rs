@@ -20,6 +20,7 @@ pub const KEYS: &[&str] = &[
     "outbound_allow",
     "upload_limit_bytes",
     "upload_timeout_secs",
+    "push_contact",
 ];
 
 #[derive(Debug, Clone)]
@@ -41,6 +42,8 @@ pub struct SecuritySettings {
     pub outbound_allow: Vec<IpNet>,
     pub upload_limit_bytes: u64,
     pub upload_timeout: Duration,
+    /// The `sub` of Web Push's VAPID claims: how a push service reaches the operator.
+    pub push_contact: Option<String>,
 }
 
 /// API requests per hour allowed by plan tier (SPEC S7).
@@ -149,6 +152,19 @@ pub fn parse(src: &mut Sources) -> SecuritySettings {
             "a whole number of seconds from 1 to 86400",
             |s| s.parse().ok().filter(|n| (1..=86_400).contains(n)),
         )),
+        push_contact: src.parse_with(
+            "push_contact",
+            None,
+            "a mailto: or https: address of at most 200 characters, e.g. mailto:admin@example.org",
+            |s| {
+                let s = s.trim();
+                ((s.starts_with("mailto:") || s.starts_with("https://"))
+                    && s.len() <= 200
+                    && !s.contains(['"', '\\'])
+                    && s.chars().all(|c| !c.is_control()))
+                .then(|| Some(s.to_string()))
+            },
+        ),
     }
 }
 

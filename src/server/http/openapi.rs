@@ -222,7 +222,7 @@ fn notification_paths() -> Value {
         json!({"url": string, "secret": {"type": "string", "description": "Shown this once"}, "created_at": int}),
     );
     let attempt = obj(
-        json!({"id": int, "channel": string, "batch": string, "at": int, "outcome": {"enum": ["sent", "failed", "timeout", "refused", "no_webhook"]},
+        json!({"id": int, "channel": string, "batch": string, "at": int, "outcome": {"enum": ["sent", "failed", "timeout", "refused", "no_webhook", "gone", "no_subscription"]},
         "http_status": opt_int, "latency_ms": opt_int, "next_at": opt_int, "error": opt_string}),
     );
     let dead = obj(
@@ -233,6 +233,9 @@ fn notification_paths() -> Value {
     );
     let tested = obj(
         json!({"outcome": string, "http_status": opt_int, "latency_ms": int, "error": opt_string}),
+    );
+    let device = obj(
+        json!({"id": int, "service": {"type": "string", "description": "The push service's origin"}, "created_at": int}),
     );
     let none = |d: &str| json!({"description": d});
     json!({
@@ -253,7 +256,21 @@ fn notification_paths() -> Value {
         "/api/v1/deliveries/{id}/resend": {"post": op("Send a dead letter again, with a new day of retries", "notifications", json!([id.clone()]), None, "202", none("Queued"))},
         "/api/v1/meters/{id}/rules": {
             "get": op("A meter's notification rules (anyone who sees the meter)", "notifications", json!([id.clone()]), None, "200", ok("Rules", meter_rules.clone())),
-            "put": op("Change a meter's rules (its owner); fields left out take their defaults", "notifications", json!([id]), Some(rules), "200", ok("Rules", meter_rules))},
+            "put": op("Change a meter's rules (its owner); fields left out take their defaults", "notifications", json!([id.clone()]), Some(rules), "200", ok("Rules", meter_rules))},
+        "/api/v1/push/key": {"get": op("The server's VAPID public key, for PushManager.subscribe's applicationServerKey", "notifications", json!([]), None, "200",
+            ok("base64url of the uncompressed P-256 point (65 bytes)", obj(json!({"public_key": string}))))},
+        "/api/v1/push/subscriptions": {
+            "get": op("Your devices subscribed to Web Push, newest first (the push service's origin, not the endpoint)", "notifications", json!([]), None, "200",
+                ok("Devices", json!({"type": "array", "items": device.clone()}))),
+            "post": op("Subscribe a device: the browser's PushSubscription.toJSON(). The endpoint must be https and pass the outbound policy; at most 10 devices, a further one replaces the oldest; an endpoint seen before is updated (422 names the bad field: endpoint, keys.p256dh, keys.auth)", "notifications", json!([]),
+                Some(json!({"type": "object", "required": ["endpoint", "keys"], "properties": {
+                    "endpoint": {"type": "string", "format": "uri", "maxLength": 2048},
+                    "expirationTime": {"type": ["number", "null"]},
+                    "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+                        "p256dh": {"type": "string", "description": "base64url of the device's P-256 public key (65 bytes)"},
+                        "auth": {"type": "string", "description": "base64url of the 16-byte auth secret"}}}}})),
+                "201", ok("The device", device))},
+        "/api/v1/push/subscriptions/{id}": {"delete": op("Stop notifying a device", "notifications", json!([id]), None, "204", none("Removed"))},
     })
 }
 

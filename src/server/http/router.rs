@@ -63,6 +63,7 @@ pub fn build(state: AppState) -> Router {
         .merge(routes::tokens::router())
         .merge(routes::notifications::router())
         .merge(routes::notify_forms::router())
+        .merge(routes::push::router())
         // Accounts: setup, the caller's own account, links, administrators' user pages.
         .merge(routes::setup::router())
         .merge(routes::account::router())

@@ -7,6 +7,10 @@
 //   - other pages and JSON GETs: network-first with a short timeout, falling back to the
 //     last good copy;
 //   - everything else (writes, /health, /sw.js, cross-origin): the network, untouched.
+// Web Push: a message (JSON from server/service/push.rs: title, body, tag, url) is shown
+// as a notification; its tag is the meter's topic, so a newer one about the same meter
+// replaces the one on screen. A tap focuses an open Headroom window on its url, or opens
+// one.
 // Caches are named by version; activating a version deletes the others.
 const VERSION = "__VERSION__";
 const PRECACHE = __PRECACHE__;
@@ -138,3 +142,44 @@ function offlinePage() {
     headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": "default-src 'none'" },
   });
 }
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  const title = data.title || "Headroom";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: data.body || "",
+      tag: data.tag || "headroom",
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
+      requireInteraction: Boolean(data.urgent),
+      data: { url: data.url || "/notifications" },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const raw = (event.notification.data && event.notification.data.url) || "/notifications";
+  // Only a path of this app: never a URL from elsewhere.
+  const path = raw.startsWith("/") && !raw.startsWith("//") ? raw : "/notifications";
+  const target = new URL(path, self.location.origin).href;
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      for (const client of windows) {
+        if (new URL(client.url).origin === self.location.origin && "focus" in client) {
+          await client.focus();
+          if ("navigate" in client) await client.navigate(target);
+          return;
+        }
+      }
+      await self.clients.openWindow(target);
+    })(),
+  );
+});

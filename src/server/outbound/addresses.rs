@@ -125,6 +125,22 @@ impl Policy {
                 .any(|net| net.contains(&canonical) || net.contains(&ip))
     }
 
+    /// Whether the URL's host is an IP literal inside a range an administrator opened
+    /// (`HEADROOM_OUTBOUND_ALLOW`): where a plain-`http` push service is accepted (a test
+    /// rig, a self-hosted relay on the LAN), since elsewhere only `https` is.
+    pub fn opened(&self, url: &Url) -> bool {
+        let ip = match url.host() {
+            Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
+            Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
+            _ => return false,
+        };
+        self.permits(ip)
+            && self
+                .allow
+                .iter()
+                .any(|net| net.contains(&ip.to_canonical()))
+    }
+
     /// Checks what can be checked of a URL without resolving it: the scheme, and the
     /// address when the host is an IP literal (the client does not resolve those, so
     /// they never reach the policy's resolver).

@@ -6,8 +6,9 @@
 //! quota meter ([`scheduled_pass`]). What fired is recorded by [`raise`] in one
 //! transaction: the episode (unique per meter, so a second evaluation — on this instance
 //! or another — tells nobody twice), a notification per recipient, and a delivery per
-//! channel in the outbox, held to the end of the recipient's quiet hours unless urgent
-//! and let through.
+//! channel in the outbox (`webhook` when the recipient has one, `push` when they
+//! subscribed a device, its batch named `push:` + the webhook's batch name), held to the
+//! end of the recipient's quiet hours unless urgent and let through.
 
 use std::collections::BTreeMap;
 
@@ -247,10 +248,19 @@ async fn record(tx: &mut Tx, meter: &MeterRow, fired: &[Fired], now: i64) -> Sto
                 )
                 .await?;
             told += 1;
-            if r.has_webhook {
+            if r.has_webhook || r.has_push {
                 let (due, batch) = schedule(r, f.urgent, now);
-                tx.insert_delivery(r.id, id, "webhook", batch.as_deref(), due)
-                    .await?;
+                if r.has_webhook {
+                    tx.insert_delivery(r.id, id, "webhook", batch.as_deref(), due)
+                        .await?;
+                }
+                if r.has_push {
+                    // Its own batch name: a batch is claimed and settled as one, per
+                    // channel.
+                    let batch = format!("push:{}", batch.unwrap_or_else(|| format!("n{id}")));
+                    tx.insert_delivery(r.id, id, "push", Some(&batch), due)
+                        .await?;
+                }
             }
         }
     }

@@ -18,6 +18,7 @@ pub mod meters;
 pub mod notifications;
 pub mod outlook;
 pub mod peers;
+pub mod push;
 pub mod readings;
 pub mod series;
 pub mod sessions;

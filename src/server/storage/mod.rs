@@ -24,6 +24,7 @@ pub mod outage;
 pub mod outlooks;
 pub mod partitions;
 pub mod perf;
+pub mod push;
 pub mod retention;
 pub mod rollups;
 pub mod sessions;

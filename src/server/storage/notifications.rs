@@ -31,6 +31,8 @@ pub struct Recipient {
     pub quiet_end: Option<i64>,
     pub urgent_through: bool,
     pub has_webhook: bool,
+    /// Whether the recipient has a device subscribed to Web Push.
+    pub has_push: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -58,6 +60,15 @@ pub struct Batch {
     pub first_due: i64,
     /// Attempts made before this one.
     pub attempts: i64,
+}
+
+/// How a try at a batch ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Delivered: done.
+    Sent,
+    /// Not delivered: tried again at the time given, or, with none, a dead letter.
+    Failed(Option<i64>),
 }
 
 /// One attempt at a delivery, as logged.
@@ -344,26 +355,46 @@ impl Db {
     /// Records an attempt and what follows from it, in one transaction: sent, tried again
     /// at `next_at`, or given up (dead) when there is no next try.
     pub async fn finish_attempt(&self, b: &Batch, a: &AttemptLogRow) -> StoreResult<()> {
+        let settle = if a.outcome == "sent" {
+            Settle::Sent
+        } else {
+            Settle::Failed(a.next_at)
+        };
+        self.finish_attempts(b, std::slice::from_ref(a), settle, a.at)
+            .await
+    }
+
+    /// Records the attempts of one try at a batch (a push batch makes one per device) and
+    /// settles the batch as `settle` says, at `at`, in one transaction.
+    pub async fn finish_attempts(
+        &self,
+        b: &Batch,
+        attempts: &[AttemptLogRow],
+        settle: Settle,
+        at: i64,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         with_tx!(tx, conn => {
-            sqlx::query(
-                "INSERT INTO delivery_attempts (user_id, batch, channel, at, outcome, http_status, \
-                 latency_ms, next_at, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                .bind(b.user_id)
-                .bind(&b.batch)
-                .bind(&b.channel)
-                .bind(a.at)
-                .bind(&a.outcome)
-                .bind(a.http_status)
-                .bind(a.latency_ms)
-                .bind(a.next_at)
-                .bind(&a.error)
-                .execute(&mut *conn)
-                .await?;
-            let (status, due) = match (a.outcome.as_str(), a.next_at) {
-                ("sent", _) => ("sent", a.at),
-                (_, Some(next)) => ("pending", next),
-                (_, None) => ("dead", a.at),
+            for a in attempts {
+                sqlx::query(
+                    "INSERT INTO delivery_attempts (user_id, batch, channel, at, outcome, http_status, \
+                     latency_ms, next_at, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(b.user_id)
+                    .bind(&b.batch)
+                    .bind(&b.channel)
+                    .bind(a.at)
+                    .bind(&a.outcome)
+                    .bind(a.http_status)
+                    .bind(a.latency_ms)
+                    .bind(a.next_at)
+                    .bind(&a.error)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            let (status, due) = match settle {
+                Settle::Sent => ("sent", at),
+                Settle::Failed(Some(next)) => ("pending", next),
+                Settle::Failed(None) => ("dead", at),
             };
             sqlx::query(
                 "UPDATE deliveries SET status = $1, due_at = $2, attempts = attempts + 1, \
@@ -371,7 +402,7 @@ impl Db {
                  WHERE user_id = $4 AND batch = $5 AND status = 'pending'")
                 .bind(status)
                 .bind(due)
-                .bind(a.at)
+                .bind(at)
                 .bind(b.user_id)
                 .bind(&b.batch)
                 .execute(&mut *conn)
@@ -535,7 +566,8 @@ impl Tx {
         let sql = concat!(
             "SELECT u.id, u.timezone, s.quiet_start, s.quiet_end, \
              COALESCE(s.urgent_through, TRUE) AS urgent_through, \
-             (w.user_id IS NOT NULL) AS has_webhook \
+             (w.user_id IS NOT NULL) AS has_webhook, \
+             EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.user_id = u.id) AS has_push \
              FROM users u LEFT JOIN notify_settings s ON s.user_id = u.id \
              LEFT JOIN webhooks w ON w.user_id = u.id \
              WHERE u.disabled_at IS NULL AND (u.id = (SELECT owner_id FROM meters WHERE id = $1) \

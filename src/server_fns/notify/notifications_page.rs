@@ -17,5 +17,12 @@ pub async fn notifications_page(before: Option<i64>) -> Result<InboxPage, Server
         settings: n::settings(&state, &user).await.map_err(internal)?,
         webhook: n::webhook_of(&state, &user).await.map_err(internal)?,
         deliveries: n::deliveries(&state, &user).await.map_err(internal)?,
+        push_key: crate::server::service::push::vapid(&state)
+            .await
+            .map_err(internal)?
+            .public_key,
+        push_devices: crate::server::service::push::devices(&state, &user)
+            .await
+            .map_err(internal)?,
     })
 }

@@ -7,4 +7,5 @@ pub mod import_progress;
 pub mod inbox_actions;
 pub mod outlook_board;
 pub mod perf_live;
+pub mod push_subscribe;
 pub mod reading_form;

@@ -1,19 +1,22 @@
 //! `/notifications`: what the rules told, newest first, marked read one by one or all at
-//! once; quiet hours; the webhook (its secret shown once, a test button); every delivery
-//! attempt and the dead letters, with a button to send one again. Plain forms: it works
-//! without JavaScript.
+//! once; quiet hours; the webhook (its secret shown once, a test button); the devices
+//! notified by Web Push (subscribing one needs JavaScript: an island); every delivery
+//! attempt and the dead letters, with a button to send one again. Plain forms otherwise:
+//! it works without JavaScript.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    dto::notify::{Deliveries, NewWebhook, Notification, NotifySettings, Webhook, WebhookTest},
+    dto::notify::{
+        Deliveries, NewWebhook, Notification, NotifySettings, PushDevice, Webhook, WebhookTest,
+    },
     server_fns::notify::notifications_page,
     ui::{
         components::{field::Field, header::AppHeader},
         format,
-        islands::inbox_actions::InboxActions,
+        islands::{inbox_actions::InboxActions, push_subscribe::PushSubscribe},
     },
 };
 
@@ -41,6 +44,7 @@ pub fn NotificationsPage() -> impl IntoView {
                             <NotificationList items=p.list.items unread=p.list.unread next_before=p.list.next_before />
                             <QuietHoursForm settings=p.settings />
                             <WebhookSection webhook=p.webhook created tested />
+                            <PushSection key=p.push_key devices=p.push_devices />
                             <DeliveryLog deliveries=p.deliveries />
                         }
                         .into_any(),
@@ -126,7 +130,7 @@ fn QuietHoursForm(settings: NotifySettings) -> impl IntoView {
         <form method="post" action="/notifications/settings" class="card stack" data-testid="quiet-hours">
             <h2>"Quiet hours"</h2>
             <p class="muted">
-                "Between these times (" {settings.timezone.clone()} ") nothing is sent to your webhook; what comes up is sent "
+                "Between these times (" {settings.timezone.clone()} ") nothing is sent to your webhook or devices; what comes up is sent "
                 "as one digest when they end. Leave both empty for none."
             </p>
             <div class="row">
@@ -183,6 +187,32 @@ fn WebhookSection(
                         <button type="submit" class="button quiet">"Remove webhook"</button>
                     </form>
                 </div>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn PushSection(key: String, devices: Vec<PushDevice>) -> impl IntoView {
+    view! {
+        <section class="card stack" aria-labelledby="push-title">
+            <h2 id="push-title">"This phone or computer"</h2>
+            <p class="muted">
+                "Notifications can also pop up on your devices, even when Headroom is closed. "
+                "A device that was offline gets each meter's latest news, not a backlog; quiet hours apply."
+            </p>
+            <PushSubscribe key />
+            {(!devices.is_empty()).then(|| view! {
+                <ul class="plain" data-testid="push-devices">
+                    {devices.into_iter().map(|d| view! {
+                        <li class="row spread">
+                            <span>{format!("Via {}, since ", d.service)}{format::datetime(d.created_at)}</span>
+                            <form method="post" action=format!("/notifications/devices/{}/delete", d.id) class="inline">
+                                <button type="submit" class="button quiet">"Stop notifying"</button>
+                            </form>
+                        </li>
+                    }).collect_view()}
+                </ul>
             })}
         </section>
     }

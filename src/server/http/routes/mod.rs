@@ -16,6 +16,7 @@ pub mod notify_forms;
 pub mod outlook;
 pub mod perf;
 pub mod perf_forms;
+pub mod push;
 pub mod pwa;
 pub mod readings;
 pub mod series;

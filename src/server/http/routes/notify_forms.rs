@@ -1,6 +1,6 @@
 //! The HTML forms of the notifications page: mark read (one, or all that were shown),
-//! quiet hours, the webhook (its secret shown once, a test, removal) and resending a dead
-//! letter.
+//! quiet hours, the webhook (its secret shown once, a test, removal), resending a dead
+//! letter and removing a push device.
 
 use axum::{
     Router,
@@ -19,7 +19,7 @@ use crate::{
             extract::{FormUser, Path},
             forms::{feedback, read_form, rerender, rerender_with},
         },
-        service::{ServiceError, notifications},
+        service::{ServiceError, notifications, push},
         state::AppState,
     },
 };
@@ -132,6 +132,16 @@ async fn resend(
     Ok(back())
 }
 
+/// "Stop notifying": removes one of the user's push devices.
+async fn remove_device(
+    State(state): State<AppState>,
+    FormUser(user): FormUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    push::unsubscribe(&state, &user, id).await?;
+    Ok(back())
+}
+
 /// The meter page's rules form: checkboxes are present only when ticked.
 async fn meter_rules(
     State(state): State<AppState>,
@@ -203,5 +213,6 @@ pub fn router() -> Router<AppState> {
         .route("/notifications/webhook/test", post(test))
         .route("/notifications/webhook/delete", post(delete))
         .route("/notifications/deliveries/{id}/resend", post(resend))
+        .route("/notifications/devices/{id}/delete", post(remove_device))
         .route("/meters/{id}/rules", post(meter_rules))
 }
