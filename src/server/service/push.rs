@@ -29,7 +29,7 @@ use crate::{
     dto::notify::{NewPushSubscription, PushDevice},
     server::{
         auth::CurrentUser,
-        outbound::{Outbound, refusal},
+        outbound::Outbound,
         service::{ServiceError, ServiceResult, webhook::Sent},
         state::AppState,
         storage::{Db, StoreResult, notifications::NotificationRow, push::PushSubscriptionRow},
@@ -43,7 +43,7 @@ pub const MAX_DEVICES: i64 = 10;
 /// The longest endpoint accepted (browsers' are a few hundred characters).
 pub const MAX_ENDPOINT_LEN: usize = 2048;
 /// A push service gets this long to answer.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+pub const TIMEOUT: Duration = super::webhook::TIMEOUT;
 /// How long a VAPID JWT is valid (RFC 8292: at most 24 hours).
 const JWT_SECS: i64 = 12 * 3600;
 /// The longest title and body put in a message: an encrypted message must stay within
@@ -343,26 +343,7 @@ pub async fn send(
                 error,
             }
         }
-        Err(e) => {
-            let (outcome, error) = if let Some(refused) = refusal(&e) {
-                ("refused", refused.to_string())
-            } else if e.is_timeout() {
-                (
-                    "timeout",
-                    format!("no answer within {} s", TIMEOUT.as_secs()),
-                )
-            } else if e.is_connect() {
-                ("failed", "could not connect".to_string())
-            } else {
-                ("failed", "the request failed".to_string())
-            };
-            Sent {
-                outcome,
-                http_status: None,
-                latency_ms,
-                error: Some(error),
-            }
-        }
+        Err(e) => Sent::of_error(&e, latency_ms),
     }
 }
 

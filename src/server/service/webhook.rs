@@ -37,6 +37,32 @@ pub struct Sent {
     pub error: Option<String>,
 }
 
+impl Sent {
+    /// A request that got no answer: refused by the outbound policy, timed out, or
+    /// failed to connect — in fixed words, never text from the other side. Shared by
+    /// every outbound channel (webhooks, Web Push).
+    pub fn of_error(e: &reqwest::Error, latency_ms: i64) -> Sent {
+        let (outcome, error) = if let Some(refused) = refusal(e) {
+            ("refused", refused.to_string())
+        } else if e.is_timeout() {
+            (
+                "timeout",
+                format!("no answer within {} s", TIMEOUT.as_secs()),
+            )
+        } else if e.is_connect() {
+            ("failed", "could not connect".to_string())
+        } else {
+            ("failed", "the request failed".to_string())
+        };
+        Sent {
+            outcome,
+            http_status: None,
+            latency_ms,
+            error: Some(error),
+        }
+    }
+}
+
 /// `sha256=<hex>` of HMAC-SHA256(`secret`, `<timestamp>:<body>`).
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
@@ -129,26 +155,7 @@ pub async fn send(
                 error: (!status.is_success()).then(|| format!("answered {}", status.as_u16())),
             }
         }
-        Err(e) => {
-            let (outcome, error) = if let Some(refused) = refusal(&e) {
-                ("refused", refused.to_string())
-            } else if e.is_timeout() {
-                (
-                    "timeout",
-                    format!("no answer within {} s", TIMEOUT.as_secs()),
-                )
-            } else if e.is_connect() {
-                ("failed", "could not connect".to_string())
-            } else {
-                ("failed", "the request failed".to_string())
-            };
-            Sent {
-                outcome,
-                http_status: None,
-                latency_ms,
-                error: Some(error),
-            }
-        }
+        Err(e) => Sent::of_error(&e, latency_ms),
     }
 }
 
