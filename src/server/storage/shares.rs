@@ -31,10 +31,16 @@ pub(crate) use meters_for_user_1;
 /// Which of those `$1` may see: their own, and what someone in their household shares
 /// with the household or with them. `domain::access::grant_of` is the full rule; this is
 /// its narrowing in SQL, so lists and rollup reads need no row-by-row round trips.
+///
+/// The leading `m.owner_id IN (…)` repeats what the rest implies (the owner is `$1` or in
+/// `$1`'s household) in a form both planners answer from `users_household` and
+/// `meters_owner`; without it every outlook scanned all meters (22 ms at 30 000 meters).
 macro_rules! visible_to_user_1 {
     () => {
-        "(m.owner_id = $1 OR (o.household_id = me.household_id \
-          AND (m.household_role IS NOT NULL OR s.role IS NOT NULL)))"
+        "(m.owner_id IN (SELECT id FROM users WHERE id = $1 OR household_id = \
+          (SELECT household_id FROM users WHERE id = $1)) \
+          AND (m.owner_id = $1 OR (o.household_id = me.household_id \
+          AND (m.household_role IS NOT NULL OR s.role IS NOT NULL))))"
     };
 }
 pub(crate) use visible_to_user_1;
