@@ -63,6 +63,7 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
         let mut last_backup_check: Option<tokio::time::Instant> = None;
         // A snapshot of a big database can outlast the check interval: one at a time.
         let backing_up = Arc::new(AtomicBool::new(false));
+        let warming = Arc::new(AtomicBool::new(false));
         // One pass over the outbox at a time, and one pass over the rules.
         let delivering = Arc::new(AtomicBool::new(false));
         let evaluating = Arc::new(AtomicBool::new(false));
@@ -147,9 +148,12 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                     Err(e) => tracing::warn!(error = %e, "creating partitions failed"),
                 }
             }
-            if last_warm.is_none_or(|t| t.elapsed() >= WARM_EVERY) {
+            // One warming at a time: on a big instance a pass can outlast WARM_EVERY,
+            // and overlapping passes would each compute the same outlooks.
+            if last_warm.is_none_or(|t| t.elapsed() >= WARM_EVERY) && !warming.swap(true, Relaxed)
+            {
                 last_warm = Some(tokio::time::Instant::now());
-                let state = state.clone();
+                let (state, warming) = (state.clone(), warming.clone());
                 tokio::spawn(async move {
                     let started = std::time::Instant::now();
                     let warmed = warmer::run_once(&state).await;
@@ -160,6 +164,7 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                     if let Err(e) = warmed {
                         tracing::warn!(error = %e, "warming failed");
                     }
+                    warming.store(false, Relaxed);
                 });
             }
             if last_backup_check.is_none_or(|t| t.elapsed() >= BACKUP_CHECK_EVERY)
