@@ -3,7 +3,6 @@
 
 pub mod accounts;
 pub mod admin;
-pub mod imports;
 pub mod meters;
 pub mod notify;
 pub mod outlook;

@@ -9,6 +9,8 @@ pub mod islands;
 pub mod offline;
 pub mod pages;
 #[cfg(feature = "hydrate")]
+pub mod json_get;
+#[cfg(feature = "hydrate")]
 pub mod series_fetch;
 
 #[cfg(test)]

@@ -1,47 +1,16 @@
 //! The explorer's data in the browser: `GET /api/v1/series` read into a [`SeriesSet`] by
-//! hand, through the browser's own JSON parser. `serde_json` would do it in one line, but
-//! its code for these two dozen fields cost the WebAssembly bundle ~40 KB uncompressed,
-//! and the bundle's budget is shared by every page. A GET under `/api/`, so the service
-//! worker keeps the last answers for offline viewing.
+//! hand (`ui::json_get`). `serde_json` would do it in one line, but its code for these two
+//! dozen fields cost the WebAssembly bundle ~40 KB uncompressed, and the bundle's budget
+//! is shared by every page. A GET under `/api/`, so the service worker keeps the last
+//! answers for offline viewing.
 
-use js_sys::{Array, Float64Array, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use js_sys::Array;
+use wasm_bindgen::JsValue;
 
-use crate::dto::series::{NormalBand, QuotaOverlay, Series, SeriesSet};
-
-fn field(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn num(v: &JsValue, key: &str) -> f64 {
-    field(v, key).as_f64().unwrap_or(0.0)
-}
-
-fn opt_num(v: &JsValue, key: &str) -> Option<f64> {
-    field(v, key).as_f64()
-}
-
-fn int(v: &JsValue, key: &str) -> i64 {
-    num(v, key) as i64
-}
-
-fn text(v: &JsValue, key: &str) -> String {
-    field(v, key).as_string().unwrap_or_default()
-}
-
-fn floats(v: &JsValue, key: &str) -> Vec<f64> {
-    let a = field(v, key);
-    if Array::is_array(&a) {
-        Float64Array::new(&a).to_vec()
-    } else {
-        Vec::new()
-    }
-}
-
-fn ints(v: &JsValue, key: &str) -> Vec<i64> {
-    floats(v, key).into_iter().map(|x| x as i64).collect()
-}
+use crate::{
+    dto::series::{NormalBand, QuotaOverlay, Series, SeriesSet},
+    ui::json_get::{field, floats, get, int, ints, num, opt_num, text},
+};
 
 fn series_of(v: &JsValue) -> Series {
     let band = field(v, "normal_range");
@@ -92,16 +61,7 @@ fn series_of(v: &JsValue) -> Series {
 /// `GET url` (a `/api/v1/series?…` address) as a [`SeriesSet`]; `Err` when offline with
 /// nothing kept, or on any answer but 200.
 pub async fn fetch(url: &str) -> Result<SeriesSet, JsValue> {
-    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-    let init = web_sys::RequestInit::new();
-    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await?
-        .dyn_into()?;
-    if response.status() != 200 {
-        return Err(JsValue::from_str("not loaded"));
-    }
-    let body = JsFuture::from(response.json()?).await?;
+    let body = get(url).await?;
     let list = field(&body, "series");
     let series = if Array::is_array(&list) {
         Array::from(&list).iter().map(|v| series_of(&v)).collect()

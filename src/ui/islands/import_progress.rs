@@ -1,6 +1,8 @@
 //! An import's progress bar, kept current while the import runs: the island asks the
-//! server once a second. Without JavaScript the server-rendered state shows, with a link
-//! to look again.
+//! server once a second (`GET /api/v1/imports/{id}`, read by hand: this was the bundle's
+//! only server function call, and with it went that machinery's share of every page's
+//! WebAssembly). Without JavaScript the server-rendered state shows, with a link to look
+//! again.
 
 use leptos::prelude::*;
 
@@ -29,14 +31,24 @@ pub fn ImportProgress(import: ImportView) -> impl IntoView {
     let state = RwSignal::new(import);
     #[cfg(feature = "hydrate")]
     {
-        use crate::server_fns::imports::import_status;
+        use crate::ui::json_get::{field, get, int, text};
         if state.get_untracked().status == "running" {
             let handle = set_interval_with_handle(
                 move || {
                     let id = state.get_untracked().id;
                     leptos::task::spawn_local(async move {
-                        if let Ok(now) = import_status(id).await {
-                            state.set(now);
+                        if let Ok(v) = get(&format!("/api/v1/imports/{id}")).await {
+                            state.set(ImportView {
+                                id: int(&v, "id"),
+                                meter_id: int(&v, "meter_id"),
+                                file_name: text(&v, "file_name"),
+                                status: text(&v, "status"),
+                                done_bytes: int(&v, "done_bytes"),
+                                total_bytes: int(&v, "total_bytes"),
+                                rows_imported: int(&v, "rows_imported"),
+                                rows_skipped: int(&v, "rows_skipped"),
+                                note: field(&v, "note").as_string(),
+                            });
                         }
                     });
                 },

@@ -4,8 +4,6 @@
 pub mod app_status;
 pub mod chart_explorer;
 pub mod import_progress;
-pub mod inbox_actions;
 pub mod outlook_board;
 pub mod perf_live;
-pub mod push_subscribe;
 pub mod reading_form;

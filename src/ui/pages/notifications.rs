@@ -1,8 +1,9 @@
 //! `/notifications`: what the rules told, newest first, marked read one by one or all at
 //! once; quiet hours; the webhook (its secret shown once, a test button); the devices
-//! notified by Web Push (subscribing one needs JavaScript: an island); every delivery
-//! attempt and the dead letters, with a button to send one again. Plain forms otherwise:
-//! it works without JavaScript.
+//! notified by Web Push; every delivery attempt and the dead letters, with a button to
+//! send one again. Plain forms: it works without JavaScript. What JavaScript adds here
+//! (marking read offline, subscribing this device to Web Push) is `/notifications.js`,
+//! loaded by this page alone rather than carried in every page's WebAssembly.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,7 +17,6 @@ use crate::{
     ui::{
         components::{field::Field, header::AppHeader},
         format,
-        islands::{inbox_actions::InboxActions, push_subscribe::PushSubscribe},
     },
 };
 
@@ -53,6 +53,7 @@ pub fn NotificationsPage() -> impl IntoView {
                     })
                 }}
             </Suspense>
+            <script type="module" src="/notifications.js"></script>
         </main>
     }
 }
@@ -67,7 +68,7 @@ fn NotificationList(
     let viewer = use_context::<crate::dto::SessionUser>().map_or(0, |u| u.id);
     view! {
         <section class="card" aria-labelledby="inbox-title">
-            <InboxActions viewer>
+            <div data-testid="inbox" data-viewer=viewer>
             <div class="row spread">
                 <h2 id="inbox-title">
                     {if unread > 0 { format!("{unread} unread") } else { "All read".to_string() }}
@@ -119,7 +120,8 @@ fn NotificationList(
                     .into_any()
             }}
             {next_before.map(|b| view! { <p><a href=format!("/notifications?before={b}")>"Older"</a></p> })}
-            </InboxActions>
+            <p class="notice" role="status" hidden data-testid="inbox-queued"></p>
+            </div>
         </section>
     }
 }
@@ -201,7 +203,11 @@ fn PushSection(key: String, devices: Vec<PushDevice>) -> impl IntoView {
                 "Notifications can also pop up on your devices, even when Headroom is closed. "
                 "A device that was offline gets each meter's latest news, not a backlog; quiet hours apply."
             </p>
-            <PushSubscribe key />
+            // Shown by /notifications.js where the browser can take push messages.
+            <div class="stack-tight" data-testid="push-subscribe" data-key=key hidden>
+                <button type="button" class="button">"Notify this device"</button>
+                <p class="notice" role="status" hidden></p>
+            </div>
             {(!devices.is_empty()).then(|| view! {
                 <ul class="plain" data-testid="push-devices">
                     {devices.into_iter().map(|d| view! {
