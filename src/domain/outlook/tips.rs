@@ -19,7 +19,7 @@ pub const PLACEHOLDERS: [&str; 6] = [
 ];
 
 /// An admin-written tip before its placeholders are filled.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TipTemplate {
     pub title: String,
     pub body: String,

@@ -221,19 +221,32 @@ async fn sensor_data(state: &AppState, m: &MeterRow, date: Date) -> StoreResult<
     })
 }
 
-/// The active tips, in order; the outlook chooses today's from them.
-async fn active_tips(state: &AppState) -> StoreResult<Vec<TipTemplate>> {
-    Ok(state
-        .db
-        .tips()
-        .await?
-        .into_iter()
-        .filter(|t| t.active)
-        .map(|t| TipTemplate {
-            title: t.title,
-            body: t.body,
+/// The active tips, in order; the outlook chooses today's from them. Every outlook
+/// computed needs them and they change only when an administrator edits one, so they are
+/// cached (`content_templates`, cleared with every outlook by `freshness::all_outlooks_changed`):
+/// warming 10 000 outlooks read the same rows 10 000 times.
+async fn active_tips(state: &AppState) -> ServiceResult<std::sync::Arc<Vec<TipTemplate>>> {
+    let key = cache::key(Strategy::ContentTemplates, format_args!("active_tips"));
+    let hit = state
+        .cache
+        .get_or_compute_json(Strategy::ContentTemplates, &key, &[], || async {
+            Ok::<_, ServiceError>(
+                state
+                    .db
+                    .tips()
+                    .await?
+                    .into_iter()
+                    .filter(|t| t.active)
+                    .map(|t| TipTemplate {
+                        title: t.title,
+                        body: t.body,
+                    })
+                    .collect::<Vec<_>>(),
+            )
         })
-        .collect())
+        .await?;
+    hit.decoded::<Vec<TipTemplate>>()
+        .ok_or_else(|| anyhow::anyhow!("cached tips do not decode").into())
 }
 
 /// Computes `user_id`'s outlook for local day `date` from the rollups: their active
@@ -304,7 +317,7 @@ pub async fn compute(
         now,
         meters,
         sensors,
-        tips: active_tips(state).await?,
+        tips: active_tips(state).await?.to_vec(),
     });
     for m in &mut outlook.meters {
         m.shared_by = shared_by.get(&m.meter_id).cloned();
