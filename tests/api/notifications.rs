@@ -523,13 +523,13 @@ async fn a_sender_that_dies_mid_delivery_loses_nothing() {
     let claimed = app
         .state
         .db
-        .claim_due_batch(now, now + headroom::server::jobs::deliver::CLAIM_SECS)
+        .claim_due_batch(now, now + app.state.settings.jobs.delivery_claim_secs)
         .await
         .expect("claim")
         .expect("a batch is due");
     // The dead sender's claim holds the batch: nobody sends it meanwhile.
     assert_eq!(send_outbox(&app).await, 0);
-    advance(&app, headroom::server::jobs::deliver::CLAIM_SECS + 1);
+    advance(&app, app.state.settings.jobs.delivery_claim_secs + 1);
     assert_eq!(send_outbox(&app).await, 1);
     let seen = receiver.seen.lock().expect("lock").clone();
     assert_eq!(seen.len(), 1);
@@ -668,11 +668,14 @@ on_both_backends! {
             let at = format!("2026-12-12T10:{:02}:00Z", i);
             post_readings(&app, &token, meter, &[(&at, 70_000.0 + f64::from(i) * 1_500.0)]).await;
         }
+        let mia = app.state.db.user_by_email("mia@example.org").await.expect("db").expect("mia").id;
+        // Looked for in the database: polling the API would meet its rate limit.
         eventually(std::time::Duration::from_secs(10), "the 80 % notification", || {
-            let (c, app) = (app.client.clone(), &app);
-            async move { rules(&list(&c, app).await) == ["quota_80"] }
+            let db = app.state.db.clone();
+            async move { !db.notifications(mia, false, None, 10).await.expect("list").is_empty() }
         })
         .await;
+        assert_eq!(rules(&list(&app.client, &app).await), ["quota_80"]);
         assert_eq!(rules(&list(&tom, &app).await), ["quota_80"]);
         let runs = rule_runs(&app) - before;
         assert!((1..=3).contains(&runs), "ten writes, {runs} drains");
