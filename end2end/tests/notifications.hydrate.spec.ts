@@ -27,10 +27,13 @@ test("crossing 80 % puts the badge up; marking read works offline, then online",
     expect(res.ok(), await res.text()).toBe(true);
   }
 
-  // Any page shows the badge; the 80 % notification is among the new ones.
-  await page.goto("/meters");
+  // Any page shows the badge once the rules have run (in the background, within half a
+  // second of the write); the 80 % notification is among the new ones.
+  await expect(async () => {
+    await page.goto("/meters");
+    expect(await count()).toBeGreaterThan(before);
+  }).toPass({ timeout: 10_000 });
   await expect(badge).toBeVisible();
-  expect(await count()).toBeGreaterThan(before);
   await page.getByTestId("notifications-link").click();
   await expect(page).toHaveURL(/\/notifications$/);
   const item = page.locator(".notifications li", { hasText: `${name}: 80 % of the quota used` });

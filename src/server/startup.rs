@@ -91,6 +91,7 @@ impl Application {
             password_slots,
             first_run: crate::server::auth::first_run::FirstRun::new(setup_code.is_some()),
             perf,
+            touched: Default::default(),
         }));
         crate::server::perf::sampler::load(&state).await?;
         tokio::spawn(crate::server::service::freshness::follow_cache_epoch(
@@ -148,6 +149,8 @@ impl Application {
         } else {
             None
         };
+        // Every instance evaluates the rules of the meters its own writes touched.
+        let rules = crate::server::service::alerts::evaluator::start(state.clone());
         // The request pipeline (read `http/pipeline.rs`); its front door hands the router
         // each request's `ConnectInfo`, as `into_make_service_with_connect_info` would.
         let front = pipeline::build(state.clone());
@@ -175,6 +178,10 @@ impl Application {
         }
         if let Some(sampler) = sampler {
             let _ = tokio::time::timeout(Duration::from_secs(5), sampler).await;
+        }
+        // After the last request and job: what their writes touched is evaluated now.
+        if let Some(rules) = rules {
+            rules.finish(Duration::from_secs(10)).await;
         }
         state.db.close().await;
         tracing::info!("stopped");

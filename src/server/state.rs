@@ -1,5 +1,7 @@
 //! The state every request handler and server function shares.
 
+pub mod touched;
+
 use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
@@ -36,6 +38,9 @@ pub struct App {
     pub first_run: crate::server::auth::first_run::FirstRun,
     /// The performance center: request, statement and job statistics, score, alerts.
     pub perf: crate::server::perf::Perf,
+    /// The meters written to whose notification rules wait for the background evaluator
+    /// (`service::alerts::evaluator`).
+    pub touched: touched::Touched,
 }
 
 impl Deref for AppState {

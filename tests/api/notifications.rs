@@ -32,6 +32,9 @@ pub(crate) async fn token_for(app: &TestApp, meters: &[i64]) -> String {
     body["token"].as_str().expect("token").to_string()
 }
 
+/// Posts readings through the API, then waits (at most 10 s) until the instance's
+/// background evaluator has judged them: a notification is made within a drain
+/// (`HEADROOM_RULES_EVERY_MS`, 500 ms) of the write, not during its request.
 pub(crate) async fn ingest(app: &TestApp, token: &str, meter: i64, readings: &[(&str, f64)]) {
     let readings: Vec<Value> = readings
         .iter()
@@ -46,6 +49,12 @@ pub(crate) async fn ingest(app: &TestApp, token: &str, meter: i64, readings: &[(
         .await
         .expect("POST");
     assert!(res.status().is_success(), "{:?}", res.text().await);
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        headroom::server::service::alerts::evaluator::settled(&app.state),
+    )
+    .await
+    .expect("the rules of the write are evaluated within 10 s");
 }
 
 async fn list(c: &reqwest::Client, app: &TestApp) -> Value {
@@ -514,13 +523,13 @@ async fn a_sender_that_dies_mid_delivery_loses_nothing() {
     let claimed = app
         .state
         .db
-        .claim_due_batch(now, now + headroom::server::jobs::deliver::CLAIM_SECS)
+        .claim_due_batch(now, now + app.state.settings.jobs.delivery_claim_secs)
         .await
         .expect("claim")
         .expect("a batch is due");
     // The dead sender's claim holds the batch: nobody sends it meanwhile.
     assert_eq!(send_outbox(&app).await, 0);
-    advance(&app, headroom::server::jobs::deliver::CLAIM_SECS + 1);
+    advance(&app, app.state.settings.jobs.delivery_claim_secs + 1);
     assert_eq!(send_outbox(&app).await, 1);
     let seen = receiver.seen.lock().expect("lock").clone();
     assert_eq!(seen.len(), 1);
@@ -608,4 +617,337 @@ async fn a_falling_behind_outbox_raises_a_performance_alert() {
         sampler::tick(&app.state).await.expect("tick");
     }
     assert!(alerts(admin).await.is_empty(), "cleared once delivered");
+}
+
+/// Posts readings without waiting for their rules (as a router would).
+async fn post_readings(app: &TestApp, token: &str, meter: i64, readings: &[(&str, f64)]) {
+    let readings: Vec<Value> = readings
+        .iter()
+        .map(|(at, v)| json!({"meter_id": meter, "timestamp": at, "value": v}))
+        .collect();
+    let res = app
+        .anonymous()
+        .post(app.url("/api/v1/readings"))
+        .bearer_auth(token)
+        .json(&json!({ "readings": readings }))
+        .send()
+        .await
+        .expect("POST");
+    assert!(res.status().is_success(), "{:?}", res.text().await);
+}
+
+fn rule_runs(app: &TestApp) -> u64 {
+    app.state
+        .perf
+        .jobs
+        .snapshot()
+        .into_iter()
+        .find(|(job, _)| *job == "rules")
+        .map_or(0, |(_, s)| s.runs)
+}
+
+// The rules run in the background: a burst of writes to a meter is evaluated once per
+// drain, and the reading that crosses 80 % is told within a drain of its write, with
+// nobody waiting for it.
+on_both_backends! {
+    async fn a_burst_of_writes_is_evaluated_once_and_told_promptly(backend) {
+        let app = spawn_app_with(
+            backend,
+            Options {
+                now: Some(NOW.parse().expect("instant")),
+                env: vec![("HEADROOM_RULES_EVERY_MS", "2000".into())],
+                ..Options::default()
+            },
+        )
+        .await;
+        let (meter, token, tom) = shared_meter(&app).await;
+        ingest(&app, &token, meter, &[("2026-12-01T00:10:00Z", 0.0)]).await;
+        let before = rule_runs(&app);
+        // Ten writes in a row, the last crossing 80 %: gathered for 2 s, evaluated once.
+        for i in 0..10 {
+            let at = format!("2026-12-12T10:{:02}:00Z", i);
+            post_readings(&app, &token, meter, &[(&at, 70_000.0 + f64::from(i) * 1_500.0)]).await;
+        }
+        let mia = app.state.db.user_by_email("mia@example.org").await.expect("db").expect("mia").id;
+        // Looked for in the database: polling the API would meet its rate limit.
+        eventually(std::time::Duration::from_secs(10), "the 80 % notification", || {
+            let db = app.state.db.clone();
+            async move { !db.notifications(mia, false, None, 10).await.expect("list").is_empty() }
+        })
+        .await;
+        assert_eq!(rules(&list(&app.client, &app).await), ["quota_80"]);
+        assert_eq!(rules(&list(&tom, &app).await), ["quota_80"]);
+        let runs = rule_runs(&app) - before;
+        assert!((1..=3).contains(&runs), "ten writes, {runs} drains");
+    }
+}
+
+/// Graceful shutdown evaluates what the last writes touched before the process ends:
+/// with a drain due only in 10 s, a reading that crossed 80 % just before the signal is
+/// told all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_evaluates_what_the_last_writes_touched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/shared.db", dir.path().display());
+    let options = |every: &str| Options {
+        now: Some(NOW.parse().expect("instant")),
+        database: Some(url.clone()),
+        env: vec![("HEADROOM_RULES_EVERY_MS", every.into())],
+    };
+    let mut app = spawn_app_with(Backend::Sqlite, options("10000")).await;
+    let (meter, token, _tom) = shared_meter(&app).await;
+    post_readings(
+        &app,
+        &token,
+        meter,
+        &[
+            ("2026-12-01T00:10:00Z", 0.0),
+            ("2026-12-12T10:00:00Z", 82_000.0),
+        ],
+    )
+    .await;
+    app.trigger_shutdown();
+    let server = app.server.take().expect("running");
+    tokio::time::timeout(std::time::Duration::from_secs(8), server)
+        .await
+        .expect("stops well before the next drain was due")
+        .expect("join")
+        .expect("clean exit");
+    let after = spawn_app_with(Backend::Sqlite, options("500")).await;
+    let mia = after
+        .state
+        .db
+        .user_by_email("mia@example.org")
+        .await
+        .expect("db")
+        .expect("mia")
+        .id;
+    let told = after
+        .state
+        .db
+        .notifications(mia, false, None, 10)
+        .await
+        .expect("list");
+    assert_eq!(told.len(), 1, "told once, at shutdown");
+}
+
+/// A webhook receiver for the kill test: records every request (its idempotency key, the
+/// notifications it carries, whether it was answered); while `stall` is set it answers
+/// none (each request hangs, as a slow receiver's would), then 200 at once.
+#[derive(Clone, Default)]
+struct Recorder {
+    stall: Arc<std::sync::atomic::AtomicBool>,
+    seen: Arc<Mutex<Vec<Request>>>,
+}
+
+/// A request as received: idempotency key, notification ids, answered.
+type Request = (String, Vec<i64>, bool);
+
+async fn record_request(State(r): State<Recorder>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let json: Value = serde_json::from_slice(&body).expect("JSON body");
+    let ids: Vec<i64> = json["notifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .map(|n| n["id"].as_i64().expect("id"))
+        .collect();
+    let stall = r.stall.load(std::sync::atomic::Ordering::SeqCst);
+    r.seen.lock().expect("lock").push((key, ids, !stall));
+    if stall {
+        std::future::pending::<()>().await;
+    }
+    StatusCode::OK
+}
+
+/// `headroom serve` as a child process; killed (SIGKILL) when dropped, so a failing
+/// test leaves no server behind.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the real binary on `database` with its jobs on (it sends the outbox), a 3 s
+/// leader lease and 15 s delivery claims, allowed to post to loopback; waits until it
+/// answers.
+async fn serve_binary(database: &str, dir: &std::path::Path, log: &str) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let log = std::fs::File::create(dir.join(log)).expect("log file");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .arg("serve")
+        .env("HEADROOM_DATABASE_URL", database)
+        .env("HEADROOM_ADDR", format!("127.0.0.1:{port}"))
+        .env("HEADROOM_DATA_DIR", dir)
+        .env("HEADROOM_LOG", "info")
+        .env("HEADROOM_COLLECTOR", "true")
+        .env("HEADROOM_LEASE_SECS", "3")
+        .env("HEADROOM_DELIVERY_CLAIM_SECS", "15")
+        .env("HEADROOM_OUTBOUND_ALLOW", "127.0.0.1/32")
+        .env("LEPTOS_HASH_FILES", "false")
+        .env_remove("HEADROOM_NOW")
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start headroom serve");
+    let child = Child(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let probe = client();
+    eventually(
+        std::time::Duration::from_secs(60),
+        "the server answers",
+        || {
+            let req = probe.get(format!("{base}/health/live")).send();
+            async move { req.await.is_ok_and(|r| r.status().is_success()) }
+        },
+    )
+    .await;
+    (child, base)
+}
+
+// kill -9 of a real server while its deliveries are in flight (the receiver holds every
+// request unanswered), then a restart on the same database: every notification is
+// delivered, none is lost, and each repeat carries the idempotency key of the first try.
+on_both_backends! {
+    async fn kill_nine_mid_delivery_then_restart_loses_nothing(backend) {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}/shared.db", dir.path().display()),
+            Backend::Postgres => fresh_postgres_database().await,
+        };
+        // The test's own instance (jobs off) sets up the household and reads the outcome.
+        let app = spawn_app_with(
+            backend,
+            Options {
+                database: Some(url.clone()),
+                env: vec![("HEADROOM_OUTBOUND_ALLOW", "127.0.0.1/32".into())],
+                ..Options::default()
+            },
+        )
+        .await;
+        let mia = app.signed_in_user("mia@example.org", "UTC").await;
+        let recorder = Recorder::default();
+        recorder.stall.store(true, std::sync::atomic::Ordering::SeqCst);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = Router::new().route("/hook", post(record_request)).with_state(recorder.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        set_webhook(&app, &format!("http://{addr}/hook")).await;
+        let mut meters = Vec::new();
+        for i in 0..10 {
+            let meter = app.add_quota_meter(mia, &format!("Line {i}"), 100.0, "monthly:1", "UTC").await;
+            let res = app
+                .client
+                .put(app.url(&format!("/api/v1/meters/{meter}/rules")))
+                .json(&json!({"over_today": false, "run_out": false}))
+                .send()
+                .await
+                .expect("PUT");
+            assert_eq!(res.status(), 200);
+            meters.push(meter);
+        }
+        let token = token_for(&app, &meters).await;
+
+        let (first, base) = serve_binary(&url, dir.path(), "first.log").await;
+        // This month's start and a minute ago (real time: claims must run out).
+        let now = app.state.clock.now_secs();
+        let month = jiff::Timestamp::from_second(now)
+            .expect("now")
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+            .first_of_month()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .expect("zoned")
+            .timestamp()
+            .as_second();
+        // Eight meters cross 80 %, two go straight past 100 %: ten notifications.
+        let readings: Vec<Value> = meters
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| {
+                let used = if i < 2 { 101.0 } else { 85.0 };
+                [
+                    json!({"meter_id": m, "timestamp": month + 60, "value": 0.0}),
+                    json!({"meter_id": m, "timestamp": now - 60, "value": used}),
+                ]
+            })
+            .collect();
+        let res = client()
+            .post(format!("{base}/api/v1/readings"))
+            .bearer_auth(&token)
+            .json(&json!({ "readings": readings }))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(res.status(), 201, "{:?}", res.text().await);
+        let made = || async {
+            app.state.db.notifications(mia, false, None, 100).await.expect("list")
+        };
+        eventually(std::time::Duration::from_secs(20), "ten notifications", || {
+            let made = made();
+            async move { made.await.len() == 10 }
+        })
+        .await;
+        eventually(std::time::Duration::from_secs(20), "deliveries in flight", || {
+            let n = recorder.seen.lock().expect("lock").len();
+            async move { n > 0 }
+        })
+        .await;
+        // Let the sender take what it will, then kill it well inside the 10 s a request
+        // may take: every request it made is still unanswered.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let mut first = first;
+        first.0.kill().expect("SIGKILL");
+        first.0.wait().expect("reaped");
+        let in_flight = recorder.seen.lock().expect("lock").clone();
+        assert!(!in_flight.is_empty() && in_flight.iter().all(|r| !r.2));
+
+        recorder.stall.store(false, std::sync::atomic::Ordering::SeqCst);
+        let (_second, _) = serve_binary(&url, dir.path(), "second.log").await;
+        let ids: Vec<i64> = made().await.iter().map(|n| n.id).collect();
+        let delivered = |seen: &[Request]| {
+            ids.iter()
+                .all(|id| seen.iter().any(|r| r.2 && r.1.contains(id)))
+        };
+        eventually(std::time::Duration::from_secs(90), "every notification delivered after the restart", || {
+            let done = delivered(&recorder.seen.lock().expect("lock"));
+            async move { done }
+        })
+        .await;
+        // And the outbox agrees: nothing pending, nothing dead.
+        eventually(std::time::Duration::from_secs(10), "the outbox settled", || {
+            let (db, app) = (app.state.db.clone(), &app);
+            async move {
+                let f = db.outbox_figures(app.state.clock.now_secs()).await.expect("figures");
+                f.pending == 0 && f.dead == 0
+            }
+        })
+        .await;
+        let seen = recorder.seen.lock().expect("lock").clone();
+        for id in &ids {
+            let keys: std::collections::BTreeSet<&str> = seen
+                .iter()
+                .filter(|r| r.1.contains(id))
+                .map(|r| r.0.as_str())
+                .collect();
+            assert_eq!(keys.len(), 1, "notification {id} arrived under keys {keys:?}");
+        }
+        for (key, _, _) in &in_flight {
+            assert!(
+                seen.iter().any(|r| r.2 && &r.0 == key),
+                "the unanswered request {key} was sent again with its key and answered"
+            );
+        }
+    }
 }

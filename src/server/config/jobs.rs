@@ -10,6 +10,8 @@ pub const KEYS: &[&str] = &[
     "monitoring",
     "monitoring_sample_secs",
     "notifications",
+    "rules_every_ms",
+    "delivery_claim_secs",
 ];
 
 #[derive(Debug, Clone)]
@@ -24,6 +26,12 @@ pub struct JobSettings {
     /// Notification rules are evaluated (on writes and in the leader's pass) and the
     /// outbox is sent (`HEADROOM_NOTIFICATIONS`).
     pub notifications: bool,
+    /// How long the write path's rule evaluator gathers the meters written to before it
+    /// evaluates each of them once (`HEADROOM_RULES_EVERY_MS`; 0: as soon as it is free).
+    pub rules_every_ms: u64,
+    /// How long a claimed batch of the outbox is left to its sender before another may
+    /// send it again (`HEADROOM_DELIVERY_CLAIM_SECS`): longer than a request may take.
+    pub delivery_claim_secs: i64,
 }
 
 pub fn parse(src: &mut Sources) -> JobSettings {
@@ -50,5 +58,17 @@ pub fn parse(src: &mut Sources) -> JobSettings {
             |s| s.parse().ok().filter(|n| *n <= 300),
         ),
         notifications: src.parse_with("notifications", true, "true or false", parse_bool),
+        rules_every_ms: src.parse_with(
+            "rules_every_ms",
+            500,
+            "a whole number of milliseconds up to 10000",
+            |s| s.parse().ok().filter(|n| *n <= 10_000),
+        ),
+        delivery_claim_secs: src.parse_with(
+            "delivery_claim_secs",
+            60,
+            "a whole number of seconds from 15 to 3600",
+            |s| s.parse().ok().filter(|n| (15..=3600).contains(n)),
+        ),
     }
 }

@@ -37,6 +37,8 @@
 //! | `HEADROOM_LEASE_SECS` | `lease_secs` | 30 | how long the jobs leader's lease lasts; another instance takes over within this after a crash |
 //! | `HEADROOM_COLLECTOR_RETRY_MS` | `collector_retry_ms` | 10000 | wait before the one retry of a failed collection |
 //! | `HEADROOM_NOTIFICATIONS` | `notifications` | `true` | evaluate notification rules and send the outbox (off: nobody is told; what is queued waits) |
+//! | `HEADROOM_RULES_EVERY_MS` | `rules_every_ms` | 500 | the rules of written meters are evaluated in the background, each meter once per this many milliseconds however many writes touched it (0: as soon as the evaluator is free) |
+//! | `HEADROOM_DELIVERY_CLAIM_SECS` | `delivery_claim_secs` | 60 | how long a sender's claim on a batch of the outbox lasts (15–3600; more than a request's 10 s): a sender killed mid-delivery leaves its batches to be sent again, with the same idempotency key, this long after |
 //! | `HEADROOM_OUTBOUND_ALLOW` | `outbound_allow` | none | comma-separated CIDR ranges (or single addresses) the server may fetch from although they are not public, e.g. `192.168.1.0/24,127.0.0.1/32` for a router on the home LAN; loopback, private, link-local and other non-public addresses are refused otherwise, metadata services (169.254.169.254, fd00:ec2::254) always |
 //! | `HEADROOM_PUSH_CONTACT` | `push_contact` | none | `mailto:` or `https:` address sent to push services as the VAPID `sub` claim (how they reach the operator; Apple's requires one) |
 //! | `HEADROOM_NOW` | `now` | none | pin "now" (RFC 3339), for benchmarks and demos |

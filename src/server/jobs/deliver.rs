@@ -10,8 +10,8 @@
 //! of them; a device that already showed it gets the same tag, which replaces the shown
 //! notification instead of adding one.
 //!
-//! A claim lasts [`CLAIM_SECS`], longer than a request may take; a process killed while
-//! sending leaves its batch claimed until then, and the next leader sends it again, with
+//! A claim lasts `HEADROOM_DELIVERY_CLAIM_SECS` (60 s; at least 15, longer than a
+//! request's 10 s); a process killed while sending leaves its batch claimed until then, and the next leader sends it again, with
 //! the same idempotency key. A failure is tried again with capped exponential back-off
 //! and jitter (`domain::alerts::next_try`) for a day, then becomes a dead letter.
 
@@ -33,10 +33,12 @@ use crate::{
     },
 };
 
-/// How long a claimed batch is left to its sender before another may take it.
-pub const CLAIM_SECS: i64 = 60;
-/// Batches claimed in one pass; the next pass (a second later) takes more.
-const PER_PASS: usize = 64;
+/// Batches claimed in one pass; a full pass is followed by another at once (up to
+/// [`PASSES_PER_TICK`]), the rest waits for the next tick, a second later.
+pub const PER_PASS: usize = 64;
+/// Full passes one tick may run back to back, so a backlog drains at the receivers' pace
+/// rather than `PER_PASS` a second, and a tick still ends.
+pub const PASSES_PER_TICK: usize = 16;
 /// Requests in flight at once.
 const PARALLEL: usize = 8;
 
@@ -54,9 +56,10 @@ pub fn idempotency_key(b: &Batch) -> String {
 /// Claims what is due and sends it; returns the batches attempted.
 pub async fn run_once(state: &AppState, outbound: &Outbound) -> StoreResult<usize> {
     let now = state.clock.now_secs();
+    let claim_until = now + state.settings.jobs.delivery_claim_secs;
     let mut claimed = Vec::new();
     while claimed.len() < PER_PASS {
-        match state.db.claim_due_batch(now, now + CLAIM_SECS).await? {
+        match state.db.claim_due_batch(now, claim_until).await? {
             Some(b) => claimed.push(b),
             None => break,
         }

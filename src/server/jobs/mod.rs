@@ -107,19 +107,31 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
                     (state.clone(), outbound.clone(), delivering.clone());
                 tokio::spawn(async move {
                     let started = std::time::Instant::now();
-                    match deliver::run_once(&state, &outbound).await {
-                        Ok(0) => {}
-                        Ok(_) => state
+                    let mut attempted = 0;
+                    for _ in 0..deliver::PASSES_PER_TICK {
+                        match deliver::run_once(&state, &outbound).await {
+                            Ok(n) => {
+                                attempted += n;
+                                if n < deliver::PER_PASS {
+                                    break;
+                                }
+                            }
+                            Err(e) => {
+                                state
+                                    .perf
+                                    .jobs
+                                    .record("deliveries", started.elapsed(), false);
+                                tracing::warn!(error = %e, "sending the outbox failed");
+                                attempted = 0;
+                                break;
+                            }
+                        }
+                    }
+                    if attempted > 0 {
+                        state
                             .perf
                             .jobs
-                            .record("deliveries", started.elapsed(), true),
-                        Err(e) => {
-                            state
-                                .perf
-                                .jobs
-                                .record("deliveries", started.elapsed(), false);
-                            tracing::warn!(error = %e, "sending the outbox failed");
-                        }
+                            .record("deliveries", started.elapsed(), true);
                     }
                     delivering.store(false, Relaxed);
                 });

@@ -1,8 +1,9 @@
 //! Evaluating notification rules (`domain::alerts`) and recording what fired.
 //!
-//! Reading-driven rules run on the write path, right after the readings commit
-//! ([`after_write`]); the collector's rule after each collection ([`after_collection`]);
-//! time-driven ones (a new day moves the projection) in the jobs leader's pass over every
+//! Reading-driven rules run for the meters the write path touched, noted by
+//! [`after_write`] once the readings commit and evaluated by the [`evaluator`] in the
+//! background, each meter once per drain; the collector's rule after each collection
+//! ([`after_collection`]); time-driven ones (a new day moves the projection) in the jobs leader's pass over every
 //! quota meter ([`scheduled_pass`]). What fired is recorded by [`raise`] in one
 //! transaction: the episode (unique per meter, so a second evaluation — on this instance
 //! or another — tells nobody twice), a notification per recipient, and a delivery per
@@ -10,7 +11,7 @@
 //! subscribed a device, its batch named `push:` + the webhook's batch name), held to the
 //! end of the recipient's quiet hours unless urgent and let through.
 
-use std::collections::BTreeMap;
+pub mod evaluator;
 
 use jiff::Timestamp;
 
@@ -40,29 +41,30 @@ pub async fn settings_of(state: &AppState, meter_id: i64) -> StoreResult<AlertSe
         .unwrap_or_default())
 }
 
-/// Runs the reading-driven rules of the meters `readings` touched. A failure is logged,
-/// not returned: the readings are stored, and the scheduler's pass catches up the
-/// quota rules.
+/// Queues the reading-driven rules of the meters `readings` touched for the background
+/// evaluator ([`evaluator`]), which evaluates each meter once per drain however many
+/// writes touched it. Cheap: the readings are stored, and this only notes them. When
+/// more than `touched::MAX_HELD` readings wait, the writer drains them itself.
 pub async fn after_write(state: &AppState, readings: &[NewReading]) {
     if !state.settings.jobs.notifications {
         return;
     }
-    let mut by_meter: BTreeMap<i64, Vec<SensorReading>> = BTreeMap::new();
-    for r in readings {
-        by_meter.entry(r.meter_id).or_default().push(SensorReading {
-            ts: r.ts,
-            value: r.value,
-        });
-    }
-    for (meter_id, mut list) in by_meter {
-        list.sort_by_key(|r| r.ts);
-        if let Err(e) = evaluate_meter(state, meter_id, &list).await {
-            tracing::warn!(meter.id = meter_id, error = %e, "notification rules not evaluated");
-        }
+    let full = state.touched.add(readings.iter().map(|r| {
+        (
+            r.meter_id,
+            SensorReading {
+                ts: r.ts,
+                value: r.value,
+            },
+        )
+    }));
+    if full {
+        evaluator::drain(state).await;
     }
 }
 
-async fn evaluate_meter(
+/// The reading-driven rules of one meter on `readings` (its new ones, in time order).
+pub(super) async fn evaluate_meter(
     state: &AppState,
     meter_id: i64,
     readings: &[SensorReading],
