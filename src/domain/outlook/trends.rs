@@ -49,6 +49,7 @@ pub fn trend(records: &[DayRecord], from: Date, to: Date) -> Vec<TrendDay> {
 
 /// One hour of the timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HourPoint {
     /// Unix second the hour starts.
     pub start: i64,
