@@ -215,7 +215,7 @@ const PUBLIC: [(&str, &str); 9] = [
 
 /// Operations an API token may call as well as a session: the read routes (`ReadUser`:
 /// read tokens, on their meters), ingest (ingest tokens) and /metrics (metrics tokens).
-const TOKEN: [(&str, &str); 15] = [
+const TOKEN: [(&str, &str); 14] = [
     ("get", "/api/v1/meters"),
     ("get", "/api/v1/meters/{id}"),
     ("get", "/api/v1/meters/{id}/rules"),
@@ -228,7 +228,6 @@ const TOKEN: [(&str, &str); 15] = [
     ("get", "/api/usage/current"),
     ("get", "/api/v2/daily-outlook/{user_id}"),
     ("get", "/api/v2/daily-outlook/{user_id}/balance-score"),
-    ("get", "/api/v2/daily-outlook/{user_id}/peer-comparison"),
     ("post", "/api/v1/readings"),
     ("get", "/metrics"),
 ];
