@@ -8,7 +8,10 @@ use crate::domain::rollup::Stats;
 
 /// One day of a trend.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TrendDay {
+    /// The local day, YYYY-MM-DD.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = Date))]
     pub date: Date,
     pub usage: Option<f64>,
     pub budget: Option<f64>,

@@ -15,7 +15,10 @@ use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
 use crate::{
-    domain::meter::MeterDraft,
+    domain::{
+        meter::MeterDraft,
+        outlook::{MeterTrend, peers::PeerComparison},
+    },
     dto::{
         self, accounts, notify,
         perf::{Alert, Analytics, CacheReport, LivePoint, Metrics, Summary},
@@ -33,6 +36,8 @@ use crate::{
 #[openapi(components(schemas(
     Body,
     MeterDraft,
+    MeterTrend,
+    PeerComparison,
     SharingRequest,
     SourceInput,
     TipInput,
@@ -473,10 +478,6 @@ fn base_document() -> Value {
                     "status": {"type": ["string", "null"]}, "primary_insight": {"type": "object"}, "meters": {"type": "array"}, "sensors": {"type": "array"},
                     "quick_actions": {"type": "array"}, "encouragement": {"type": ["string", "null"]}, "tip": {"type": ["object", "null"]}, "streak": {"type": "integer"},
                     "best_streak": {"type": "integer"}, "trends": {"type": "array"}}},
-                "Trend": {"type": "object", "properties": {"meter_id": {"type": "integer"}, "days": {"type": "array", "items": {"type": "object", "properties": {
-                    "date": {"type": "string"}, "usage": {"type": ["number", "null"]}, "budget": {"type": ["number", "null"]}, "change": {"type": ["number", "null"]}, "rolling_3": {"type": ["number", "null"]}}}}}},
-                "PeerComparison": {"type": "object", "description": "Never another user's values: only the group's size and the caller's percentile in it.",
-                    "properties": {"available": {"type": "boolean"}, "group_size": {"type": "integer"}, "percentile": {"type": ["integer", "null"]}, "your_pace": {"type": ["number", "null"]}, "meter_id": {"type": ["integer", "null"]}}},
                 "Envelope": {"type": "object", "required": ["success", "timestamp"], "properties": {"success": {"type": "boolean"}, "data": {}, "cached": {"type": "boolean"},
                     "load_time": {"type": "number", "description": "seconds"}, "timestamp": {"type": "string"}}}
             }
@@ -529,7 +530,7 @@ fn base_document() -> Value {
                 "put": op("Set the source", "collection", json!([id]), Some(schema("SourceInput")), "200", ok("Saved", schema("SourceView"))),
                 "delete": op("Stop collecting", "collection", json!([id]), None, "204", json!({"description": "Removed"}))},
             "/api/v1/meters/{id}/attempts": {"get": op("Latest collection attempts", "collection", json!([id]), None, "200", ok("Newest first", array("AttemptView")))},
-            "/api/v1/meters/{id}/trends": {"get": op("Use per day", "outlook", json!([id, query("days", "integer", "1–366, default 7")]), None, "200", ok("Oldest first", schema("Trend")))},
+            "/api/v1/meters/{id}/trends": {"get": op("Use per day", "outlook", json!([id, query("days", "integer", "1–366, default 7")]), None, "200", ok("Oldest first", schema("MeterTrend")))},
             "/api/v1/meters/{id}/timeline": {"get": op("Use per hour", "outlook", json!([id, query("hours", "integer", "1–168, default 24")]), None, "200", ok("Oldest first", schema("Timeline")))},
             "/api/v1/meters/{id}/series": {"get": op("A meter's history for a chart: exact min/max per column, cached (ETag, 304)", "outlook", series_params(Some(id.clone())), None, "200", ok("Columns oldest first", schema("Series")))},
             "/api/v1/series": {"get": op("Up to four meters of one unit over one range", "outlook", series_params(None), None, "200", ok("One entry per id, in order", schema("SeriesSet")))},
