@@ -24,6 +24,7 @@ use crate::domain::{
 /// A meter's rules. Every meter has them, on, with these defaults until its owner edits
 /// them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct AlertSettings {
     /// All of this meter's notifications, on or off.

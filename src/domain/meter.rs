@@ -126,6 +126,7 @@ impl NormalRange {
 /// A meter as a user or client describes it, before validation. Every field is optional
 /// so a form or a partial update can be checked field by field.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeterDraft {
     pub kind: Option<String>,
     pub name: Option<String>,

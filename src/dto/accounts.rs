@@ -7,6 +7,7 @@ use super::Role;
 
 /// A user as an administrator sees them in the list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: i64,
     pub email: String,
@@ -21,6 +22,7 @@ pub struct UserView {
 
 /// One of the caller's sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionView {
     /// An opaque id (not the token, nor what the database keys it by).
     pub id: String,
@@ -36,6 +38,7 @@ pub struct SessionView {
 
 /// The caller's own account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountView {
     pub id: i64,
     pub email: String,
@@ -46,6 +49,7 @@ pub struct AccountView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HouseholdView {
     pub id: i64,
     pub name: String,
@@ -57,6 +61,7 @@ pub struct HouseholdView {
 /// A single-use link an administrator passes on (an invitation or a password reset).
 /// The secret is in `url`, shown this once; only its hash is kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkView {
     /// `account`, `household` or `reset`.
     pub kind: String,
@@ -68,6 +73,7 @@ pub struct LinkView {
 
 /// What an invitation link offers, shown on its page before it is accepted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvitePreview {
     pub kind: String,
     pub role: Role,
@@ -78,6 +84,7 @@ pub struct InvitePreview {
 
 /// The `/account` page's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountPage {
     pub account: AccountView,
     pub sessions: Vec<SessionView>,
@@ -85,6 +92,7 @@ pub struct AccountPage {
 
 /// The `/admin/users` page's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsersPage {
     pub users: Vec<UserView>,
     pub households: Vec<HouseholdView>,

@@ -10,6 +10,7 @@ pub mod series;
 
 /// Who is signed in, as the UI needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionUser {
     pub id: i64,
     pub email: String,
@@ -20,6 +21,7 @@ pub struct SessionUser {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -45,6 +47,7 @@ impl Role {
 
 /// A meter hour by hour (the timeline of its page and of the API).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Timeline {
     pub meter_id: i64,
     pub unit: String,
@@ -55,6 +58,7 @@ pub struct Timeline {
 
 /// A meter as the API and the meter pages show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeterView {
     pub id: i64,
     /// `quota` or `sensor`.
@@ -78,6 +82,7 @@ pub struct MeterView {
 
 /// Who a meter is shared with, as its owner sees and changes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeterSharing {
     pub meter_id: i64,
     /// The owner's household; without one there is nobody to share with.
@@ -89,6 +94,7 @@ pub struct MeterSharing {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SharingMember {
     pub user_id: i64,
     pub display_name: String,
@@ -97,6 +103,7 @@ pub struct SharingMember {
 
 /// The newest reading of a meter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LatestReading {
     /// RFC 3339.
     pub at: String,
@@ -105,6 +112,7 @@ pub struct LatestReading {
 
 /// An API token as listed; the secret itself is only in [`NewToken`], once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -121,6 +129,7 @@ pub struct TokenView {
 
 /// A token just created: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub token: String,
     #[serde(flatten)]
@@ -130,6 +139,7 @@ pub struct NewToken {
 /// What a submitted form gets back when the server re-renders it: the values as entered
 /// (so nothing typed is lost) and a message per field that needs fixing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FormFeedback {
     /// Which form on the page was submitted.
     pub form: String,
@@ -149,6 +159,7 @@ impl FormFeedback {
 
 /// A meter's detail page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeterPage {
     pub meter: MeterView,
     /// The last days with readings, newest first.
@@ -167,6 +178,7 @@ pub struct MeterPage {
 
 /// One local day of a meter, as the detail page lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DayLine {
     /// ISO date.
     pub date: String,
@@ -182,6 +194,7 @@ pub struct DayLine {
 /// Where a meter's readings are collected from. Secrets are never sent back: the bearer
 /// token shows only as set or not, headers only by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SourceView {
     /// `http` or `simulator`.
     pub kind: String,
@@ -202,6 +215,7 @@ pub struct SourceView {
 
 /// One collection attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttemptView {
     /// RFC 3339.
     pub started_at: String,
@@ -216,6 +230,7 @@ pub struct AttemptView {
 
 /// An import of a CSV file into a meter, and how far it got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportView {
     pub id: i64,
     pub meter_id: i64,
@@ -232,6 +247,7 @@ pub struct ImportView {
 
 /// A tip of the day as admins edit it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TipView {
     pub id: i64,
     pub title: String,
@@ -243,6 +259,7 @@ pub struct TipView {
 /// written, amounts as numbers (the browser formats them, compact or exact). Kept small
 /// and free of date types so the browser bundle stays small.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BoardView {
     pub date_label: String,
     pub balance_score: Option<u8>,
@@ -253,6 +270,7 @@ pub struct BoardView {
 
 /// One quota meter's card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeterCardView {
     pub meter_id: i64,
     pub name: String,

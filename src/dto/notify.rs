@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::alerts::AlertSettings;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: i64,
     pub meter_id: Option<i64>,
@@ -21,6 +22,7 @@ pub struct Notification {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotificationList {
     pub items: Vec<Notification>,
     pub unread: i64,
@@ -30,6 +32,7 @@ pub struct NotificationList {
 
 /// A user's delivery settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotifySettings {
     /// Quiet hours, `HH:MM` in the user's timezone; both or neither.
     pub quiet_start: Option<String>,
@@ -41,6 +44,7 @@ pub struct NotifySettings {
 
 /// The user's webhook, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Webhook {
     pub url: String,
     pub created_at: i64,
@@ -48,6 +52,7 @@ pub struct Webhook {
 
 /// A webhook just set: its secret, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewWebhook {
     pub url: String,
     pub secret: String,
@@ -56,6 +61,7 @@ pub struct NewWebhook {
 
 /// One attempt at sending a delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryAttempt {
     pub id: i64,
     pub channel: String,
@@ -73,6 +79,7 @@ pub struct DeliveryAttempt {
 
 /// A delivery given up after a day of retries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeadLetter {
     /// Resend with `POST /api/v1/deliveries/{id}/resend`.
     pub id: i64,
@@ -84,6 +91,7 @@ pub struct DeadLetter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Deliveries {
     pub attempts: Vec<DeliveryAttempt>,
     pub dead_letters: Vec<DeadLetter>,
@@ -91,6 +99,7 @@ pub struct Deliveries {
 
 /// A meter's notification rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeterRules {
     pub meter_id: i64,
     pub kind: String,
@@ -101,6 +110,7 @@ pub struct MeterRules {
 
 /// What a test delivery to the webhook did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookTest {
     pub outcome: String,
     pub http_status: Option<i64>,
@@ -110,6 +120,7 @@ pub struct WebhookTest {
 
 /// Everything the notifications page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InboxPage {
     pub list: NotificationList,
     pub settings: NotifySettings,
@@ -124,6 +135,7 @@ pub struct InboxPage {
 /// A device subscribed to Web Push. Only the push service's origin is shown: the whole
 /// endpoint is the device's address and stays on the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PushDevice {
     pub id: i64,
     pub service: String,
@@ -133,6 +145,7 @@ pub struct PushDevice {
 /// A browser's subscription as `PushSubscription.toJSON()` gives it. Every field is
 /// optional here so a missing one is answered 422 with its name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewPushSubscription {
     pub endpoint: Option<String>,
     #[serde(default)]
@@ -140,6 +153,7 @@ pub struct NewPushSubscription {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PushKeys {
     pub p256dh: Option<String>,
     pub auth: Option<String>,

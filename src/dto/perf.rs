@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Everything the performance pages show: what the summary, analytics, metrics and
 /// thresholds endpoints answer, in one reply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PerfReport {
     pub summary: Summary,
     pub analytics: Analytics,
@@ -20,6 +21,7 @@ pub struct PerfReport {
 
 /// `GET /api/performance/summary`: the score now and the last minute's key figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub status: String,
     pub health_score: u32,
@@ -35,6 +37,7 @@ pub struct Summary {
 
 /// Over the evaluation window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KeyMetrics {
     pub avg_response_time: f64,
     pub p95_response_time: Option<f64>,
@@ -47,6 +50,7 @@ pub struct KeyMetrics {
 
 /// One of the health score's five components.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ScoreComponent {
     pub name: String,
     pub metric: String,
@@ -64,6 +68,7 @@ pub struct ScoreComponent {
 /// `GET /api/performance/analytics?minutes=`: the score, open alerts, advice, and the
 /// chart series of the last `minutes`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Analytics {
     /// RFC 3339.
     pub timestamp: String,
@@ -81,6 +86,7 @@ pub struct Analytics {
 
 /// Direction of the figures over a window: the later half against the earlier half.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Trend {
     /// `improving`, `degrading`, `stable`, or `unknown` with too few points.
     pub direction: String,
@@ -91,6 +97,7 @@ pub struct Trend {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CachePerformance {
     pub hit_rate: Option<f64>,
     pub total_operations: u64,
@@ -98,6 +105,7 @@ pub struct CachePerformance {
 
 /// Requests and errors over the analytics window's points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WindowTotals {
     pub requests: u64,
     pub errors: u64,
@@ -106,6 +114,7 @@ pub struct WindowTotals {
 
 /// One point of a chart: a sampler tick, or a persisted minute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChartPoint {
     /// Unix seconds.
     pub t: i64,
@@ -130,6 +139,7 @@ pub struct ChartPoint {
 /// sends it over server-sent events; fields the charts do not draw are ignored. Kept
 /// apart from [`ChartPoint`] so the island's bundle decodes only what it draws.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LivePoint {
     /// Unix seconds.
     pub t: i64,
@@ -157,6 +167,7 @@ impl From<&ChartPoint> for LivePoint {
 
 /// A performance alert, open or closed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Alert {
     pub id: i64,
     /// The seed's name for `metric`; both are sent.
@@ -183,6 +194,7 @@ pub struct Alert {
 /// `GET /api/performance/metrics`: the seed's figures over the last 5 minutes
 /// (`requests`, `database`, `memory`), then Headroom's detail since start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Metrics {
     pub requests: RequestFigures,
     pub database: DatabaseFigures,
@@ -205,6 +217,7 @@ pub struct Metrics {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RequestFigures {
     pub total_requests: u64,
     pub avg_response_time: Option<f64>,
@@ -217,6 +230,7 @@ pub struct RequestFigures {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatabaseFigures {
     pub total_queries: u64,
     pub avg_query_time: Option<f64>,
@@ -227,6 +241,7 @@ pub struct DatabaseFigures {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MemoryFigures {
     pub current_memory_mb: Option<f64>,
     pub avg_memory_mb: Option<f64>,
@@ -235,6 +250,7 @@ pub struct MemoryFigures {
 
 /// A route's figures since start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RouteRow {
     pub route: String,
     pub requests: u64,
@@ -252,6 +268,7 @@ pub struct RouteRow {
 
 /// A normalized SQL statement's figures since start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatementRow {
     pub statement: String,
     pub count: u64,
@@ -264,6 +281,7 @@ pub struct StatementRow {
 
 /// An entry of the slow-query log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SlowQuery {
     pub statement: String,
     pub ms: f64,
@@ -273,6 +291,7 @@ pub struct SlowQuery {
 
 /// A background job's runs since start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobRow {
     pub job: String,
     pub runs: u64,
@@ -286,6 +305,7 @@ pub struct JobRow {
 
 /// The process, from the newest sample (nothing before the first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProcessFigures {
     pub rss_mb: Option<f64>,
     pub cpu_percent: Option<f64>,
@@ -301,6 +321,7 @@ pub struct ProcessFigures {
 
 /// The cache's statistics, as `GET /api/performance/cache/stats` gives them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CacheReport {
     pub hit_rate: Option<f64>,
     pub hits: u64,
@@ -314,6 +335,7 @@ pub struct CacheReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CacheStrategy {
     pub strategy: String,
     pub ttl_secs: u64,
@@ -330,6 +352,7 @@ pub struct CacheStrategy {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CacheMemoryTier {
     pub entries: u64,
     pub bytes: u64,
@@ -341,6 +364,7 @@ pub struct CacheMemoryTier {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CacheRedisTier {
     pub status: String,
     /// `closed` (in use) or `open` (skipped after failures).
@@ -354,6 +378,7 @@ pub struct CacheRedisTier {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CacheReplay {
     pub enabled: bool,
     pub ttl_ms: u64,
@@ -365,6 +390,7 @@ pub struct CacheReplay {
 /// Alert thresholds (seed field names). The presets and the rules for changing them are
 /// the server's (`server::perf::thresholds`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Thresholds {
     /// `production`, `development`, or `custom` once a value differs from both.
     pub preset: String,
@@ -389,6 +415,7 @@ fn default_delivery_lag() -> f64 {
 
 /// The notifications outbox at a glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Outbox {
     /// Deliveries not yet sent nor given up.
     pub pending: i64,
@@ -402,6 +429,7 @@ pub struct Outbox {
 /// The `data` of `GET /api/v2/daily-outlook/performance`: the outlook's own routes and
 /// cache strategy, with the overall score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OutlookPerformance {
     pub health_score: u32,
     pub status: String,
@@ -413,6 +441,7 @@ pub struct OutlookPerformance {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OutlookDatabase {
     pub p95_query_time: Option<f64>,
     pub open_connections: u32,

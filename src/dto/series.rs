@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// One meter's series over one range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Series {
     pub meter_id: i64,
     pub name: String,
@@ -51,6 +52,7 @@ pub struct Series {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NormalBand {
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -59,6 +61,7 @@ pub struct NormalBand {
 /// The current billing period of a quota meter, in the counter's own terms (its value is
 /// "used so far this period").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QuotaOverlay {
     pub quota: f64,
     /// The period `[start, end)`: the budget line runs from 0 at `start` to the quota at
@@ -82,6 +85,7 @@ pub struct QuotaOverlay {
 
 /// Several meters of one unit on one chart (`GET /api/v1/series?ids=`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SeriesSet {
     pub series: Vec<Series>,
 }
@@ -89,6 +93,7 @@ pub struct SeriesSet {
 /// What the meter page's explorer starts from: the series of the range in the address,
 /// and the meters that could join the chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Explorer {
     pub set: SeriesSet,
     /// The preset shown (`24h`, …), or `None` for a custom range.

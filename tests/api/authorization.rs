@@ -19,13 +19,13 @@ use crate::meters_api::spawn_user_client;
 
 /// A route as declared: method and path pattern (`{id}` / `:id` placeholders).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Route {
-    method: String,
-    path: String,
+pub(crate) struct Route {
+    pub(crate) method: String,
+    pub(crate) path: String,
 }
 
 /// Every `.route(` call of the HTTP layer, with each method its handler chain names.
-fn declared_routes() -> BTreeSet<Route> {
+pub(crate) fn declared_routes() -> BTreeSet<Route> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server/http");
     let mut files = Vec::new();
     let mut dirs = vec![root];

@@ -20,6 +20,7 @@ mod leader;
 mod meter_pages;
 mod meters_api;
 mod notifications;
+mod openapi;
 mod outages;
 mod outlook;
 mod performance;

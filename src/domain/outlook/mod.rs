@@ -57,6 +57,7 @@ pub struct QuickAction {
 
 /// A meter's recent days.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeterTrend {
     pub meter_id: i64,
     pub name: String,

@@ -10,6 +10,7 @@ pub const QUOTA_TOLERANCE: f64 = 0.25;
 /// What the user may see: the group's size and where they stand in it — never a peer's
 /// value (with five people, even a median would be one of them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PeerComparison {
     /// False when the group is too small to compare with.
     pub available: bool,

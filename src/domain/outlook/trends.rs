@@ -8,7 +8,10 @@ use crate::domain::rollup::Stats;
 
 /// One day of a trend.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TrendDay {
+    /// The local day, YYYY-MM-DD.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = Date))]
     pub date: Date,
     pub usage: Option<f64>,
     pub budget: Option<f64>,
@@ -49,6 +52,7 @@ pub fn trend(records: &[DayRecord], from: Date, to: Date) -> Vec<TrendDay> {
 
 /// One hour of the timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HourPoint {
     /// Unix second the hour starts.
     pub start: i64,

@@ -106,15 +106,20 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// Every error answer's body (`components.schemas.Error` in the OpenAPI document).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct Body<'a> {
     error: Detail<'a>,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorDetail)]
+pub(crate) struct Detail<'a> {
+    /// What kind of refusal: `invalid`, `not_found`, `unauthorized`, `rate_limited`, …
     code: &'a str,
     message: String,
+    /// The first field (or parameter) at fault, when the input was wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,8 +128,8 @@ struct Detail<'a> {
     items: Option<&'a [ItemError]>,
 }
 
-#[derive(Serialize)]
-struct FieldDetail<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct FieldDetail<'a> {
     field: &'a str,
     message: &'a str,
 }

@@ -1,25 +1,97 @@
 //! The OpenAPI 3.1 description of the JSON API, served at `GET /api/v1/openapi.json`.
-//! Written out here (not derived from the handlers) so it reads as documentation; a test
-//! checks that every path it lists is routed.
+//!
+//! Two halves. The component schemas (what each request and answer looks like) are
+//! derived from the Rust types with `utoipa` ([`Schemas`]): the DTOs the handlers
+//! serialise and the inputs they read, so a field added, renamed or made optional changes
+//! the document too. The paths (what each route is for, its parameters, which schema it
+//! answers) are written out here so they read as documentation; [`finish`] then adds to
+//! every operation the error answers the pipeline can give it (400, 401, 403, 404, 413,
+//! 415, 422, 429, 503, 507) and its security (session cookie, bearer token, or none).
+//! `tests/api/openapi.rs` fails when a routed path is missing here or a documented one is
+//! not routed, and scripts/fuzz-api runs schemathesis against the served document.
 
 use axum::{Json, Router, routing::get};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
 
-use crate::server::state::AppState;
+use crate::{
+    domain::{
+        meter::MeterDraft,
+        outlook::{MeterTrend, peers::PeerComparison},
+    },
+    dto::{
+        self, accounts, notify,
+        perf::{Alert, Analytics, CacheReport, LivePoint, Metrics, Summary},
+        series::SeriesSet,
+    },
+    server::{
+        http::error::Body,
+        service::{shares::SharingRequest, sources::SourceInput, tips::TipInput},
+        state::AppState,
+    },
+};
 
+/// The types whose schemas the document carries; the types they contain come along.
+#[derive(OpenApi)]
+#[openapi(components(schemas(
+    Body,
+    MeterDraft,
+    MeterTrend,
+    PeerComparison,
+    SharingRequest,
+    SourceInput,
+    TipInput,
+    dto::MeterView,
+    dto::MeterSharing,
+    dto::TokenView,
+    dto::NewToken,
+    dto::SourceView,
+    dto::AttemptView,
+    dto::ImportView,
+    dto::TipView,
+    dto::Timeline,
+    dto::series::Series,
+    SeriesSet,
+    accounts::UserView,
+    accounts::SessionView,
+    accounts::AccountView,
+    accounts::HouseholdView,
+    accounts::LinkView,
+    accounts::InvitePreview,
+    notify::NotificationList,
+    notify::NotifySettings,
+    notify::Webhook,
+    notify::NewWebhook,
+    notify::Deliveries,
+    notify::MeterRules,
+    notify::WebhookTest,
+    notify::PushDevice,
+    notify::NewPushSubscription,
+    Metrics,
+    Analytics,
+    Summary,
+    Alert,
+    CacheReport,
+    LivePoint,
+)))]
+struct Schemas;
+
+/// The derived component schemas, by name.
+pub fn derived_schemas() -> Map<String, Value> {
+    let components = Schemas::openapi().components;
+    match serde_json::to_value(components) {
+        Ok(Value::Object(mut c)) => match c.remove("schemas") {
+            Some(Value::Object(schemas)) => schemas,
+            _ => Map::new(),
+        },
+        _ => Map::new(),
+    }
+}
+
+/// The responses an operation starts with; [`finish`] adds every error status it can
+/// answer.
 fn error_responses() -> Value {
-    let e = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let with = |d: &str| {
-        let mut v = e.clone();
-        v["description"] = json!(d);
-        v
-    };
-    json!({
-        "401": with("Not signed in, or no valid token"),
-        "403": with("Not allowed"),
-        "404": with("No such thing, or not yours"),
-        "422": with("Invalid input: see field, fields or items"),
-    })
+    json!({})
 }
 
 fn ok(description: &str, schema: Value) -> Value {
@@ -104,9 +176,127 @@ fn query(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": kind}})
 }
 
+/// Every error status an operation may answer, and when. Each has the `Error` body.
+const ERRORS: [(&str, &str); 10] = [
+    (
+        "400",
+        "Malformed: a body that is not JSON, or a path or query parameter that does not parse (`field` names it)",
+    ),
+    ("401", "Not signed in, or no valid token"),
+    (
+        "403",
+        "Not allowed: an administrators' route, a meter you only view, or beyond the token's scope or meters",
+    ),
+    ("404", "No such thing, or not yours"),
+    ("413", "Body over its limit"),
+    ("415", "Body is not application/json"),
+    ("422", "Invalid input: see field, fields or items"),
+    (
+        "429",
+        "Too many requests for your plan, token or sign-in attempts (Retry-After)",
+    ),
+    (
+        "503",
+        "Database unreachable or server overloaded; try again (Retry-After)",
+    ),
+    (
+        "507",
+        "The server's disk is full; nothing was stored (Retry-After)",
+    ),
+];
+
+/// Operations anyone may call, signed in or not (`security: []`).
+const PUBLIC: [(&str, &str); 9] = [
+    ("get", "/health"),
+    ("get", "/health/live"),
+    ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/setup"),
+    ("post", "/api/v1/setup"),
+    ("get", "/api/v1/invites/{secret}"),
+    ("post", "/api/v1/invites/{secret}/accept"),
+    ("post", "/api/v1/resets/{secret}"),
+    ("get", "/api/v2/daily-outlook/health"),
+];
+
+/// Operations an API token may call as well as a session: the read routes (`ReadUser`:
+/// read tokens, on their meters), ingest (ingest tokens) and /metrics (metrics tokens).
+const TOKEN: [(&str, &str); 14] = [
+    ("get", "/api/v1/meters"),
+    ("get", "/api/v1/meters/{id}"),
+    ("get", "/api/v1/meters/{id}/rules"),
+    ("get", "/api/v1/meters/{id}/readings"),
+    ("get", "/api/v1/meters/{id}/trends"),
+    ("get", "/api/v1/meters/{id}/timeline"),
+    ("get", "/api/v1/meters/{id}/series"),
+    ("get", "/api/v1/series"),
+    ("get", "/api/v1/outlook"),
+    ("get", "/api/usage/current"),
+    ("get", "/api/v2/daily-outlook/{user_id}"),
+    ("get", "/api/v2/daily-outlook/{user_id}/balance-score"),
+    ("post", "/api/v1/readings"),
+    ("get", "/metrics"),
+];
+
+/// Gives every operation its security and the error answers it can give: the pipeline
+/// can refuse any request as malformed (400), not found (404), invalid (422), rate
+/// limited (429) or unavailable (503); a signed-in route also as 401 / 403; one with a
+/// JSON body also as 413 / 415; and a write also as 507. What an operation already says
+/// about a status (a sharper description) is kept.
+fn finish(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let key = (method.as_str(), path.as_str());
+            let public = PUBLIC.contains(&key);
+            op["security"] = if public {
+                json!([])
+            } else if TOKEN.contains(&key) {
+                json!([{"session": []}, {"token": []}])
+            } else {
+                json!([{"session": []}])
+            };
+            let json_body = op["requestBody"]["content"]
+                .get("application/json")
+                .is_some();
+            let raw_body = op.get("requestBody").is_some() && !json_body;
+            let Some(responses) = op["responses"].as_object_mut() else {
+                continue;
+            };
+            for (status, description) in ERRORS {
+                let applies = match status {
+                    "401" | "403" => !public,
+                    "413" => json_body || raw_body,
+                    "415" => json_body,
+                    "507" => method != "get",
+                    _ => true,
+                };
+                if applies && !responses.contains_key(status) {
+                    responses.insert(
+                        status.to_string(),
+                        json!({"description": description, "content": {"application/json": {"schema": schema("Error")}}}),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut doc = base_document();
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        // A derived schema never replaces a written one: two types of one name (utoipa
+        // names by the type's last segment) would silently describe the wrong answer,
+        // so the written one stays and tests/api/openapi.rs names the clash.
+        for (name, schema) in derived_schemas() {
+            schemas.entry(name).or_insert(schema);
+        }
+    }
     if let (Some(paths), Value::Object(perf)) = (doc["paths"].as_object_mut(), performance_paths())
     {
         paths.extend(perf);
@@ -120,6 +310,7 @@ pub fn document() -> Value {
     {
         paths.extend(notify);
     }
+    finish(&mut doc);
     doc
 }
 
@@ -132,24 +323,11 @@ fn account_paths() -> Value {
     let obj = |props: Value| json!({"type": "object", "properties": props});
     let s = |max: u32| json!({"type": "string", "maxLength": max});
     let password = json!({"type": "string", "minLength": 8, "description": "at most 1024 bytes"});
-    let user = obj(
-        json!({"id": {"type": "integer"}, "email": s(254), "display_name": s(80), "role": {"enum": ["admin", "member"]},
-        "household_id": {"type": ["integer", "null"]}, "household": {"type": ["string", "null"]}, "disabled": {"type": "boolean"}, "created_at": {"type": "string"}}),
-    );
-    let account = obj(
-        json!({"id": {"type": "integer"}, "email": s(254), "display_name": s(80), "role": {"enum": ["admin", "member"]},
-        "household_id": {"type": ["integer", "null"]}, "household": {"type": ["string", "null"]}}),
-    );
-    let session = obj(
-        json!({"id": {"type": "string"}, "device": {"type": "string"}, "created_at": {"type": "string"},
-        "last_seen_at": {"type": ["string", "null"]}, "current": {"type": "boolean"}}),
-    );
-    let household = obj(
-        json!({"id": {"type": "integer"}, "name": s(80), "members": {"type": "integer"}, "created_at": {"type": "string"}}),
-    );
-    let link = obj(
-        json!({"kind": {"enum": ["account", "household", "reset"]}, "url": {"type": "string"}, "expires_at": {"type": "string"}}),
-    );
+    let user = schema("UserView");
+    let account = schema("AccountView");
+    let session = schema("SessionView");
+    let household = schema("HouseholdView");
+    let link = schema("LinkView");
     let signed_out = ok(
         "How many sessions were signed out",
         obj(json!({"signed_out": {"type": "integer"}})),
@@ -173,7 +351,7 @@ fn account_paths() -> Value {
         "/api/v1/invites": {"post": op("Make an invitation link (admins)", tag, json!([]),
             Some(obj(json!({"kind": {"enum": ["account", "household"]}, "role": {"enum": ["admin", "member"]}, "household_id": {"type": "integer"}}))), "201", ok("The link, shown once", link.clone()))},
         "/api/v1/invites/{secret}": {"get": op("What an invitation offers (422 on secret when used or expired)", tag, json!([secret.clone()]), None, "200",
-            ok("Invitation", obj(json!({"kind": {"type": "string"}, "role": {"type": "string"}, "household": {"type": ["string", "null"]}, "expires_at": {"type": "string"}}))))},
+            ok("Invitation", schema("InvitePreview")))},
         "/api/v1/invites/{secret}/accept": {"post": op("Accept an invitation: a new account (signed in), or, signed in, join the household", tag, json!([secret.clone()]),
             Some(obj(json!({"email": s(254), "display_name": s(80), "password": password}))), "201", json!({"description": "Created and signed in; 200 {household_id} when joining"}))},
         "/api/v1/resets/{secret}": {"post": op("Set a new password through a reset link (signs out every session)", tag, json!([secret]),
@@ -195,48 +373,17 @@ fn notification_paths() -> Value {
     let id = path_id("id");
     let obj = |props: Value| json!({"type": "object", "properties": props});
     let int = json!({"type": "integer"});
-    let opt_int = json!({"type": ["integer", "null"]});
     let string = json!({"type": "string"});
-    let opt_string = json!({"type": ["string", "null"]});
-    let notification = obj(
-        json!({"id": int, "meter_id": opt_int, "rule": string, "title": string, "body": string,
-        "urgent": {"type": "boolean"}, "created_at": int, "read_at": opt_int}),
-    );
-    let list = obj(
-        json!({"items": {"type": "array", "items": notification}, "unread": int, "next_before": opt_int}),
-    );
     let clock = json!({"type": ["string", "null"], "pattern": "^\\d{1,2}:\\d{2}$", "description": "HH:MM in the user's timezone"});
-    let settings = obj(
-        json!({"quiet_start": clock, "quiet_end": clock, "urgent_through": {"type": "boolean"}, "timezone": string}),
-    );
-    let rules = obj(
-        json!({"enabled": {"type": "boolean"}, "quota_levels": {"type": "array", "maxItems": 5, "items": {"type": "integer", "minimum": 1, "maximum": 200}},
-        "over_today": {"type": "boolean"}, "run_out": {"type": "boolean"}, "range_minutes": {"type": "integer", "minimum": 0, "maximum": 1440},
-        "range_hysteresis": {"type": "number", "minimum": 0, "maximum": 0.5}, "collector_failures": {"type": "integer", "minimum": 1, "maximum": 100}}),
-    );
-    let meter_rules = obj(
-        json!({"meter_id": int, "kind": string, "defaults": {"type": "boolean"}, "settings": rules}),
-    );
-    let webhook = obj(json!({"url": string, "created_at": int}));
-    let new_webhook = obj(
-        json!({"url": string, "secret": {"type": "string", "description": "Shown this once"}, "created_at": int}),
-    );
-    let attempt = obj(
-        json!({"id": int, "channel": string, "batch": string, "at": int, "outcome": {"enum": ["sent", "failed", "timeout", "refused", "no_webhook", "gone", "no_subscription"]},
-        "http_status": opt_int, "latency_ms": opt_int, "next_at": opt_int, "error": opt_string}),
-    );
-    let dead = obj(
-        json!({"id": int, "channel": string, "batch": string, "first_due": int, "attempts": int, "notifications": int}),
-    );
-    let deliveries = obj(
-        json!({"attempts": {"type": "array", "items": attempt}, "dead_letters": {"type": "array", "items": dead}}),
-    );
-    let tested = obj(
-        json!({"outcome": string, "http_status": opt_int, "latency_ms": int, "error": opt_string}),
-    );
-    let device = obj(
-        json!({"id": int, "service": {"type": "string", "description": "The push service's origin"}, "created_at": int}),
-    );
+    let list = schema("NotificationList");
+    let settings = schema("NotifySettings");
+    let rules = schema("AlertSettings");
+    let meter_rules = schema("MeterRules");
+    let webhook = schema("Webhook");
+    let new_webhook = schema("NewWebhook");
+    let deliveries = schema("Deliveries");
+    let tested = schema("WebhookTest");
+    let device = schema("PushDevice");
     let none = |d: &str| json!({"description": d});
     json!({
         "/api/v1/notifications": {"get": op("Your notifications, newest first", "notifications", json!([
@@ -263,12 +410,7 @@ fn notification_paths() -> Value {
             "get": op("Your devices subscribed to Web Push, newest first (the push service's origin, not the endpoint)", "notifications", json!([]), None, "200",
                 ok("Devices", json!({"type": "array", "items": device.clone()}))),
             "post": op("Subscribe a device: the browser's PushSubscription.toJSON(). The endpoint must be https and pass the outbound policy; at most 10 devices, a further one replaces the oldest; an endpoint seen before is updated (422 names the bad field: endpoint, keys.p256dh, keys.auth)", "notifications", json!([]),
-                Some(json!({"type": "object", "required": ["endpoint", "keys"], "properties": {
-                    "endpoint": {"type": "string", "format": "uri", "maxLength": 2048},
-                    "expirationTime": {"type": ["number", "null"]},
-                    "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
-                        "p256dh": {"type": "string", "description": "base64url of the device's P-256 public key (65 bytes)"},
-                        "auth": {"type": "string", "description": "base64url of the 16-byte auth secret"}}}}})),
+                Some(schema("NewPushSubscription")),
                 "201", ok("The device", device))},
         "/api/v1/push/subscriptions/{id}": {"delete": op("Stop notifying a device", "notifications", json!([id]), None, "204", none("Removed"))},
     })
@@ -278,15 +420,16 @@ fn performance_paths() -> Value {
     let id = path_id("id");
     let obj = || json!({"type": "object"});
     let tag = "performance";
+    let alert = json!({"type": "object", "required": ["success", "alert"], "properties": {"success": {"type": "boolean"}, "alert": schema("Alert")}});
     json!({
-        "/api/performance/metrics": {"get": op("Request, statement, cache, job and system figures (admins)", tag, json!([]), None, "200", ok("Last 5 minutes in the seed's shape, detail since start", obj()))},
+        "/api/performance/metrics": {"get": op("Request, statement, cache, job and system figures (admins)", tag, json!([]), None, "200", ok("Last 5 minutes in the seed's shape, detail since start", schema("Metrics")))},
         "/api/performance/analytics": {"get": op("Score, alerts, trend, recommendations and chart points (admins)", tag,
-            json!([query("minutes", "integer", "1–10080, default 5")]), None, "200", ok("Analytics", obj()))},
-        "/api/performance/summary": {"get": op("Health score with its components and key figures (admins)", tag, json!([]), None, "200", ok("Summary", obj()))},
+            json!([query("minutes", "integer", "1–10080, default 5")]), None, "200", ok("Analytics", schema("Analytics")))},
+        "/api/performance/summary": {"get": op("Health score with its components and key figures (admins)", tag, json!([]), None, "200", ok("Summary", schema("Summary")))},
         "/api/performance/alerts": {"get": op("Performance alerts, newest first (admins)", tag,
-            json!([query("resolved", "boolean", "true or false; omit for all"), query("limit", "integer", "1–1000, default 100")]), None, "200", ok("Alerts", obj()))},
-        "/api/performance/alerts/{id}/resolve": {"post": op("Resolve an alert (admins)", tag, json!([id]), None, "200", ok("The alert", obj()))},
-        "/api/performance/alerts/{id}/acknowledge": {"post": op("Acknowledge an alert (admins)", tag, json!([id]), None, "200", ok("The alert", obj()))},
+            json!([query("resolved", "boolean", "true or false; omit for all"), query("limit", "integer", "1–1000, default 100")]), None, "200", ok("Alerts", json!({"type": "object", "required": ["alerts", "count"], "properties": {"alerts": {"type": "array", "items": schema("Alert")}, "count": {"type": "integer"}}})))},
+        "/api/performance/alerts/{id}/resolve": {"post": op("Resolve an alert (admins)", tag, json!([id]), None, "200", ok("The alert", alert.clone()))},
+        "/api/performance/alerts/{id}/acknowledge": {"post": op("Acknowledge an alert (admins)", tag, json!([id]), None, "200", ok("The alert", alert))},
         "/api/performance/thresholds": {
             "get": op("Alert thresholds and presets (admins)", tag, json!([]), None, "200", ok("Thresholds", obj())),
             "put": op("Change thresholds or apply a preset (admins)", tag, json!([]), Some(json!({"type": "object", "properties": {
@@ -295,8 +438,10 @@ fn performance_paths() -> Value {
                 "high_memory_threshold": {"type": "number"}, "error_rate_threshold": {"type": "number"},
                 "cache_hit_rate_threshold": {"type": "number"}, "delivery_lag_threshold": {"type": "number"}}})), "200", ok("Thresholds", obj()))},
         "/api/performance/stream": {"get": op("Live samples as server-sent events (admins)", tag, json!([]), None, "200",
-            json!({"description": "text/event-stream, one `sample` event per tick", "content": {"text/event-stream": {"schema": {"type": "string"}}}}))},
-        "/api/performance/cache/stats": {"get": op("Cache statistics per tier and strategy (admins)", tag, json!([]), None, "200", ok("Statistics", obj()))},
+            json!({"description": "text/event-stream, one `sample` event per tick whose data is a LivePoint", "content": {"text/event-stream": {"schema": {
+                "type": "object", "required": ["event", "data"], "properties": {"event": {"const": "sample"},
+                "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": schema("LivePoint")}}}}}}))},
+        "/api/performance/cache/stats": {"get": op("Cache statistics per tier and strategy (admins)", tag, json!([]), None, "200", ok("Statistics", schema("CacheReport")))},
         "/api/performance/cache/keys": {"get": op("Cache keys by pattern (admins)", tag,
             json!([query("pattern", "string", "a key or a prefix ending in *"), query("limit", "integer", "1–10000, default 200")]), None, "200", ok("Keys per tier", obj()))},
         "/api/performance/cache/clear": {"post": op("Clear cache entries by pattern (admins)", tag, json!([]),
@@ -328,91 +473,36 @@ fn base_document() -> Value {
                 "token": {"type": "http", "scheme": "bearer"}
             },
             "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"},
-                    "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
-                    "items": {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"}, "field": {"type": "string"}, "message": {"type": "string"}}}}}}}},
-                "MeterDraft": {"type": "object", "properties": {
-                    "kind": {"enum": ["quota", "sensor"]}, "name": {"type": "string"}, "unit": {"type": "string"},
-                    "timezone": {"type": "string", "examples": ["Europe/Berlin"]}, "quota": {"type": "number", "minimum": 0},
-                    "reset_rule": {"type": "string", "examples": ["monthly:1", "monthly:last", "weekly:mon", "every:30:2026-01-05"]},
-                    "range_min": {"type": "number"}, "range_max": {"type": "number"}}},
-                "Meter": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "kind": {"type": "string"}, "name": {"type": "string"}, "unit": {"type": "string"},
-                    "timezone": {"type": "string"}, "quota": {"type": ["number", "null"]}, "reset_rule": {"type": ["string", "null"]},
-                    "range_min": {"type": ["number", "null"]}, "range_max": {"type": ["number", "null"]}, "archived": {"type": "boolean"},
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "latest": {"type": ["object", "null"], "properties": {"at": {"type": "string"}, "value": {"type": "number"}}},
-                    "access": {"enum": ["owner", "editor", "viewer"]},
-                    "shared_by": {"type": ["string", "null"], "description": "The owner's name, for a meter shared with you"}}},
-                "MeterSharing": {"type": "object", "properties": {
-                    "meter_id": {"type": "integer"}, "household_id": {"type": ["integer", "null"]},
-                    "household_role": {"enum": ["viewer", "editor", null]},
-                    "members": {"type": "array", "items": {"type": "object", "properties": {
-                        "user_id": {"type": "integer"}, "display_name": {"type": "string"},
-                        "role": {"enum": ["viewer", "editor", null]}}}}}},
                 "Reading": {"type": "object", "required": ["meter_id", "timestamp", "value"], "properties": {
                     "meter_id": {"type": "integer"}, "timestamp": {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]},
                     "value": {"type": "number"}, "remaining": {"type": "number"}}},
                 "ReadingBatch": {"type": "object", "required": ["readings"], "properties": {"readings": {"type": "array", "maxItems": 10000, "items": schema("Reading")}}},
                 "Accepted": {"type": "object", "properties": {"accepted": {"type": "integer"}, "meters": {"type": "array", "items": {"type": "integer"}}, "rejected": {"type": "array"}}},
-                "Token": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "prefix": {"type": "string"}, "scope": {"type": "string"},
-                    "meter_ids": {"type": "array", "items": {"type": "integer"}}, "created_at": {"type": "string"}, "last_used_at": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]}, "revoked": {"type": "boolean"}}},
-                "NewToken": {"allOf": [schema("Token"), {"type": "object", "properties": {"token": {"type": "string", "description": "Shown this once"}}}]},
-                "Source": {"type": "object", "properties": {"kind": {"enum": ["http", "simulator"]}, "url": {"type": "string"}, "bearer_token": {"type": "string", "writeOnly": true},
-                    "headers": {"type": "object", "additionalProperties": {"type": "string"}}, "used_path": {"type": "string"}, "remaining_path": {"type": "string"},
-                    "quota_path": {"type": "string"}, "scale": {"type": "number"}, "interval_secs": {"type": "integer"}, "timeout_secs": {"type": "integer"}, "enabled": {"type": "boolean"}}},
-                "Attempt": {"type": "object", "properties": {"started_at": {"type": "string"}, "attempt": {"type": "integer"}, "status": {"enum": ["success", "failed", "timeout", "invalid"]},
-                    "response_ms": {"type": ["integer", "null"]}, "http_status": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}}},
-                "Import": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"enum": ["running", "done", "failed"]}, "done_bytes": {"type": "integer"},
-                    "total_bytes": {"type": "integer"}, "rows_imported": {"type": "integer"}, "rows_skipped": {"type": "integer"}, "note": {"type": ["string", "null"]}}},
                 "Outlook": {"type": "object", "description": "The daily outlook: per quota meter (snapshot, average, projection, run-out, pace, status, safe days, advice), sensors, balance score, primary insight, quick actions, encouragement, tip, streak and 7-day trends.",
                     "properties": {"user_id": {"type": "integer"}, "date": {"type": "string", "format": "date"}, "balance_score": {"type": ["integer", "null"]},
                     "status": {"type": ["string", "null"]}, "primary_insight": {"type": "object"}, "meters": {"type": "array"}, "sensors": {"type": "array"},
                     "quick_actions": {"type": "array"}, "encouragement": {"type": ["string", "null"]}, "tip": {"type": ["object", "null"]}, "streak": {"type": "integer"},
                     "best_streak": {"type": "integer"}, "trends": {"type": "array"}}},
-                "Trend": {"type": "object", "properties": {"meter_id": {"type": "integer"}, "days": {"type": "array", "items": {"type": "object", "properties": {
-                    "date": {"type": "string"}, "usage": {"type": ["number", "null"]}, "budget": {"type": ["number", "null"]}, "change": {"type": ["number", "null"]}, "rolling_3": {"type": ["number", "null"]}}}}}},
-                "Timeline": {"type": "object", "properties": {"meter_id": {"type": "integer"}, "counter": {"type": "boolean"}, "hours": {"type": "array", "items": {"type": "object", "properties": {
-                    "start": {"type": "integer"}, "consumption": {"type": ["number", "null"]}, "mean": {"type": ["number", "null"]}, "min": {"type": ["number", "null"]}, "max": {"type": ["number", "null"]}}}}}},
-                "PeerComparison": {"type": "object", "description": "Never another user's values: only the group's size and the caller's percentile in it.",
-                    "properties": {"available": {"type": "boolean"}, "group_size": {"type": "integer"}, "percentile": {"type": ["integer", "null"]}, "your_pace": {"type": ["number", "null"]}, "meter_id": {"type": ["integer", "null"]}}},
                 "Envelope": {"type": "object", "required": ["success", "timestamp"], "properties": {"success": {"type": "boolean"}, "data": {}, "cached": {"type": "boolean"},
-                    "load_time": {"type": "number", "description": "seconds"}, "timestamp": {"type": "string"}}},
-                "Tip": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}, "body": {"type": "string"}, "active": {"type": "boolean"}}},
-                "Series": {"type": "object", "description": "A meter's history reduced to columns of whole tier buckets: column i spans [t0[i], t1[i]) and min[i]/max[i] are exactly the raw readings' minimum and maximum there.",
-                    "required": ["meter_id", "tier", "method", "raw_count", "drawn_count", "read_from", "read_to", "t0", "t1", "min", "max", "mean", "first", "last", "count", "gaps"],
-                    "properties": {"meter_id": {"type": "integer"}, "name": {"type": "string"}, "unit": {"type": "string"}, "kind": {"enum": ["quota", "sensor"]}, "timezone": {"type": "string"},
-                    "utc_offset": {"type": "integer", "description": "seconds, when the answer was made"},
-                    "read_from": {"type": "integer", "description": "Unix seconds: the range asked for, widened to whole columns"}, "read_to": {"type": "integer"},
-                    "tier": {"enum": ["raw", "quarter_hour", "hour", "day", "week"], "description": "raw up to 6 h, 15-minute up to 8 d, hourly up to 80 d, local days up to ~5 y, local weeks beyond"},
-                    "method": {"enum": ["raw", "minmax"]}, "column_secs": {"type": "integer"}, "raw_count": {"type": "integer"}, "drawn_count": {"type": "integer", "maximum": 2000}, "generated_at": {"type": "integer"},
-                    "t0": {"type": "array", "items": {"type": "integer"}}, "t1": {"type": "array", "items": {"type": "integer"}},
-                    "min": {"type": "array", "items": {"type": "number"}}, "max": {"type": "array", "items": {"type": "number"}}, "mean": {"type": "array", "items": {"type": "number"}},
-                    "first": {"type": "array", "items": {"type": "number"}}, "last": {"type": "array", "items": {"type": "number"}}, "count": {"type": "array", "items": {"type": "integer"}},
-                    "gaps": {"type": "array", "items": {"type": "integer"}, "description": "indexes of columns after a stretch without readings"},
-                    "normal_range": {"type": "object", "properties": {"min": {"type": ["number", "null"]}, "max": {"type": ["number", "null"]}}},
-                    "quota": {"type": "object", "properties": {"quota": {"type": "number"}, "period_start": {"type": "integer"}, "period_end": {"type": "integer"}, "boundaries": {"type": "array", "items": {"type": "integer"}},
-                        "used": {"type": "number"}, "now": {"type": "integer"}, "projected": {"type": "number"}, "projected_low": {"type": "number"}, "projected_high": {"type": "number"}, "run_out": {"type": "string", "format": "date"}}}}}
+                    "load_time": {"type": "number", "description": "seconds"}, "timestamp": {"type": "string"}}}
             }
         },
         "security": [{"session": []}],
         "paths": {
             "/health": {"get": op("Database and cache status", "health", json!([]), None, "200", ok("Healthy or degraded (503 when the database is down)", json!({"type": "object"})))},
+            "/health/live": {"get": op("Whether the process answers at all (no database or cache call)", "health", json!([]), None, "200", json!({"description": "Alive", "content": {"text/plain": {"schema": {"type": "string"}}}}))},
+            "/api/v1/openapi.json": {"get": op("This document", "meta", json!([]), None, "200", ok("OpenAPI 3.1", json!({"type": "object"})))},
             "/api/v1/meters": {
-                "get": op("Your meters", "meters", json!([]), None, "200", ok("Meters, archived last", array("Meter"))),
-                "post": op("Create a meter", "meters", json!([]), Some(schema("MeterDraft")), "201", ok("Created", schema("Meter")))},
+                "get": op("Your meters", "meters", json!([]), None, "200", ok("Meters, archived last", array("MeterView"))),
+                "post": op("Create a meter", "meters", json!([]), Some(schema("MeterDraft")), "201", ok("Created", schema("MeterView")))},
             "/api/v1/meters/{id}": {
-                "get": op("One meter", "meters", json!([id]), None, "200", ok("The meter", schema("Meter"))),
-                "patch": op("Change a meter (fields given)", "meters", json!([id]), Some(schema("MeterDraft")), "200", ok("Changed", schema("Meter")))},
-            "/api/v1/meters/{id}/archive": {"post": op("Archive a meter", "meters", json!([id]), None, "200", ok("Archived", schema("Meter")))},
+                "get": op("One meter", "meters", json!([id]), None, "200", ok("The meter", schema("MeterView"))),
+                "patch": op("Change a meter (fields given)", "meters", json!([id]), Some(schema("MeterDraft")), "200", ok("Changed", schema("MeterView")))},
+            "/api/v1/meters/{id}/archive": {"post": op("Archive a meter", "meters", json!([id]), None, "200", ok("Archived", schema("MeterView")))},
             "/api/v1/meters/{id}/sharing": {
                 "get": op("Who the meter is shared with (its owner only)", "meters", json!([id]), None, "200", ok("Sharing", schema("MeterSharing"))),
                 "put": op("Share with the household and chosen members (its owner only); members not listed lose their share", "meters", json!([id]),
-                    Some(json!({"type": "object", "properties": {
-                        "household_role": {"enum": ["viewer", "editor", "none", null]},
-                        "members": {"type": "array", "maxItems": 100, "items": {"type": "object", "required": ["user_id", "role"],
-                            "properties": {"user_id": {"type": "integer"}, "role": {"enum": ["viewer", "editor"]}}}}}})),
+                    Some(schema("SharingRequest")),
                     "200", ok("Sharing now", schema("MeterSharing")))},
             "/api/v1/readings": {"post": {
                 "summary": "Store one reading or a batch of up to 10 000 (all or nothing; ?partial=true stores the good ones)", "tags": ["readings"],
@@ -432,33 +522,33 @@ fn base_document() -> Value {
             "/api/v1/meters/{id}/imports": {"post": {"summary": "Import a CSV file in the background", "tags": ["readings"], "parameters": [id, query("format", "string", "legacy (default) or generic")],
                 "requestBody": {"required": true, "content": {"text/csv": {}}},
                 "responses": error_responses().as_object().cloned().map(|mut r| {
-                    r.insert("202".into(), ok("Started", schema("Import")));
+                    r.insert("202".into(), ok("Started", schema("ImportView")));
                     r.insert("409".into(), ok("An import is already running on this meter", schema("Error")));
                     r.insert("413".into(), ok("Body over HEADROOM_UPLOAD_LIMIT_BYTES (refused before reading when Content-Length says so)", schema("Error")));
                     r.insert("429".into(), ok("Three of your imports are already running", schema("Error")));
                     r.insert("503".into(), ok("Not received within HEADROOM_UPLOAD_TIMEOUT_SECS", schema("Error")));
                     Value::Object(r)
                 }).unwrap_or_default()}},
-            "/api/v1/imports/{id}": {"get": op("An import's progress", "readings", json!([id]), None, "200", ok("The import", schema("Import")))},
+            "/api/v1/imports/{id}": {"get": op("An import's progress", "readings", json!([id]), None, "200", ok("The import", schema("ImportView")))},
             "/api/v1/meters/{id}/source": {
-                "get": op("Where readings are collected from", "collection", json!([id]), None, "200", ok("The source", schema("Source"))),
-                "put": op("Set the source", "collection", json!([id]), Some(schema("Source")), "200", ok("Saved", schema("Source"))),
+                "get": op("Where readings are collected from", "collection", json!([id]), None, "200", ok("The source", schema("SourceView"))),
+                "put": op("Set the source", "collection", json!([id]), Some(schema("SourceInput")), "200", ok("Saved", schema("SourceView"))),
                 "delete": op("Stop collecting", "collection", json!([id]), None, "204", json!({"description": "Removed"}))},
-            "/api/v1/meters/{id}/attempts": {"get": op("Latest collection attempts", "collection", json!([id]), None, "200", ok("Newest first", array("Attempt")))},
-            "/api/v1/meters/{id}/trends": {"get": op("Use per day", "outlook", json!([id, query("days", "integer", "1–366, default 7")]), None, "200", ok("Oldest first", schema("Trend")))},
+            "/api/v1/meters/{id}/attempts": {"get": op("Latest collection attempts", "collection", json!([id]), None, "200", ok("Newest first", array("AttemptView")))},
+            "/api/v1/meters/{id}/trends": {"get": op("Use per day", "outlook", json!([id, query("days", "integer", "1–366, default 7")]), None, "200", ok("Oldest first", schema("MeterTrend")))},
             "/api/v1/meters/{id}/timeline": {"get": op("Use per hour", "outlook", json!([id, query("hours", "integer", "1–168, default 24")]), None, "200", ok("Oldest first", schema("Timeline")))},
             "/api/v1/meters/{id}/series": {"get": op("A meter's history for a chart: exact min/max per column, cached (ETag, 304)", "outlook", series_params(Some(id.clone())), None, "200", ok("Columns oldest first", schema("Series")))},
-            "/api/v1/series": {"get": op("Up to four meters of one unit over one range", "outlook", series_params(None), None, "200", ok("One entry per id, in order", json!({"type": "object", "properties": {"series": {"type": "array", "items": {"$ref": "#/components/schemas/Series"}}}})))},
+            "/api/v1/series": {"get": op("Up to four meters of one unit over one range", "outlook", series_params(None), None, "200", ok("One entry per id, in order", schema("SeriesSet")))},
             "/api/v1/outlook": {"get": op("Your daily outlook", "outlook", json!([date]), None, "200", ok("X-Cache: hit when precomputed", schema("Outlook")))},
             "/api/v1/outlook/peers": {"get": op("Your pace among similar households", "outlook", json!([]), None, "200", ok("A percentile, never others' values", schema("PeerComparison")))},
             "/api/v1/tokens": {
-                "get": op("Your API tokens", "tokens", json!([]), None, "200", ok("Without secrets", array("Token"))),
+                "get": op("Your API tokens", "tokens", json!([]), None, "200", ok("Without secrets", array("TokenView"))),
                 "post": op("Create a token: ingest or read (chosen meters) or metrics (admins); optionally expiring", "tokens", json!([]), Some(json!({"type": "object", "properties": {"name": {"type": "string", "maxLength": 80}, "scope": {"enum": ["ingest", "read", "metrics"]}, "meter_ids": {"type": "array", "maxItems": 200, "items": {"type": "integer"}}, "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650}}})), "201", ok("The token, shown once", schema("NewToken")))},
             "/api/v1/tokens/{id}": {"delete": op("Revoke a token", "tokens", json!([id]), None, "204", json!({"description": "Revoked"}))},
             "/api/v1/admin/tips": {
-                "get": op("Tips of the day (admins)", "admin", json!([]), None, "200", ok("All tips", array("Tip"))),
-                "post": op("Add a tip (admins)", "admin", json!([]), Some(schema("Tip")), "201", ok("Added", schema("Tip")))},
-            "/api/v1/admin/tips/{id}": {"put": op("Change a tip (admins)", "admin", json!([id]), Some(schema("Tip")), "200", ok("Changed", schema("Tip")))},
+                "get": op("Tips of the day (admins)", "admin", json!([]), None, "200", ok("All tips", array("TipView"))),
+                "post": op("Add a tip (admins)", "admin", json!([]), Some(schema("TipInput")), "201", ok("Added", schema("TipView")))},
+            "/api/v1/admin/tips/{id}": {"put": op("Change a tip (admins)", "admin", json!([id]), Some(schema("TipInput")), "200", ok("Changed", schema("TipView")))},
             "/api/usage/current": {"get": op("Your primary quota meter, in the old monitor's shape", "compatibility", json!([]), None, "200", ok("MB fields", json!({"type": "object"})))},
             "/api/v2/daily-outlook/{user_id}": {"get": op("A user's daily outlook (yours; admins: anyone's)", "compatibility", json!([uid, date]), None, "200", ok("Envelope", schema("Envelope")))},
             "/api/v2/daily-outlook/{user_id}/balance-score": {"get": op("A user's balance score", "compatibility", json!([uid, date]), None, "200", ok("Envelope", schema("Envelope")))},

@@ -39,7 +39,7 @@ pub use crate::server::storage::outage::{Outage, outage_of};
 use crate::{domain::DomainError, server::storage::StoreError};
 
 /// A problem with one entry of a batch, by its position in the batch.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ItemError {
     pub index: usize,
     pub field: &'static str,

@@ -22,14 +22,14 @@ pub const MAX_MEMBERS: usize = 100;
 
 /// What the owner asks for: the household-wide role and the roles by name. Members
 /// not listed lose the share they had by name.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 pub struct SharingRequest {
     pub household_role: Option<String>,
     #[serde(default)]
     pub members: Vec<MemberRole>,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct MemberRole {
     pub user_id: i64,
     pub role: String,

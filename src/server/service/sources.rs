@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// A source as a client or the form describes it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct SourceInput {
     pub kind: Option<String>,
     pub url: Option<String>,

@@ -25,7 +25,7 @@ impl From<TipRow> for TipView {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct TipInput {
     #[serde(default)]
     pub title: String,
