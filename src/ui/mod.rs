@@ -6,10 +6,10 @@ pub mod app;
 pub mod components;
 pub mod format;
 pub mod islands;
-pub mod offline;
-pub mod pages;
 #[cfg(feature = "hydrate")]
 pub mod json_get;
+pub mod offline;
+pub mod pages;
 #[cfg(feature = "hydrate")]
 pub mod series_fetch;
 

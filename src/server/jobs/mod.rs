@@ -162,8 +162,7 @@ pub fn start(state: AppState, mut stop: watch::Receiver<bool>) -> anyhow::Result
             }
             // One warming at a time: on a big instance a pass can outlast WARM_EVERY,
             // and overlapping passes would each compute the same outlooks.
-            if last_warm.is_none_or(|t| t.elapsed() >= WARM_EVERY) && !warming.swap(true, Relaxed)
-            {
+            if last_warm.is_none_or(|t| t.elapsed() >= WARM_EVERY) && !warming.swap(true, Relaxed) {
                 last_warm = Some(tokio::time::Instant::now());
                 let (state, warming) = (state.clone(), warming.clone());
                 tokio::spawn(async move {
