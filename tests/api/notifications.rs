@@ -468,6 +468,41 @@ on_both_backends! {
     }
 }
 
+// History written days late is left to the scheduler's pass, which reads its meters a
+// page at a time: it tells of what crossed once, only where the rules are on, and a
+// second pass (the episode claimed) tells nothing.
+on_both_backends! {
+    async fn the_scheduled_pass_tells_of_backfilled_crossings_once(backend) {
+        let app = spawn_app_at(backend, NOW).await;
+        let (meter, token, tom) = shared_meter(&app).await;
+        let mia = app.state.db.user_by_email("mia@example.org").await.expect("db").expect("mia");
+        // A second meter of Mia's in another timezone, its rules all off.
+        let quiet = app.add_quota_meter(mia.id, "Mobile", 10_000.0, "monthly:1", "Pacific/Auckland").await;
+        let res = app
+            .client
+            .put(app.url(&format!("/api/v1/meters/{quiet}/rules")))
+            .json(&json!({"enabled": false}))
+            .send()
+            .await
+            .expect("PUT");
+        assert_eq!(res.status(), 200, "{:?}", res.text().await);
+        let quiet_token = token_for(&app, &[quiet]).await;
+        // Three days old: the write path leaves both to the scheduler.
+        ingest(&app, &token, meter, &[("2026-12-01T00:10:00Z", 0.0), ("2026-12-09T10:00:00Z", 91_000.0)]).await;
+        ingest(&app, &quiet_token, quiet, &[("2026-12-01T00:10:00Z", 0.0), ("2026-12-09T10:00:00Z", 9_500.0)]).await;
+        assert!(rules(&list(&app.client, &app).await).is_empty(), "the write path left them");
+        let told = headroom::server::service::alerts::scheduled_pass(&app.state).await.expect("pass");
+        assert_eq!(told, 2, "one notification each for Mia and Tom");
+        let mia_list = list(&app.client, &app).await;
+        assert_eq!(rules(&mia_list), ["quota_90"], "90 % only: it settles 80 % too");
+        assert_eq!(mia_list["items"][0]["meter_id"], meter);
+        assert_eq!(rules(&list(&tom, &app).await), ["quota_90"]);
+        let again = headroom::server::service::alerts::scheduled_pass(&app.state).await.expect("pass");
+        assert_eq!(again, 0, "claimed on the first pass");
+        assert_eq!(rules(&list(&app.client, &app).await), ["quota_90"]);
+    }
+}
+
 /// Two instances on one PostgreSQL, written to at the same moment, each crossing 80 %,
 /// and each running the scheduler's pass: one notification per recipient.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -194,6 +194,77 @@ pub async fn quota_meter(
     Ok(Some((d, o)))
 }
 
+/// Days before today that the notification rules read: the projection's pace is the last
+/// seven days' average, and nothing the rules judge looks further back (streaks do, and
+/// no rule is about a streak). Half the rows of [`DETAIL_DAYS`], in a pass over every meter.
+const RULE_DAYS: i64 = 7;
+
+/// Today's outlook of each of `meters` (any owners; `None` for one that is not a quota
+/// meter with a usable rule) as far as the notification rules read it, their last
+/// [`RULE_DAYS`] read in one query: the scheduler's rule pass over every quota meter, a
+/// page at a time. Today's figures, the pace and the projection are those of the full
+/// outlook; streaks and trends are left short.
+pub async fn quota_meters_today(
+    state: &AppState,
+    meters: &[MeterRow],
+) -> StoreResult<Vec<Option<crate::domain::outlook::meter::QuotaOutlook>>> {
+    let dates: Vec<Date> = meters
+        .iter()
+        .map(|m| local_today(state, &m.timezone))
+        .collect();
+    let days = dates.iter().map(|d| day_number(*d));
+    let (Some(first), Some(last)) = (days.clone().min(), days.max()) else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<i64> = meters.iter().map(|m| m.id).collect();
+    // Full rows for `quota_data`, from the quota columns: the statistics it never reads
+    // (count, sum, min, max, first) stay zero.
+    let recent: Vec<DailyRow> = state
+        .db
+        .quota_days_of(&ids, first - RULE_DAYS, last)
+        .await?
+        .into_iter()
+        .map(|q| DailyRow {
+            meter_id: q.meter_id,
+            day: q.day,
+            count: 0,
+            sum: 0.0,
+            min: 0.0,
+            max: 0.0,
+            first: 0.0,
+            last: q.last,
+            first_ts: 0,
+            last_ts: q.last_ts,
+            last_remaining: q.last_remaining,
+            usage: q.usage,
+            budget: q.budget,
+            pace: None,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(meters.len());
+    for (m, date) in meters.iter().zip(dates) {
+        let (Some(quota), Some(rule)) = (
+            m.quota,
+            m.reset_rule
+                .as_deref()
+                .and_then(|r| r.parse::<ResetRule>().ok()),
+        ) else {
+            out.push(None);
+            continue;
+        };
+        // Timezones differ across the page: each meter's own window of days.
+        let day = day_number(date);
+        let rows = rows_of(&recent, m.id, |r| r.meter_id);
+        let rows = &rows[rows.partition_point(|r| r.day < day - RULE_DAYS)
+            ..rows.partition_point(|r| r.day <= day)];
+        let d = quota_data(state, m, date, (rule, quota), rows, &[]).await?;
+        out.push(Some(crate::domain::outlook::meter::QuotaOutlook::compute(
+            &d,
+        )));
+    }
+    Ok(out)
+}
+
 async fn sensor_data(state: &AppState, m: &MeterRow, date: Date) -> StoreResult<SensorData> {
     let tz = timezone(&m.timezone);
     let now = now_for(state, date, local_today(state, &m.timezone), &tz);

@@ -8,6 +8,7 @@
 //!
 //! Errors are typed ([`StoreError`]); handlers turn them into HTTP answers.
 
+pub mod alert_pass;
 pub mod app_secrets;
 pub mod backup;
 pub mod batch;
