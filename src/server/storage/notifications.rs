@@ -561,7 +561,9 @@ impl Tx {
     }
 
     /// The meter's owner and everyone it is shared with who is not disabled, with their
-    /// delivery settings.
+    /// delivery settings. The owner and the audience are a UNION, not `u.id = … OR u.id
+    /// IN (…)`: PostgreSQL used no index for that OR and read every user, 9 ms a call at
+    /// 10 000 users against 0.4 ms now (the pass that first told 14 892 took 64 s).
     pub async fn recipients(&mut self, meter_id: i64) -> StoreResult<Vec<Recipient>> {
         let sql = concat!(
             "SELECT u.id, u.timezone, s.quiet_start, s.quiet_end, \
@@ -570,10 +572,10 @@ impl Tx {
              EXISTS (SELECT 1 FROM push_subscriptions p WHERE p.user_id = u.id) AS has_push \
              FROM users u LEFT JOIN notify_settings s ON s.user_id = u.id \
              LEFT JOIN webhooks w ON w.user_id = u.id \
-             WHERE u.disabled_at IS NULL AND (u.id = (SELECT owner_id FROM meters WHERE id = $1) \
-             OR u.id IN (",
+             WHERE u.disabled_at IS NULL AND u.id IN (SELECT owner_id FROM meters WHERE id = $1 \
+             UNION ",
             super::shares::audience_sql!(),
-            " AND m.id = $1)) ORDER BY u.id"
+            " AND m.id = $1) ORDER BY u.id"
         );
         Ok(with_tx!(self, conn => sqlx::query_as::<_, Recipient>(sql)
             .bind(meter_id)
