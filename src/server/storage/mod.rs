@@ -267,6 +267,12 @@ impl Db {
         with_pool!(self, pool => pool.size())
     }
 
+    /// The most connections the pool opens (`HEADROOM_DB_MAX_CONNECTIONS`): what
+    /// background work sizes its concurrency from.
+    pub fn pool_max(&self) -> u32 {
+        with_pool!(self, pool => pool.options().get_max_connections())
+    }
+
     pub async fn close(&self) {
         with_pool!(self, pool => pool.close().await);
     }
