@@ -33,7 +33,7 @@ import sys
 import time
 import urllib.parse
 
-from lib import Client, cookie_header, wait_for
+from lib import Client, cookie_header, free_port, wait_for
 from load import parse_wrk
 from login_flood import Sampler, proc_status
 
@@ -58,11 +58,6 @@ def record(label, figure, value, unit, budget=None, met=None, shown=None):
     print(json.dumps({"bench": "budgets", "label": label, "figure": figure, "value": value,
                       "unit": unit, "met": met}), file=sys.stderr)
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def raise_fd_limit(want=65536):

@@ -5,6 +5,8 @@ import http.client
 import http.cookiejar
 import json
 import os
+import socket
+import sqlite3
 import subprocess
 import time
 import urllib.parse
@@ -103,3 +105,36 @@ def import_legacy_csv(client, binary, database_url, path, name, env=None):
     with open(path) as f:
         rows = sum(1 for _ in f) - 1
     return meter, rows
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    """A loopback port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_secs(pid):
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class Counter:
+    """`SELECT count(*)` on a database, without going through a server (SQLite: a reader
+    beside the server's writer, which WAL allows; PostgreSQL: psql)."""
+
+    def __init__(self, url):
+        self.url, self.sqlite = url, None
+        if url.startswith("sqlite:"):
+            self.sqlite = sqlite3.connect(url.split("://", 1)[1].split("?", 1)[0], timeout=5)
+
+    def __call__(self, sql):
+        if self.sqlite is not None:
+            return self.sqlite.execute(sql).fetchone()[0]
+        out = subprocess.run(["psql", self.url, "-Atqc", sql], check=True, capture_output=True, text=True)
+        return int(out.stdout.strip())

@@ -32,8 +32,6 @@ import json
 import os
 import re
 import signal
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -41,24 +39,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from lib import Client, Keepalive, percentile, wait_for
+from lib import Client, Counter, Keepalive, cpu_secs, free_port, percentile, wait_for
 
 EMAIL, PASSWORD = "bench@example.org", "bench-password-1"
-TICKS = os.sysconf("SC_CLK_TCK")
 COST_BUDGET_PCT = 5.0
 PASS_BUDGET_S = 5.0
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_secs(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 class Server:
@@ -103,20 +90,6 @@ def add_user(a, database_url):
     if done.returncode != 0:
         sys.exit(f"users add failed: {done.stderr[-1000:]}")
 
-
-class Counter:
-    """`SELECT count(*)` on a database, without going through a server."""
-
-    def __init__(self, url):
-        self.url, self.sqlite = url, None
-        if url.startswith("sqlite:"):
-            self.sqlite = sqlite3.connect(url.split("://", 1)[1].split("?", 1)[0], timeout=5)
-
-    def __call__(self, sql):
-        if self.sqlite is not None:
-            return self.sqlite.execute(sql).fetchone()[0]
-        out = subprocess.run(["psql", self.url, "-Atqc", sql], check=True, capture_output=True, text=True)
-        return int(out.stdout.strip())
 
 
 def post_all(base, bodies, headers, connections=2):

@@ -24,47 +24,17 @@ import json
 import os
 import re
 import signal
-import socket
-import sqlite3
 import subprocess
 import sys
 import time
 
-from lib import Client, wait_for
+from lib import Client, Counter, cpu_secs, free_port, wait_for
 
 BUDGET_S = 30
 DEMO_EMAIL, DEMO_PASSWORD = "ada@headroom.demo", "headroom-demo"  # loopback's demo admin
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-def cpu_secs(pid):
-    """User + system CPU seconds of a process so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-class Counter:
-    """`SELECT count(*)` on the server's database, without going through the server."""
-
-    def __init__(self, url):
-        self.url = url
-        self.sqlite = None
-        if url.startswith("sqlite:"):
-            path = url.split("://", 1)[1].split("?", 1)[0]
-            self.sqlite = sqlite3.connect(path, timeout=5)  # reads only; WAL lets the server write
-
-    def __call__(self, sql):
-        if self.sqlite is not None:
-            return self.sqlite.execute(sql).fetchone()[0]
-        out = subprocess.run(["psql", self.url, "-Atqc", sql], check=True, capture_output=True, text=True)
-        return int(out.stdout.strip())
 
 
 def metric(text, name, job):
