@@ -36,19 +36,7 @@ pub(crate) async fn token_for(app: &TestApp, meters: &[i64]) -> String {
 /// background evaluator has judged them: a notification is made within a drain
 /// (`HEADROOM_RULES_EVERY_MS`, 500 ms) of the write, not during its request.
 pub(crate) async fn ingest(app: &TestApp, token: &str, meter: i64, readings: &[(&str, f64)]) {
-    let readings: Vec<Value> = readings
-        .iter()
-        .map(|(at, v)| json!({"meter_id": meter, "timestamp": at, "value": v}))
-        .collect();
-    let res = app
-        .anonymous()
-        .post(app.url("/api/v1/readings"))
-        .bearer_auth(token)
-        .json(&json!({ "readings": readings }))
-        .send()
-        .await
-        .expect("POST");
-    assert!(res.status().is_success(), "{:?}", res.text().await);
+    post_readings(app, token, meter, readings).await;
     tokio::time::timeout(
         std::time::Duration::from_secs(10),
         headroom::server::service::alerts::evaluator::settled(&app.state),

@@ -172,18 +172,18 @@ async fn quota_data(
     })
 }
 
+/// A quota meter's quota and reset rule; `None` for a sensor or a rule that does not parse.
+fn quota_and_rule(m: &MeterRow) -> Option<(f64, ResetRule)> {
+    Some((m.quota?, m.reset_rule.as_deref()?.parse().ok()?))
+}
+
 /// Today's outlook of one quota meter with the figures it came from (the chart
 /// explorer's budget line and projection); `None` for a sensor or an unusable rule.
 pub async fn quota_meter(
     state: &AppState,
     m: &MeterRow,
 ) -> ServiceResult<Option<(QuotaMeterData, crate::domain::outlook::meter::QuotaOutlook)>> {
-    let (Some(quota), Some(rule)) = (
-        m.quota,
-        m.reset_rule
-            .as_deref()
-            .and_then(|r| r.parse::<ResetRule>().ok()),
-    ) else {
+    let Some((quota, rule)) = quota_and_rule(m) else {
         return Ok(None);
     };
     let date = local_today(state, &m.timezone);
@@ -243,12 +243,7 @@ pub async fn quota_meters_today(
         .collect();
     let mut out = Vec::with_capacity(meters.len());
     for (m, date) in meters.iter().zip(dates) {
-        let (Some(quota), Some(rule)) = (
-            m.quota,
-            m.reset_rule
-                .as_deref()
-                .and_then(|r| r.parse::<ResetRule>().ok()),
-        ) else {
+        let Some((quota, rule)) = quota_and_rule(m) else {
             out.push(None);
             continue;
         };

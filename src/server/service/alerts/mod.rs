@@ -33,12 +33,15 @@ const COLLECTOR: &str = "collector";
 
 /// A meter's rules: its owner's, or the defaults.
 pub async fn settings_of(state: &AppState, meter_id: i64) -> StoreResult<AlertSettings> {
-    Ok(state
-        .db
-        .alert_settings(meter_id)
-        .await?
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default())
+    Ok(parse_settings(
+        state.db.alert_settings(meter_id).await?.as_deref(),
+    ))
+}
+
+/// Stored rule settings (JSON); the defaults when there are none or they do not parse.
+fn parse_settings(json: Option<&str>) -> AlertSettings {
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
 }
 
 /// Queues the reading-driven rules of the meters `readings` touched for the background
@@ -238,10 +241,7 @@ async fn pass_page(state: &AppState, page: &[MeterRow]) -> StoreResult<usize> {
     let outlooks = outlook::quota_meters_today(state, page).await?;
     let mut due: Vec<(&MeterRow, Vec<Fired>)> = Vec::new();
     for (m, o) in page.iter().zip(outlooks) {
-        let settings: AlertSettings = stored
-            .get(&m.id)
-            .and_then(|json| serde_json::from_str(json).ok())
-            .unwrap_or_default();
+        let settings = parse_settings(stored.get(&m.id).map(String::as_str));
         let fired = match o {
             Some(o) if settings.enabled => alerts::quota_alerts(&settings, &o),
             _ => continue,
