@@ -120,3 +120,23 @@ build_release() {
   log "building the release (server + WebAssembly)"
   (cd "$ROOT" && cargo leptos build --release --precompress)
 }
+
+# Makes room in the shared build cache when the disk runs low. Every clone on the machine
+# (CI's clean clones, worktrees) builds into one CARGO_TARGET_DIR, and each new path leaves
+# its own incremental cache and ~1.2 GB test binaries behind; on 2026-12-03 that filled the
+# disk and a CI run failed half its tests on "No space left on device". Dependencies stay,
+# so a pruned cache still builds in minutes, not the hour a cold one takes.
+keep_disk_free() {
+  local need_gb=${HEADROOM_MIN_FREE_GB:-20} free_gb
+  mkdir -p "$TARGET_DIR"
+  free_gb=$(df -Pk "$TARGET_DIR" | awk 'NR == 2 { print int($4 / 1048576) }')
+  if [ "$free_gb" -ge "$need_gb" ]; then return 0; fi
+  log "only ${free_gb} GB free (want ${need_gb}): pruning old build output in $TARGET_DIR"
+  rm -rf "$TARGET_DIR"/debug/incremental "$TARGET_DIR"/release/incremental
+  # Test and binary executables of this crate older than an hour: another clone's, or stale.
+  find "$TARGET_DIR"/debug/deps -maxdepth 1 -type f -mmin +60 \
+    \( -name 'headroom-*' -o -name 'api-*' -o -name 'architecture-*' \) -delete 2>/dev/null || true
+  free_gb=$(df -Pk "$TARGET_DIR" | awk 'NR == 2 { print int($4 / 1048576) }')
+  log "${free_gb} GB free after pruning"
+  if [ "$free_gb" -lt 5 ]; then die "only ${free_gb} GB free on $(df -P "$TARGET_DIR" | awk 'NR == 2 { print $6 }'): the tests need about 10"; fi
+}
