@@ -157,6 +157,7 @@ impl Application {
         let limits = serve::ConnectionLimits {
             max_connections: state.settings.server.max_connections,
             header_timeout: state.settings.server.header_timeout,
+            park_after: crate::server::http::connection::PARK_AFTER,
         };
         let connections = state.perf.connections.clone();
         let serve = serve::serve(listener, front, limits, connections, async move {

@@ -9,6 +9,7 @@ mod authorization;
 mod backup;
 mod cache;
 mod collector;
+mod connections;
 mod daily_outlook;
 mod demo;
 mod errors;

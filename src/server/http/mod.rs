@@ -4,6 +4,7 @@
 
 pub mod cached;
 pub mod client;
+pub mod connection;
 pub mod error;
 pub mod extract;
 pub mod forms;

@@ -1,35 +1,38 @@
-//! The accept loop: hyper's connection builder driven by hand instead of `axum::serve`,
-//! for the two bounds a server facing the internet needs and `axum::serve` does not set.
+//! The accept loop, driven by hand instead of `axum::serve`, for the bounds a server
+//! facing the internet needs and `axum::serve` does not set.
 //!
 //! - **A header-read timeout.** hyper enforces one only when it has a timer, and
 //!   `axum::serve` gives it none: a client that opens a connection and sends a header a
-//!   minute would hold its connection (and its memory) for ever.
+//!   minute would hold its connection (and its memory) for ever. An idle keep-alive
+//!   connection is closed after the same time.
 //! - **A connection cap** (`HEADROOM_MAX_CONNECTIONS`). A permit is taken *before*
 //!   `accept`, so at the cap new connections wait in the kernel's queue instead of each
 //!   costing a task and buffers here.
+//! - **Idle connections cost a socket, not buffers**: `connection/` serves each one and
+//!   gives hyper's state back while it idles between requests.
 //!
-//! Shutdown stops accepting and lets open connections finish their requests
-//! (`GracefulShutdown`); the caller bounds how long that may take.
+//! Shutdown stops accepting, closes idle connections and lets the others finish their
+//! requests; the caller bounds how long that may take.
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use axum::body::Body;
-use hyper::body::Incoming;
-use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto::Builder, graceful::GracefulShutdown},
-    service::TowerToHyperService,
+use tokio::{
+    net::TcpListener,
+    sync::{Semaphore, watch},
 };
-use tokio::{net::TcpListener, sync::Semaphore};
-use tower::ServiceExt as _;
 
-use crate::server::{http::replay::front::MakeFront, perf::collect::Connections};
+use crate::server::{
+    http::{connection::Protocol, replay::front::MakeFront},
+    perf::collect::Connections,
+};
 
 /// The bounds on clients' connections.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     pub max_connections: usize,
     pub header_timeout: Duration,
+    /// How long a connection idles between requests before it gives hyper's buffers back.
+    pub park_after: Duration,
 }
 
 /// Serves `front` on `listener` until `shutdown` resolves, then waits for the open
@@ -42,13 +45,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
-    builder.http2().timer(TokioTimer::new());
+    let protocol = Arc::new(Protocol::new(limits.header_timeout, limits.park_after));
+    // Every connection holds a receiver; the sender's `closed()` is when all have ended.
+    let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -76,21 +75,20 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
-        let service = front
-            .for_peer(peer)
-            .map_request(|req: hyper::Request<Incoming>| req.map(Body::new));
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
         let open = connections.opened();
+        let connection = protocol.clone().drive(
+            tcp,
+            front.for_peer(peer),
+            connections.clone(),
+            stop_rx.clone(),
+        );
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::trace!(error = %e, "connection ended with an error");
-            }
+            connection.await;
             drop((open, permit));
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    drop(stop_rx);
+    let _ = stop_tx.send(true);
+    stop_tx.closed().await;
 }

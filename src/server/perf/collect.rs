@@ -152,6 +152,7 @@ impl Tracked {
 pub struct Connections {
     open: AtomicU64,
     accepted: AtomicU64,
+    parked: AtomicU64,
 }
 
 impl Connections {
@@ -168,6 +169,27 @@ impl Connections {
 
     pub fn accepted(&self) -> u64 {
         self.accepted.load(Relaxed)
+    }
+
+    /// Counts an open connection as parked (idle, holding no HTTP state) until the
+    /// returned guard is dropped.
+    pub fn parked(self: &Arc<Self>) -> ParkedConnection {
+        self.parked.fetch_add(1, Relaxed);
+        ParkedConnection(self.clone())
+    }
+
+    /// Open connections that are parked between requests.
+    pub fn parked_now(&self) -> u64 {
+        self.parked.load(Relaxed)
+    }
+}
+
+/// One parked connection, counted out when it wakes or closes.
+pub struct ParkedConnection(Arc<Connections>);
+
+impl Drop for ParkedConnection {
+    fn drop(&mut self) {
+        self.0.parked.fetch_sub(1, Relaxed);
     }
 }
 

@@ -25,6 +25,7 @@ pub struct Inputs<'a> {
     pub db_connections: u32,
     pub in_flight: i64,
     pub connections: u64,
+    pub connections_parked: u64,
     pub evaluation: Option<&'a Evaluation>,
     pub open_alerts: usize,
 }
@@ -210,6 +211,11 @@ fn families<'a>(i: &Inputs<'a>) -> Vec<Family<'a>> {
             "Client connections open, idle keep-alive ones included.",
         )
         .value(i.connections),
+        Family::gauge(
+            "headroom_http_connections_parked",
+            "Of the open connections, those idle between requests and holding no HTTP state.",
+        )
+        .value(i.connections_parked),
         Family::histogram(
             "headroom_db_query_duration_seconds",
             "SQL statement time, all statements.",

@@ -326,6 +326,7 @@ async fn prometheus_text(
         db_connections: state.db.pool_size(),
         in_flight: perf.routes.in_flight(),
         connections: perf.connections.open(),
+        connections_parked: perf.connections.parked_now(),
         evaluation: evaluation.as_deref(),
         open_alerts: open,
     });
