@@ -16,8 +16,9 @@ const BLOCKING_THREAD_KEEP_ALIVE: Duration = Duration::from_secs(1);
 fn main() -> ExitCode {
     // No transparent huge pages. mimalloc asks for them on its large reservations, and
     // one touched byte then makes 2 MB resident: 16 MB of an idle server's 55 MB were
-    // such pages, mostly empty (`AnonHugePages` in /proc/PID/smaps_rollup). The same
-    // as MIMALLOC_ALLOW_THP=0, which mimalloc reads before `main` could set it.
+    // such pages, mostly empty (`AnonHugePages` in /proc/PID/smaps_rollup). mimalloc is
+    // built not to ask (its `no_thp` feature, which covers what it maps before `main`);
+    // this covers systems whose THP setting is "always", which need no asking.
     #[cfg(target_os = "linux")]
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
         eprintln!("headroom: cannot turn transparent huge pages off: {e}");
