@@ -10,6 +10,7 @@ pub mod demo;
 pub mod hex;
 pub mod http;
 pub mod jobs;
+pub mod memory;
 pub mod outbound;
 pub mod perf;
 pub mod service;

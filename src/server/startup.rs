@@ -144,6 +144,8 @@ impl Application {
         let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let sampler = crate::server::perf::sampler::start(state.clone(), stopping_rx.clone());
+        // An idle server gives back what a burst (seeding, warming, connections) freed.
+        crate::server::memory::start(stopping_rx.clone());
         let jobs = if state.settings.jobs.enabled {
             Some(jobs::start(state.clone(), stopping_rx.clone())?)
         } else {
