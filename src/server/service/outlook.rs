@@ -327,24 +327,31 @@ pub async fn compute(
 ) -> ServiceResult<Outlook> {
     let mut meters = Vec::new();
     let mut sensors = Vec::new();
-    let active = access::visible(state, user_id, true, only).await?;
     let day = day_number(date);
-    // Two queries for all quota meters, however many: a few days of full rows and the
-    // year before them as verdict masks.
-    let (recent, verdicts) = if active.iter().any(|a| a.meter.kind == "quota") {
-        (
-            state
-                .db
-                .visible_daily_rollups(user_id, day - DETAIL_DAYS, day)
-                .await?,
-            state
-                .db
-                .visible_verdicts(user_id, day - HISTORY_DAYS, day - DETAIL_DAYS - 1)
-                .await?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    // Three queries, at once on three pooled connections (each finds the meters the user
+    // sees itself): the meters, then for all quota meters however many, a few days of full
+    // rows and the year before them as verdict masks. In turn they took the sum of three
+    // round trips, and on PostgreSQL their tails added up (p95 7.9 ms against a 5 ms budget).
+    let (active, recent, verdicts, tips) = tokio::try_join!(
+        access::visible(state, user_id, true, only),
+        async {
+            Ok::<_, ServiceError>(
+                state
+                    .db
+                    .visible_daily_rollups(user_id, day - DETAIL_DAYS, day)
+                    .await?,
+            )
+        },
+        async {
+            Ok::<_, ServiceError>(
+                state
+                    .db
+                    .visible_verdicts(user_id, day - HISTORY_DAYS, day - DETAIL_DAYS - 1)
+                    .await?,
+            )
+        },
+        active_tips(state),
+    )?;
     let shared_by: HashMap<i64, String> = active
         .iter()
         .filter(|a| a.shared())
@@ -383,7 +390,7 @@ pub async fn compute(
         now,
         meters,
         sensors,
-        tips: active_tips(state).await?.to_vec(),
+        tips: tips.to_vec(),
     });
     for m in &mut outlook.meters {
         m.shared_by = shared_by.get(&m.meter_id).cloned();
