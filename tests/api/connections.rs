@@ -9,16 +9,9 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::helpers::{Backend, Options, TestApp, eventually, spawn_app_with};
+use crate::helpers::{Backend, Options, TestApp, eventually, spawn_app_with, with_env};
 
 const LIVE: &[u8] = b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
-
-fn with_env(env: &[(&'static str, &str)]) -> Options {
-    Options {
-        env: env.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
-        ..Default::default()
-    }
-}
 
 async fn connect(app: &TestApp) -> TcpStream {
     TcpStream::connect(app.address.trim_start_matches("http://"))
@@ -55,6 +48,12 @@ async fn read_response(tcp: &mut TcpStream, pending: &mut Vec<u8>) -> String {
     }
 }
 
+/// Sends one `GET /health/live` on `tcp` and returns its answer's status line.
+async fn ask_live(tcp: &mut TcpStream, pending: &mut Vec<u8>) -> String {
+    tcp.write_all(LIVE).await.expect("write");
+    read_response(tcp, pending).await
+}
+
 async fn wait_parked(app: &TestApp, count: u64) {
     let connections = app.state.perf.connections.clone();
     eventually(Duration::from_secs(10), "the connection parked", || {
@@ -70,9 +69,8 @@ async fn an_idle_keep_alive_connection_parks_and_serves_its_next_request() {
     let mut tcp = connect(&app).await;
     let mut pending = Vec::new();
     for round in 0..3 {
-        tcp.write_all(LIVE).await.expect("write");
         assert_eq!(
-            read_response(&mut tcp, &mut pending).await,
+            ask_live(&mut tcp, &mut pending).await,
             "HTTP/1.1 200 OK",
             "request {round}"
         );
@@ -149,11 +147,7 @@ async fn a_parked_connection_is_closed_after_the_header_timeout() {
     .await;
     let mut tcp = connect(&app).await;
     let mut pending = Vec::new();
-    tcp.write_all(LIVE).await.expect("write");
-    assert_eq!(
-        read_response(&mut tcp, &mut pending).await,
-        "HTTP/1.1 200 OK"
-    );
+    assert_eq!(ask_live(&mut tcp, &mut pending).await, "HTTP/1.1 200 OK");
     let mut rest = Vec::new();
     let closed = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut rest)).await;
     assert!(
@@ -170,11 +164,7 @@ async fn parked_connections_do_not_hold_up_shutdown() {
     for _ in 0..3 {
         let mut tcp = connect(&app).await;
         let mut pending = Vec::new();
-        tcp.write_all(LIVE).await.expect("write");
-        assert_eq!(
-            read_response(&mut tcp, &mut pending).await,
-            "HTTP/1.1 200 OK"
-        );
+        assert_eq!(ask_live(&mut tcp, &mut pending).await, "HTTP/1.1 200 OK");
         held.push(tcp);
     }
     wait_parked(&app, 3).await;

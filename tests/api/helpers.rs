@@ -115,6 +115,14 @@ pub struct Options {
     pub database: Option<String>,
 }
 
+/// Options with only these environment settings.
+pub fn with_env(env: &[(&'static str, &str)]) -> Options {
+    Options {
+        env: env.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+        ..Default::default()
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Options::default()).await
 }

@@ -11,15 +11,8 @@ use tokio::{
 };
 
 use crate::helpers::{
-    Backend, Options, PASSWORD, TestApp, client, eventually, json_of, spawn_app_with,
+    Backend, Options, PASSWORD, TestApp, client, eventually, json_of, spawn_app_with, with_env,
 };
-
-fn with_env(env: &[(&'static str, &str)]) -> Options {
-    Options {
-        env: env.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
-        ..Default::default()
-    }
-}
 
 /// Posts the sign-in form with `email` and `password`, as coming from `forwarded_for`
 /// when given; returns the status and where it sends the browser.
