@@ -7,13 +7,19 @@ use std::collections::BTreeMap;
 
 use headroom::{
     domain::{
+        outlook::meter::DayRecord,
         period::{ResetRule, date_of_day_number, day_number, monday_of},
         quota::{CounterSample, DaySummary},
         rollup::{Reading, Stats, counter_usage},
     },
     server::{
         service::ingest::{self, NewReading, local_day_number},
-        storage::{blocks::utc_day, codec::DayRollups},
+        storage::{
+            Db,
+            blocks::utc_day,
+            codec::DayRollups,
+            rollups::{DailyRow, VERDICT_CHUNK_DAYS},
+        },
     },
 };
 use jiff::tz::TimeZone;
@@ -92,6 +98,38 @@ fn assert_stats(what: &str, got: Stats, want: Stats) {
     );
     assert_eq!((got.min, got.max), (want.min, want.max), "{what}: min/max");
     assert_close(&format!("{what}: sum"), got.sum, want.sum);
+}
+
+/// The verdict masks the outlook's streaks read (kept by triggers as the daily rows
+/// change) say of each day what its row says.
+async fn assert_verdicts_follow(db: &Db, owner: i64, meter: i64, dailies: &[DailyRow]) {
+    let mut want = BTreeMap::<i64, (i64, i64)>::new();
+    for row in dailies {
+        let record = DayRecord {
+            date: date_of_day_number(row.day),
+            usage: row.usage,
+            budget: row.budget,
+        };
+        let bit = 1i64 << row.day.rem_euclid(VERDICT_CHUNK_DAYS);
+        let masks = want
+            .entry(row.day.div_euclid(VERDICT_CHUNK_DAYS))
+            .or_default();
+        match record.within_budget() {
+            Some(true) => masks.0 |= bit,
+            Some(false) => masks.1 |= bit,
+            None => {}
+        }
+    }
+    want.retain(|_, (within, over)| *within != 0 || *over != 0);
+    let got: BTreeMap<i64, (i64, i64)> = db
+        .visible_verdicts(owner, 0, 100_000)
+        .await
+        .expect("verdicts")
+        .into_iter()
+        .filter(|v| v.meter_id == meter)
+        .map(|v| (v.chunk, (v.within_bits, v.over_bits)))
+        .collect();
+    assert_eq!(got, want, "verdict masks");
 }
 
 async fn check_one(app: &TestApp, owner: i64, (mut readings, cuts): (Vec<NewReading>, Vec<usize>)) {
@@ -190,6 +228,8 @@ async fn check_one(app: &TestApp, owner: i64, (mut readings, cuts): (Vec<NewRead
         previous = Some(last);
     }
 
+    assert_verdicts_follow(db, owner, meter, &dailies).await;
+
     // Weeks.
     let mut by_week: BTreeMap<i64, Vec<Reading>> = BTreeMap::new();
     for (day, rs) in &by_local_day {
@@ -213,6 +253,15 @@ async fn check_one(app: &TestApp, owner: i64, (mut readings, cuts): (Vec<NewRead
         );
     }
     assert!(expected.iter().all(|r| utc_day(r.ts) >= utc_day(START)));
+
+    // Rebuilt in another timezone, the days move: rows are deleted and written anew.
+    let mut moved = db.meter(meter).await.expect("meter").expect("exists");
+    moved.timezone = "America/New_York".into();
+    ingest::rebuild_local_rollups(db, &moved)
+        .await
+        .expect("rebuild");
+    let dailies = db.daily_rollups(meter, 0, 100_000).await.expect("dailies");
+    assert_verdicts_follow(db, owner, meter, &dailies).await;
 }
 
 /// Runs the property with proptest's runner (and its shrinking) on the test thread, driving

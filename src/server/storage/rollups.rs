@@ -94,6 +94,19 @@ pub struct VerdictChunkRow {
 /// Days per verdict chunk: as many as fit below the sign bit of an `i64`.
 pub const VERDICT_CHUNK_DAYS: i64 = 62;
 
+/// The bits of chunk `chunk` that are days within `from..=to`.
+fn days_mask(chunk: i64, from: i64, to: i64) -> i64 {
+    let first = chunk * VERDICT_CHUNK_DAYS;
+    let low = (from - first).clamp(0, VERDICT_CHUNK_DAYS);
+    let high = (to - first + 1).clamp(0, VERDICT_CHUNK_DAYS);
+    if low >= high {
+        return 0;
+    }
+    // Both at most 62: the shifts stay below the sign bit.
+    let below = |n: i64| (1i64 << n) - 1;
+    below(high) & !below(low)
+}
+
 /// The active quota meters user `$1` sees (their own and those shared with them), as a
 /// subquery: one round trip serves all of them.
 macro_rules! visible_quota_meters {
@@ -127,9 +140,11 @@ impl Tx {
 
 impl Db {
     /// The verdicts of days `from..=to` of every active quota meter `user_id` sees, by
-    /// meter then chunk. Summing distinct powers of two is a bitwise OR that both SQLite
-    /// and PostgreSQL aggregate natively. The verdict mirrors `DayRecord::within_budget`,
-    /// tolerance included.
+    /// meter then chunk, from `verdict_chunks` (kept summed from the daily rows by the
+    /// migration's triggers; the verdict mirrors `DayRecord::within_budget`, tolerance
+    /// included). A few rows a year, where summing the daily rows read one per day: on
+    /// PostgreSQL that was the slowest of the outlook's reads. Days of the first and last
+    /// chunk outside `from..=to` are masked out.
     pub async fn visible_verdicts(
         &self,
         user_id: i64,
@@ -137,23 +152,23 @@ impl Db {
         to: i64,
     ) -> StoreResult<Vec<VerdictChunkRow>> {
         let sql = concat!(
-            "SELECT meter_id, day / 62 AS chunk,",
-            " CAST(SUM(CASE WHEN usage <= budget * 1.000000001 + 0.000000001",
-            "  THEN CAST(1 AS BIGINT) << CAST(day % 62 AS INTEGER) ELSE 0 END) AS BIGINT) AS within_bits,",
-            " CAST(SUM(CASE WHEN usage > budget * 1.000000001 + 0.000000001",
-            "  THEN CAST(1 AS BIGINT) << CAST(day % 62 AS INTEGER) ELSE 0 END) AS BIGINT) AS over_bits",
-            " FROM daily_rollups WHERE meter_id IN (",
+            "SELECT meter_id, chunk, within_bits, over_bits FROM verdict_chunks WHERE meter_id IN (",
             visible_quota_meters!(),
-            ") AND day BETWEEN $2 AND $3 GROUP BY meter_id, day / 62 ORDER BY meter_id, chunk"
+            ") AND chunk BETWEEN $2 AND $3 ORDER BY meter_id, chunk"
         );
-        Ok(
-            with_pool!(self, pool => sqlx::query_as::<_, VerdictChunkRow>(sql)
+        let mut rows = with_pool!(self, pool => sqlx::query_as::<_, VerdictChunkRow>(sql)
             .bind(user_id)
-            .bind(from)
-            .bind(to)
+            .bind(from.div_euclid(VERDICT_CHUNK_DAYS))
+            .bind(to.div_euclid(VERDICT_CHUNK_DAYS))
             .fetch_all(pool)
-            .await?),
-        )
+            .await?);
+        for row in &mut rows {
+            let keep = days_mask(row.chunk, from, to);
+            row.within_bits &= keep;
+            row.over_bits &= keep;
+        }
+        rows.retain(|r| r.within_bits != 0 || r.over_bits != 0);
+        Ok(rows)
     }
 
     /// Full daily rows of every active quota meter `user_id` sees for local days
@@ -318,5 +333,25 @@ impl Db {
             .fetch_all(pool)
             .await?),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_mask_keeps_the_days_of_a_chunk_within_the_range() {
+        let chunk = 330;
+        let first = chunk * VERDICT_CHUNK_DAYS;
+        let all = (1i64 << VERDICT_CHUNK_DAYS) - 1;
+        assert_eq!(days_mask(chunk, first - 100, first + 100), all);
+        assert_eq!(days_mask(chunk, first, first + 61), all);
+        assert_eq!(days_mask(chunk, first + 2, first + 100), all & !0b11);
+        assert_eq!(days_mask(chunk, first - 5, first + 2), 0b111);
+        assert_eq!(days_mask(chunk, first + 3, first + 3), 0b1000);
+        assert_eq!(days_mask(chunk, first + 61, first + 61), 1 << 61);
+        assert_eq!(days_mask(chunk, first + 62, first + 100), 0);
+        assert_eq!(days_mask(chunk, first - 10, first - 1), 0);
     }
 }
