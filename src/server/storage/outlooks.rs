@@ -22,6 +22,9 @@ impl Db {
             .await?))
     }
 
+    /// Keeps a computed outlook as the user's row for `day`. On PostgreSQL the table is
+    /// unlogged (its migration 0012): the row is a cache of what the rollups give, so the
+    /// write waits for no WAL flush and a crash costs one computation per user.
     pub async fn put_outlook(
         &self,
         user_id: i64,
@@ -29,37 +32,18 @@ impl Db {
         computed_at: i64,
         data: &str,
     ) -> StoreResult<()> {
-        let sql = "INSERT INTO outlooks (user_id, day, computed_at, stale, data) VALUES ($1, $2, $3, FALSE, $4) \
-                   ON CONFLICT (user_id, day) DO UPDATE SET computed_at = excluded.computed_at, \
-                   stale = FALSE, data = excluded.data";
-        match &self.pool {
-            super::Pool::Sqlite(pool) => {
-                sqlx::query(sql)
-                    .bind(user_id)
-                    .bind(day)
-                    .bind(computed_at)
-                    .bind(data)
-                    .execute(pool)
-                    .await?;
-            }
-            // The row is a cache of what the rollups give: a crash that loses its last
-            // moments costs one computation. So PostgreSQL does not wait for the WAL to
-            // reach the disk (4 of an uncached outlook's 7 ms on a durable server).
-            super::Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SET LOCAL synchronous_commit TO OFF")
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(sql)
-                    .bind(user_id)
-                    .bind(day)
-                    .bind(computed_at)
-                    .bind(data)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-            }
-        }
+        with_pool!(self, pool => {
+            sqlx::query(
+            "INSERT INTO outlooks (user_id, day, computed_at, stale, data) VALUES ($1, $2, $3, FALSE, $4) \
+             ON CONFLICT (user_id, day) DO UPDATE SET computed_at = excluded.computed_at, \
+             stale = FALSE, data = excluded.data")
+            .bind(user_id)
+            .bind(day)
+            .bind(computed_at)
+            .bind(data)
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
