@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """The outlook's own speed: a user with 3 quota meters, each holding 12 months of 10-minute
-readings (the legacy monitor's CSV from gen_readings.py, ending now), imported with
-`headroom import`.
+readings (the legacy monitor's CSV from gen_readings.py, ending 10–20 minutes ago),
+imported with `headroom import`.
 
 * Uncached computation: a new reading marks the outlook stale (its stored row) and drops
   the cached copies, so the next `GET /api/v1/outlook` computes it from the rollups and
   stores it. The server reports that time in its `Server-Timing` header (`outlook`, split
   into `row` lookup, `compute` from the rollups, `store` of the row): the figure judged
-  against SPEC's 5 ms. The edge's `X-Response-Time` (the whole request in the server) and
+  against SPEC's 5 ms, after a warm-up of `--warmup` computations that is printed apart
+  (see WARMUP). The edge's `X-Response-Time` (the whole request in the server) and
   the client's round trip on loopback are printed beside it.
 * Precomputed: the same request again (a stored outlook, usually answered by the replay
   table, which runs no handler: timed by `X-Response-Time`).
@@ -29,6 +30,16 @@ TIMING = re.compile(r"dur=([0-9.]+)")
 # A computed outlook's parts: `row;dur=…, compute;dur=…, store;dur=…`.
 PART = re.compile(r"(row|compute|store);dur=([0-9.]+)")
 BUDGET_MS = 5  # SPEC: uncached outlook, 3 meters × 12 months of 10-minute data
+# Computations right after start that are reported apart from the judged figure. The
+# server's pool opens its connections on first use; each connection parses each statement
+# once, and PostgreSQL plans a prepared statement afresh for its first five executions on
+# a connection before it settles on a cached plan (and loads its catalog caches on first
+# touching a table). The pool hands out its 8 connections in turn, shared with ingest and
+# the rules, so the outlook's statements reach their cached plans on every connection only
+# after 60–70 computations (2026-12-03, per computation: 2–17 ms until then, 1.1–2 ms
+# after). 100 leaves a margin. The judged figure is a running server's; the warm-up's is
+# printed beside it.
+WARMUP = 100
 
 
 def run(cmd, **kw):
@@ -66,6 +77,8 @@ def main():
     p.add_argument("--generator", required=True, help="path of the baseline's gen_readings.py")
     p.add_argument("--work", required=True, help="a scratch folder for the CSV files")
     p.add_argument("--rounds", type=int, default=200)
+    p.add_argument("--warmup", type=int, default=WARMUP,
+                   help="computations before the measured ones, reported apart (see WARMUP)")
     p.add_argument("--label", default="")
     a = p.parse_args()
 
@@ -73,7 +86,11 @@ def main():
     c.sign_in(a.email, a.password)
     cookie = "; ".join(f"{k.name}={k.value}" for k in c.jar)
     now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
-    end = now - dt.timedelta(minutes=now.minute % 10)
+    # The data ends 10 to 20 minutes ago, so the readings posted below (a second apart)
+    # are never in the future: a reading stamped after "now" sends the outlook down a
+    # rarer path (today's newest reading not after now is looked up in the blocks), and
+    # whether that happened depended on when in the 10 minutes the benchmark started.
+    end = now - dt.timedelta(minutes=now.minute % 10 + 10)
     env = dict(os.environ, HEADROOM_DATABASE_URL=a.database_url, HEADROOM_LOG="warn")
     meters, readings = [], 0
     for i, name in enumerate(["Home fibre", "Mobile", "Office line"]):
@@ -101,7 +118,7 @@ def main():
     miss_whole = []
     recomputed = 0  # reads after a computation that computed again
     page_bytes = 0
-    for i in range(a.rounds):
+    for i in range(2 * a.warmup + a.rounds):
         at = last_at + dt.timedelta(seconds=i + 1)
         status, raw = api.post("/api/v1/readings", json.dumps(
             {"meter_id": meters[0], "timestamp": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "value": last_used + i + 1}),
@@ -137,12 +154,20 @@ def main():
             took, _, _ = timed_get(api, "/", cookie)
             page_miss.append(took)
 
+    # The warm-up is the first rounds of the same loop (every request alike), set apart:
+    # each computation round added one figure to each list, and each other round one page.
+    warm_server = miss_server[:a.warmup]
+    for values in (miss_server, miss_client, miss_whole, hit_server, hit_client, page_hit, page_miss,
+                   *miss_parts.values()):
+        del values[:a.warmup]
+
     figures = {
         "uncached_server_ms": summary(miss_server), "uncached_round_trip_ms": summary(miss_client),
         "uncached_whole_request_ms": summary(miss_whole),
         "stored_server_ms": summary(hit_server), "stored_round_trip_ms": summary(hit_client),
         "page_stored_ms": summary(page_hit), "page_stale_ms": summary(page_miss),
         **{f"uncached_{name}_ms": summary(values) for name, values in miss_parts.items()},
+        **({"warmup_server_ms": summary(warm_server)} if warm_server else {}),
     }
     print(f"outlook [{a.label}]: 3 quota meters, {readings:,} readings (12 months, 10-minute)")
     unc = figures["uncached_server_ms"]
@@ -150,6 +175,11 @@ def main():
     print(f"  uncached outlook, server time     p50 {unc['p50']:7.2f} ms  p95 {unc['p95']:7.2f} ms"
           f"   budget ≤ {BUDGET_MS} ms: p50 {verdict(unc['p50'])}, p95 {verdict(unc['p95'])}"
           f"  ({len(miss_server)} computations)")
+    if warm_server:
+        warm = summary(warm_server)
+        print(f"  the {len(warm_server)} computations before them (warm-up, not judged)"
+              f"  p50 {warm['p50']:.2f} ms  p95 {warm['p95']:.2f} ms  max {max(warm_server):.2f} ms"
+              f"  first {warm_server[0]:.2f} ms")
     print("    of which (p50 / p95): " + ", ".join(
         f"{name} {figures[f'uncached_{name}_ms']['p50']:.2f} / {figures[f'uncached_{name}_ms']['p95']:.2f} ms"
         for name in miss_parts))
