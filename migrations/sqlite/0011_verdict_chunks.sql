@@ -23,14 +23,16 @@ CREATE TRIGGER daily_rollups_verdict_insert AFTER INSERT ON daily_rollups BEGIN
         over_bits = (over_bits & ~(1 << (NEW.day % 62))) | excluded.over_bits;
 END;
 
--- Rows are only ever upserted in place (their key never changes).
+-- An update sets the day's bit exactly as an insert does (SQLite has no trigger for both):
+-- the same upsert, so it holds even if the chunk's row is missing.
 CREATE TRIGGER daily_rollups_verdict_update AFTER UPDATE OF usage, budget ON daily_rollups BEGIN
-    UPDATE verdict_chunks SET
-        within_bits = (within_bits & ~(1 << (NEW.day % 62)))
-            | CASE WHEN NEW.usage <= NEW.budget * 1.000000001 + 0.000000001 THEN 1 << (NEW.day % 62) ELSE 0 END,
-        over_bits = (over_bits & ~(1 << (NEW.day % 62)))
-            | CASE WHEN NEW.usage > NEW.budget * 1.000000001 + 0.000000001 THEN 1 << (NEW.day % 62) ELSE 0 END
-    WHERE meter_id = NEW.meter_id AND chunk = NEW.day / 62;
+    INSERT INTO verdict_chunks (meter_id, chunk, within_bits, over_bits)
+    VALUES (NEW.meter_id, NEW.day / 62,
+            CASE WHEN NEW.usage <= NEW.budget * 1.000000001 + 0.000000001 THEN 1 << (NEW.day % 62) ELSE 0 END,
+            CASE WHEN NEW.usage > NEW.budget * 1.000000001 + 0.000000001 THEN 1 << (NEW.day % 62) ELSE 0 END)
+    ON CONFLICT (meter_id, chunk) DO UPDATE SET
+        within_bits = (within_bits & ~(1 << (NEW.day % 62))) | excluded.within_bits,
+        over_bits = (over_bits & ~(1 << (NEW.day % 62))) | excluded.over_bits;
 END;
 
 CREATE TRIGGER daily_rollups_verdict_delete AFTER DELETE ON daily_rollups BEGIN
